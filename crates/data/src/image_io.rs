@@ -1,0 +1,166 @@
+//! Image loading with limits: file size and pixel count are checked before decoding, EXIF
+//! orientation is applied, and every failure is a [`DataError`] naming the file.
+use crate::error::DataError;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use std::io::{BufReader, Cursor, Read};
+use std::path::Path;
+
+/// Largest image file accepted, in bytes.
+pub const MAX_FILE_BYTES: u64 = 64 * 1024 * 1024;
+/// Largest image accepted, in pixels (about 50 megapixels).
+pub const MAX_PIXELS: u64 = 50_000_000;
+/// Largest side accepted, in pixels.
+pub const MAX_SIDE: u32 = 16_384;
+/// Smallest side accepted, in pixels: below this no joint can be judged.
+pub const MIN_SIDE: u32 = 32;
+
+/// Read and decode an image file into 8-bit RGB.
+pub fn load_rgb(path: &Path) -> Result<RgbImage, DataError> {
+    let meta = std::fs::metadata(path).map_err(|source| DataError::Io { path: path.into(), source })?;
+    if meta.len() > MAX_FILE_BYTES {
+        return Err(DataError::TooLarge {
+            path: path.into(),
+            reason: format!("{} bytes, the limit is {MAX_FILE_BYTES}", meta.len()),
+        });
+    }
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    std::fs::File::open(path)
+        .and_then(|f| BufReader::new(f).read_to_end(&mut bytes))
+        .map_err(|source| DataError::Io { path: path.into(), source })?;
+    decode_rgb(&bytes).map_err(|e| e.at(path))
+}
+
+/// Why bytes did not decode, before a path is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DecodeError {
+    /// Over a size limit.
+    TooLarge(String),
+    /// Not an image, truncated, or otherwise undecodable.
+    Invalid(String),
+}
+
+impl DecodeError {
+    /// Attach the file the bytes came from.
+    pub fn at(self, path: &Path) -> DataError {
+        match self {
+            DecodeError::TooLarge(reason) => DataError::TooLarge { path: path.into(), reason },
+            DecodeError::Invalid(reason) => DataError::Image { path: path.into(), reason },
+        }
+    }
+}
+
+impl std::fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DecodeError::TooLarge(r) => write!(f, "image too large: {r}"),
+            DecodeError::Invalid(r) => write!(f, "not a readable image: {r}"),
+        }
+    }
+}
+
+/// Decode image bytes (PNG or JPEG, any bit depth or channel count) into 8-bit RGB, checking the
+/// header's dimensions against the limits before any pixel is decoded.
+pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(DecodeError::TooLarge(format!("{} bytes, the limit is {MAX_FILE_BYTES}", bytes.len())));
+    }
+    let reader = ImageReader::new(Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| DecodeError::Invalid(e.to_string()))?;
+    if reader.format().is_none() {
+        return Err(DecodeError::Invalid("unrecognised file format (expected PNG or JPEG)".into()));
+    }
+    let mut decoder = reader.into_decoder().map_err(|e| DecodeError::Invalid(e.to_string()))?;
+    let (w, h) = decoder.dimensions();
+    check_dimensions(w, h)?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_PIXELS * 8 + (1 << 20));
+    decoder.set_limits(limits).map_err(|e| DecodeError::TooLarge(e.to_string()))?;
+    let orientation = decoder.orientation().ok();
+    let mut img = DynamicImage::from_decoder(decoder).map_err(|e| DecodeError::Invalid(e.to_string()))?;
+    if let Some(o) = orientation {
+        img.apply_orientation(o);
+    }
+    Ok(img.to_rgb8())
+}
+
+/// Check an image's dimensions against the limits.
+pub fn check_dimensions(w: u32, h: u32) -> Result<(), DecodeError> {
+    if w > MAX_SIDE || h > MAX_SIDE || (w as u64) * (h as u64) > MAX_PIXELS {
+        return Err(DecodeError::TooLarge(format!(
+            "{w}×{h} pixels, the limits are {MAX_SIDE} per side and {MAX_PIXELS} in all"
+        )));
+    }
+    if w < MIN_SIDE || h < MIN_SIDE {
+        return Err(DecodeError::Invalid(format!("{w}×{h} pixels is too small (at least {MIN_SIDE} per side)")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder, codecs::png::PngEncoder};
+
+    fn png(w: u32, h: u32, color: image::ExtendedColorType, bytes_per_px: usize) -> Vec<u8> {
+        let mut out = Vec::new();
+        let data = vec![128u8; w as usize * h as usize * bytes_per_px];
+        PngEncoder::new(&mut out).write_image(&data, w, h, color).unwrap();
+        out
+    }
+
+    #[test]
+    fn decodes_gray_rgba_and_16_bit_to_rgb() {
+        for (c, n) in [
+            (image::ExtendedColorType::L8, 1),
+            (image::ExtendedColorType::Rgba8, 4),
+            (image::ExtendedColorType::Rgb16, 6),
+        ] {
+            let img = decode_rgb(&png(40, 36, c, n)).unwrap();
+            assert_eq!(img.dimensions(), (40, 36));
+        }
+    }
+
+    #[test]
+    fn rejects_empty_truncated_tiny_and_non_images() {
+        assert!(matches!(decode_rgb(&[]), Err(DecodeError::Invalid(_))));
+        assert!(matches!(decode_rgb(b"hello, not an image"), Err(DecodeError::Invalid(_))));
+        let full = png(64, 64, image::ExtendedColorType::Rgb8, 3);
+        assert!(matches!(decode_rgb(&full[..full.len() / 2]), Err(DecodeError::Invalid(_))));
+        assert!(matches!(decode_rgb(&png(8, 8, image::ExtendedColorType::Rgb8, 3)), Err(DecodeError::Invalid(_))));
+    }
+
+    #[test]
+    fn rejects_a_huge_header_before_decoding() {
+        // A valid PNG signature and IHDR claiming 20000×20000, with no pixel data behind it.
+        let mut b = vec![0x89, b'P', b'N', b'G', 0x0D, 0x0A, 0x1A, 0x0A, 0, 0, 0, 13];
+        let mut ihdr = b"IHDR".to_vec();
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&20000u32.to_be_bytes());
+        ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+        let crc = crc32(&ihdr);
+        b.extend_from_slice(&ihdr);
+        b.extend_from_slice(&crc.to_be_bytes());
+        for (kind, data) in [(&b"IDAT"[..], &[0x78u8, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01][..]), (&b"IEND"[..], &[][..])] {
+            b.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let mut chunk = kind.to_vec();
+            chunk.extend_from_slice(data);
+            b.extend_from_slice(&chunk);
+            b.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        }
+        assert!(matches!(decode_rgb(&b), Err(DecodeError::TooLarge(_))));
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in data {
+            crc ^= byte as u32;
+            for _ in 0..8 {
+                crc = if crc & 1 != 0 { (crc >> 1) ^ 0xEDB8_8320 } else { crc >> 1 };
+            }
+        }
+        !crc
+    }
+}

@@ -1,0 +1,149 @@
+//! Turning an image region into the model's input: bilinear sampling of a (rotated) square crop
+//! into a normalised CHW `f32` buffer. Pure Rust, so native and browser inputs are bit-identical.
+use crate::geometry::{self, CropBox, Point};
+use crate::joints::Joint;
+use image::RgbImage;
+
+/// A random perturbation of a crop, for augmentation. [`Jitter::NONE`] leaves it as it is.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Jitter {
+    /// Shift of the centre, as fractions of the side.
+    pub shift: (f32, f32),
+    /// Multiplier of the side.
+    pub scale: f32,
+    /// Added rotation in radians.
+    pub angle: f32,
+    /// Added to normalised values (brightness).
+    pub offset: f32,
+    /// Multiplier of normalised values (contrast).
+    pub gain: f32,
+}
+
+impl Jitter {
+    pub const NONE: Jitter = Jitter { shift: (0.0, 0.0), scale: 1.0, angle: 0.0, offset: 0.0, gain: 1.0 };
+
+    fn apply(&self, c: &CropBox) -> CropBox {
+        CropBox {
+            center: Point::new(c.center.x + self.shift.0 * c.side, c.center.y + self.shift.1 * c.side),
+            side: c.side * self.scale,
+            angle: c.angle + self.angle,
+        }
+    }
+}
+
+/// The whole-hand view the global branch sees: [`geometry::hand_box`] sampled at `size`.
+pub fn global_view(img: &RgbImage, located: &[(Joint, Point)], size: usize, jitter: &Jitter) -> Vec<f32> {
+    let b = geometry::hand_box(located, img.width(), img.height());
+    finish(sample_crop(img, &jitter.apply(&b), size), jitter)
+}
+
+/// The crop the local branch sees for the joint at `point`: [`geometry::joint_crop`] at `size`.
+pub fn joint_view(img: &RgbImage, point: Point, hand_scale: f32, size: usize, jitter: &Jitter) -> Vec<f32> {
+    let b = geometry::joint_crop(point, hand_scale);
+    finish(sample_crop(img, &jitter.apply(&b), size), jitter)
+}
+
+fn finish(mut v: Vec<f32>, j: &Jitter) -> Vec<f32> {
+    if j.gain != 1.0 || j.offset != 0.0 {
+        v.iter_mut().for_each(|x| *x = *x * j.gain + j.offset);
+    }
+    v
+}
+
+/// Per-channel mean subtracted from pixel values in 0..1.
+pub const MEAN: [f32; 3] = [0.5, 0.5, 0.5];
+/// Per-channel standard deviation pixel values are divided by.
+pub const STD: [f32; 3] = [0.25, 0.25, 0.25];
+
+/// Sample `crop` of `img` into a `3 × size × size` buffer (channel-major), normalised with
+/// [`MEAN`] and [`STD`]. Pixels outside the image read as the mean (zero after normalisation).
+pub fn sample_crop(img: &RgbImage, crop: &CropBox, size: usize) -> Vec<f32> {
+    let mut out = vec![0.0f32; 3 * size * size];
+    sample_crop_into(img, crop, size, &mut out);
+    out
+}
+
+/// [`sample_crop`] into a caller's buffer of length `3 * size * size`.
+pub fn sample_crop_into(img: &RgbImage, crop: &CropBox, size: usize, out: &mut [f32]) {
+    assert_eq!(out.len(), 3 * size * size, "output buffer has the wrong length");
+    let (w, h) = (img.width() as i64, img.height() as i64);
+    let raw = img.as_raw();
+    let step = crop.side / size as f32;
+    let (sin, cos) = crop.angle.sin_cos();
+    let plane = size * size;
+    for oy in 0..size {
+        for ox in 0..size {
+            // Offset of the output pixel's centre from the crop centre, in image pixels.
+            let u = (ox as f32 + 0.5) * step - crop.side / 2.0;
+            let v = (oy as f32 + 0.5) * step - crop.side / 2.0;
+            let x = crop.center.x + u * cos - v * sin - 0.5;
+            let y = crop.center.y + u * sin + v * cos - 0.5;
+            let (x0, y0) = (x.floor(), y.floor());
+            let (fx, fy) = (x - x0, y - y0);
+            let (x0, y0) = (x0 as i64, y0 as i64);
+            let mut acc = [0.0f32; 3];
+            for (dy, wy) in [(0i64, 1.0 - fy), (1, fy)] {
+                for (dx, wx) in [(0i64, 1.0 - fx), (1, fx)] {
+                    let wgt = wx * wy;
+                    if wgt == 0.0 {
+                        continue;
+                    }
+                    let (px, py) = (x0 + dx, y0 + dy);
+                    if px < 0 || py < 0 || px >= w || py >= h {
+                        for (c, a) in acc.iter_mut().enumerate() {
+                            *a += wgt * MEAN[c];
+                        }
+                    } else {
+                        let i = ((py * w + px) * 3) as usize;
+                        for (c, a) in acc.iter_mut().enumerate() {
+                            *a += wgt * raw[i + c] as f32 / 255.0;
+                        }
+                    }
+                }
+            }
+            let o = oy * size + ox;
+            for c in 0..3 {
+                out[c * plane + o] = (acc[c] - MEAN[c]) / STD[c];
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::geometry::Point;
+
+    #[test]
+    fn identity_crop_reproduces_pixels_and_outside_is_zero() {
+        let mut img = RgbImage::new(4, 4);
+        for (x, y, p) in img.enumerate_pixels_mut() {
+            *p = image::Rgb([(x * 60) as u8, (y * 60) as u8, 255]);
+        }
+        let crop = CropBox { center: Point::new(2.0, 2.0), side: 4.0, angle: 0.0 };
+        let out = sample_crop(&img, &crop, 4);
+        for y in 0..4 {
+            for x in 0..4 {
+                let r = out[y * 4 + x] * STD[0] + MEAN[0];
+                assert!((r - (x as f32 * 60.0) / 255.0).abs() < 1e-5);
+                let b = out[32 + y * 4 + x] * STD[2] + MEAN[2];
+                assert!((b - 1.0).abs() < 1e-5);
+            }
+        }
+        let far = CropBox { center: Point::new(100.0, 100.0), side: 4.0, angle: 0.0 };
+        assert!(sample_crop(&img, &far, 4).iter().all(|v| v.abs() < 1e-6));
+    }
+
+    #[test]
+    fn rotation_by_a_half_turn_flips_the_crop() {
+        let mut img = RgbImage::new(8, 8);
+        for (x, _, p) in img.enumerate_pixels_mut() {
+            *p = image::Rgb([(x * 30) as u8, 0, 0]);
+        }
+        let a = sample_crop(&img, &CropBox { center: Point::new(4.0, 4.0), side: 8.0, angle: 0.0 }, 8);
+        let b = sample_crop(&img, &CropBox { center: Point::new(4.0, 4.0), side: 8.0, angle: std::f32::consts::PI }, 8);
+        for x in 0..8 {
+            assert!((a[x] - b[7 - x]).abs() < 1e-4);
+        }
+    }
+}

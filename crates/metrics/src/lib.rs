@@ -1,0 +1,374 @@
+//! Binary-classification metrics for joint-level detection: confusion counts, sensitivity,
+//! specificity, precision, F1, G-mean, ROC-AUC, PR-AUC (average precision), threshold selection,
+//! calibration error, and patient-clustered bootstrap confidence intervals.
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Counts at one threshold.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Confusion {
+    pub tp: usize,
+    pub fp: usize,
+    pub tn: usize,
+    pub fn_: usize,
+}
+
+fn ratio(a: usize, b: usize) -> f64 {
+    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+}
+
+impl Confusion {
+    /// Count predictions `score >= threshold` against `labels`.
+    pub fn at(scores: &[f32], labels: &[bool], threshold: f32) -> Self {
+        let mut c = Confusion::default();
+        for (&s, &y) in scores.iter().zip(labels) {
+            match (s >= threshold, y) {
+                (true, true) => c.tp += 1,
+                (true, false) => c.fp += 1,
+                (false, false) => c.tn += 1,
+                (false, true) => c.fn_ += 1,
+            }
+        }
+        c
+    }
+    /// Recall of the positive class (0 when there are no positives).
+    pub fn sensitivity(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fn_)
+    }
+    /// Recall of the negative class (0 when there are no negatives).
+    pub fn specificity(&self) -> f64 {
+        ratio(self.tn, self.tn + self.fp)
+    }
+    /// Positive predictive value (0 when nothing is predicted positive).
+    pub fn precision(&self) -> f64 {
+        ratio(self.tp, self.tp + self.fp)
+    }
+    /// Harmonic mean of precision and sensitivity.
+    pub fn f1(&self) -> f64 {
+        ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
+    }
+    /// Geometric mean of sensitivity and specificity.
+    pub fn g_mean(&self) -> f64 {
+        (self.sensitivity() * self.specificity()).sqrt()
+    }
+}
+
+/// Area under the ROC curve: the probability that a random positive outscores a random negative,
+/// ties counting one half. `None` without both classes.
+pub fn roc_auc(scores: &[f32], labels: &[bool]) -> Option<f64> {
+    let n_pos = labels.iter().filter(|y| **y).count();
+    let n_neg = labels.len() - n_pos;
+    if n_pos == 0 || n_neg == 0 {
+        return None;
+    }
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[a].total_cmp(&scores[b]));
+    // Mann–Whitney U with mid-ranks for ties.
+    let mut rank_sum = 0.0f64;
+    let mut i = 0;
+    while i < idx.len() {
+        let mut j = i;
+        while j + 1 < idx.len() && scores[idx[j + 1]] == scores[idx[i]] {
+            j += 1;
+        }
+        let mid = (i + j) as f64 / 2.0 + 1.0;
+        for &k in &idx[i..=j] {
+            if labels[k] {
+                rank_sum += mid;
+            }
+        }
+        i = j + 1;
+    }
+    let u = rank_sum - (n_pos * (n_pos + 1)) as f64 / 2.0;
+    Some(u / (n_pos * n_neg) as f64)
+}
+
+/// Points of the ROC curve (false-positive rate, true-positive rate), from (0,0) to (1,1).
+pub fn roc_curve(scores: &[f32], labels: &[bool]) -> Vec<(f64, f64)> {
+    let (p, n) = class_counts(labels);
+    curve(scores, labels, |tp, fp| (ratio(fp, n), ratio(tp, p)), (0.0, 0.0))
+}
+
+/// Points of the precision–recall curve (recall, precision).
+pub fn pr_curve(scores: &[f32], labels: &[bool]) -> Vec<(f64, f64)> {
+    let (p, _) = class_counts(labels);
+    curve(scores, labels, |tp, fp| (ratio(tp, p), if tp + fp == 0 { 1.0 } else { ratio(tp, tp + fp) }), (0.0, 1.0))
+}
+
+fn class_counts(labels: &[bool]) -> (usize, usize) {
+    let p = labels.iter().filter(|y| **y).count();
+    (p, labels.len() - p)
+}
+
+fn curve(scores: &[f32], labels: &[bool], point: impl Fn(usize, usize) -> (f64, f64), start: (f64, f64)) -> Vec<(f64, f64)> {
+    let mut idx: Vec<usize> = (0..scores.len()).collect();
+    idx.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut out = vec![start];
+    let (mut tp, mut fp) = (0, 0);
+    for (k, &i) in idx.iter().enumerate() {
+        if labels[i] { tp += 1 } else { fp += 1 }
+        if k + 1 == idx.len() || scores[idx[k + 1]] != scores[i] {
+            out.push(point(tp, fp));
+        }
+    }
+    out
+}
+
+/// Average precision (area under the precision–recall curve, step-wise). `None` without positives.
+pub fn pr_auc(scores: &[f32], labels: &[bool]) -> Option<f64> {
+    let (p, _) = class_counts(labels);
+    if p == 0 {
+        return None;
+    }
+    let pts = pr_curve(scores, labels);
+    Some(pts.windows(2).map(|w| (w[1].0 - w[0].0) * w[1].1).sum())
+}
+
+/// What a threshold is chosen to maximise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+pub enum Objective {
+    F1,
+    #[default]
+    GMean,
+}
+
+impl Objective {
+    pub fn value(self, c: &Confusion) -> f64 {
+        match self {
+            Objective::F1 => c.f1(),
+            Objective::GMean => c.g_mean(),
+        }
+    }
+}
+
+/// The threshold that maximises `objective` on these scores: each distinct score is a candidate
+/// (predict positive at `score >= t`); ties between candidates go to the midpoint-highest one.
+/// Returns 0.5 when there is nothing to choose from.
+pub fn best_threshold(scores: &[f32], labels: &[bool], objective: Objective) -> f32 {
+    let mut cand: Vec<f32> = scores.to_vec();
+    cand.sort_by(|a, b| a.total_cmp(b));
+    cand.dedup();
+    let mut best = (f64::MIN, 0.5f32);
+    for (k, &t) in cand.iter().enumerate() {
+        let v = objective.value(&Confusion::at(scores, labels, t));
+        if v > best.0 {
+            // Put the threshold halfway down to the next lower score, so it generalises.
+            let lower = if k == 0 { t } else { (t + cand[k - 1]) / 2.0 };
+            best = (v, lower);
+        }
+    }
+    best.1
+}
+
+/// Expected calibration error with equal-width bins over probabilities.
+pub fn ece(probs: &[f32], labels: &[bool], bins: usize) -> f64 {
+    let mut acc = vec![(0.0f64, 0.0f64, 0usize); bins.max(1)];
+    for (&p, &y) in probs.iter().zip(labels) {
+        let b = ((p.clamp(0.0, 1.0) * bins as f32) as usize).min(bins - 1);
+        acc[b].0 += p as f64;
+        acc[b].1 += if y { 1.0 } else { 0.0 };
+        acc[b].2 += 1;
+    }
+    let n = probs.len().max(1) as f64;
+    acc.iter().filter(|b| b.2 > 0).map(|b| (b.0 - b.1).abs() / n).sum()
+}
+
+/// A point estimate with a 95 % interval.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Estimate {
+    pub value: f64,
+    pub lo: f64,
+    pub hi: f64,
+}
+
+/// Every reported metric at one threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub threshold: f32,
+    pub n: usize,
+    pub positives: usize,
+    pub confusion: Confusion,
+    pub f1: Estimate,
+    pub g_mean: Estimate,
+    pub sensitivity: Estimate,
+    pub specificity: Estimate,
+    pub precision: Estimate,
+    pub roc_auc: Option<Estimate>,
+    pub pr_auc: Option<Estimate>,
+}
+
+impl Report {
+    /// Named rows (metric, value, lo, hi) for tables.
+    pub fn rows(&self) -> Vec<(&'static str, Estimate)> {
+        let mut v = vec![
+            ("F1", self.f1),
+            ("G-mean", self.g_mean),
+            ("sensitivity", self.sensitivity),
+            ("specificity", self.specificity),
+            ("precision", self.precision),
+        ];
+        if let Some(e) = self.roc_auc {
+            v.push(("ROC-AUC", e));
+        }
+        if let Some(e) = self.pr_auc {
+            v.push(("PR-AUC", e));
+        }
+        v
+    }
+}
+
+fn point_metrics(scores: &[f32], labels: &[bool], t: f32) -> [Option<f64>; 7] {
+    let c = Confusion::at(scores, labels, t);
+    [
+        Some(c.f1()),
+        Some(c.g_mean()),
+        Some(c.sensitivity()),
+        Some(c.specificity()),
+        Some(c.precision()),
+        roc_auc(scores, labels),
+        pr_auc(scores, labels),
+    ]
+}
+
+/// Evaluate at `threshold`, with 95 % percentile intervals from `resamples` bootstrap draws of
+/// whole clusters (patients: their joints are not independent). Deterministic for a given `seed`.
+pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f32, resamples: usize, seed: u64) -> Report {
+    assert_eq!(scores.len(), labels.len());
+    assert_eq!(scores.len(), clusters.len());
+    let point = point_metrics(scores, labels, threshold);
+    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+    for (i, c) in clusters.iter().enumerate() {
+        groups.entry(c.as_str()).or_default().push(i);
+    }
+    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); 7];
+    let (mut s, mut l) = (Vec::new(), Vec::new());
+    for _ in 0..resamples {
+        s.clear();
+        l.clear();
+        for _ in 0..groups.len() {
+            for &i in &groups[rng.random_range(0..groups.len())] {
+                s.push(scores[i]);
+                l.push(labels[i]);
+            }
+        }
+        for (k, v) in point_metrics(&s, &l, threshold).into_iter().enumerate() {
+            if let Some(v) = v {
+                draws[k].push(v);
+            }
+        }
+    }
+    let est = |k: usize| -> Option<Estimate> {
+        let value = point[k]?;
+        let d = &mut draws[k].clone();
+        if d.is_empty() {
+            return Some(Estimate { value, lo: value, hi: value });
+        }
+        d.sort_by(|a, b| a.total_cmp(b));
+        let q = |p: f64| d[((p * (d.len() - 1) as f64).round() as usize).min(d.len() - 1)];
+        Some(Estimate { value, lo: q(0.025), hi: q(0.975) })
+    };
+    Report {
+        threshold,
+        n: scores.len(),
+        positives: labels.iter().filter(|y| **y).count(),
+        confusion: Confusion::at(scores, labels, threshold),
+        f1: est(0).expect("always defined"),
+        g_mean: est(1).expect("always defined"),
+        sensitivity: est(2).expect("always defined"),
+        specificity: est(3).expect("always defined"),
+        precision: est(4).expect("always defined"),
+        roc_auc: est(5),
+        pr_auc: est(6),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from_confusion(tp: usize, fp: usize, tn: usize, fn_: usize) -> (Vec<f32>, Vec<bool>) {
+        let mut s = Vec::new();
+        let mut l = Vec::new();
+        for (n, score, label) in [(tp, 0.9, true), (fp, 0.9, false), (tn, 0.1, false), (fn_, 0.1, true)] {
+            s.extend(std::iter::repeat_n(score, n));
+            l.extend(std::iter::repeat_n(label, n));
+        }
+        (s, l)
+    }
+
+    #[test]
+    fn confusion_metrics_match_hand_computed_values() {
+        // tp=8 fp=4 tn=80 fn=2: sens 0.8, spec 80/84, prec 8/12, F1 16/22, G-mean sqrt(0.8*80/84).
+        let (s, l) = from_confusion(8, 4, 80, 2);
+        let c = Confusion::at(&s, &l, 0.5);
+        assert_eq!(c, Confusion { tp: 8, fp: 4, tn: 80, fn_: 2 });
+        assert!((c.sensitivity() - 0.8).abs() < 1e-12);
+        assert!((c.specificity() - 80.0 / 84.0).abs() < 1e-12);
+        assert!((c.precision() - 8.0 / 12.0).abs() < 1e-12);
+        assert!((c.f1() - 16.0 / 22.0).abs() < 1e-12);
+        assert!((c.g_mean() - (0.8f64 * 80.0 / 84.0).sqrt()).abs() < 1e-12);
+        // Degenerate: nothing predicted positive.
+        let (s, l) = from_confusion(0, 0, 10, 3);
+        let c = Confusion::at(&s, &l, 0.5);
+        assert_eq!((c.f1(), c.precision(), c.g_mean(), c.specificity()), (0.0, 0.0, 0.0, 1.0));
+    }
+
+    #[test]
+    fn auc_matches_pairwise_counting_with_ties() {
+        let s = [0.1, 0.4, 0.35, 0.8, 0.4];
+        let l = [false, false, true, true, true];
+        // Pairs (pos, neg): 0.35>0.1 ✓, 0.35<0.4 ✗, 0.8>both ✓✓, 0.4>0.1 ✓, 0.4=0.4 ½ → 4.5/6.
+        assert!((roc_auc(&s, &l).unwrap() - 4.5 / 6.0).abs() < 1e-12);
+        assert_eq!(roc_auc(&s, &[true; 5]), None);
+        let perfect = pr_auc(&[0.9, 0.8, 0.1], &[true, true, false]).unwrap();
+        assert!((perfect - 1.0).abs() < 1e-12);
+        // Ranking pos, neg, pos: AP = 0.5*1 + 0.5*(2/3).
+        let ap = pr_auc(&[0.9, 0.8, 0.7], &[true, false, true]).unwrap();
+        assert!((ap - (0.5 + 1.0 / 3.0)).abs() < 1e-12);
+        let roc = roc_curve(&[0.9, 0.8, 0.7], &[true, false, true]);
+        assert_eq!(roc, vec![(0.0, 0.0), (0.0, 0.5), (1.0, 0.5), (1.0, 1.0)]);
+    }
+
+    #[test]
+    fn threshold_search_picks_the_separating_point() {
+        let s = [0.05, 0.1, 0.2, 0.3, 0.6, 0.7, 0.35];
+        let l = [false, false, false, false, true, true, true];
+        let t = best_threshold(&s, &l, Objective::F1);
+        assert!(t > 0.3 && t <= 0.35, "threshold {t}");
+        assert_eq!(Confusion::at(&s, &l, t).f1(), 1.0);
+        // Catching the low positive at the cost of one false positive beats missing it.
+        let s = [0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 0.45];
+        let l = [false, false, false, false, false, true, true];
+        let tg = best_threshold(&s, &l, Objective::GMean);
+        let c = Confusion::at(&s, &l, tg);
+        assert_eq!((c.tp, c.fp), (2, 1));
+        assert!((c.g_mean() - (0.8f64).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn bootstrap_is_seeded_and_brackets_the_estimate() {
+        let scores: Vec<f32> = (0..200).map(|i| ((i * 37) % 100) as f32 / 100.0).collect();
+        let labels: Vec<bool> = scores.iter().enumerate().map(|(i, s)| *s > 0.7 || i % 13 == 0).collect();
+        let clusters: Vec<String> = (0..200).map(|i| format!("p{}", i / 4)).collect();
+        let a = report(&scores, &labels, &clusters, 0.5, 300, 1);
+        let b = report(&scores, &labels, &clusters, 0.5, 300, 1);
+        assert_eq!(a, b);
+        for (_, e) in a.rows() {
+            assert!(e.lo <= e.value + 1e-9 && e.value <= e.hi + 1e-9, "{e:?}");
+            assert!(e.hi - e.lo < 0.5);
+        }
+    }
+
+    #[test]
+    fn ece_is_zero_when_calibrated_and_large_when_not() {
+        let probs = [0.25f32; 8];
+        let labels = [true, false, false, false, true, false, false, false];
+        assert!(ece(&probs, &labels, 10) < 1e-9);
+        assert!((ece(&[0.95; 4], &[false; 4], 10) - 0.95).abs() < 1e-6);
+    }
+}

@@ -1,0 +1,317 @@
+//! The jointscope classifier: one burn module, used by the trainer, the tests and the browser.
+//!
+//! A **global–local** encoder judges each joint from three things:
+//! - a *global* view of the whole hand (one per photo, shared by all its joints),
+//! - a *local* crop centred on the joint, sized by the hand,
+//! - a learned *joint-identity* embedding (MCP1–5, PIP2–5, thumb IP, wrist).
+//!
+//! The global view and joint identity form a context vector that modulates the local feature map
+//! (feature-wise affine, FiLM). A 1×1 convolution turns each local feature vector into evidence of
+//! inflammation; its spatial mean plus a context bias is the joint's logit. The evidence map is
+//! therefore an exact class-activation map: the logit is its average (plus a constant).
+//!
+//! [`Arch::Local`] is the plain baseline: the local crop alone, no context.
+use burn::module::Module;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::tensor::activation::{relu, sigmoid};
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::{Deserialize, Serialize};
+
+/// Which parts of the model are used.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Arch {
+    /// Baseline: the joint crop alone.
+    Local,
+    /// Joint crop modulated by whole-hand context and joint identity.
+    #[default]
+    GlobalLocal,
+}
+
+impl std::str::FromStr for Arch {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "local" | "baseline" => Ok(Arch::Local),
+            "global-local" => Ok(Arch::GlobalLocal),
+            other => Err(format!("unknown architecture {other:?} (expected local or global-local)")),
+        }
+    }
+}
+
+impl std::fmt::Display for Arch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Arch::Local => "local",
+            Arch::GlobalLocal => "global-local",
+        })
+    }
+}
+
+/// Sizes and switches of a [`JointNet`]. Serialised into checkpoints and the export sidecar.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    pub arch: Arch,
+    /// Side of the whole-hand view in pixels (a power of two times 8).
+    pub global_size: usize,
+    /// Side of the joint crop in pixels (a power of two times 8).
+    pub local_size: usize,
+    /// Channels of the first stage; later stages double up to 4×.
+    pub width: usize,
+    /// Size of the joint embedding and of the context vector.
+    pub context_dim: usize,
+    /// Number of joint identities.
+    pub joints: usize,
+}
+
+impl Default for ModelConfig {
+    fn default() -> Self {
+        Self { arch: Arch::GlobalLocal, global_size: 128, local_size: 64, width: 16, context_dim: 64, joints: 11 }
+    }
+}
+
+/// Side of every encoder's output feature map (and of the class-activation map).
+pub const FEATURE_SIDE: usize = 8;
+
+/// Errors building or feeding the model.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ModelError {
+    #[error("invalid model configuration: {0}")]
+    Config(String),
+    #[error("invalid input: {0}")]
+    Input(String),
+}
+
+impl ModelConfig {
+    /// Check the sizes before building anything.
+    pub fn validate(&self) -> Result<(), ModelError> {
+        for (name, s) in [("global_size", self.global_size), ("local_size", self.local_size)] {
+            if s < FEATURE_SIDE || s % FEATURE_SIDE != 0 || !(s / FEATURE_SIDE).is_power_of_two() || s > 1024 {
+                return Err(ModelError::Config(format!("{name} = {s} must be 8 × a power of two, at most 1024")));
+            }
+        }
+        if self.width < 4 || self.width % 4 != 0 || self.width > 256 {
+            return Err(ModelError::Config(format!("width = {} must be a multiple of 4 in 4..=256", self.width)));
+        }
+        if self.context_dim == 0 || self.context_dim > 1024 || self.joints == 0 || self.joints > 64 {
+            return Err(ModelError::Config("context_dim must be 1..=1024 and joints 1..=64".into()));
+        }
+        Ok(())
+    }
+
+    /// Build a freshly initialised model on `device`.
+    pub fn init(&self, device: &Device) -> Result<JointNet, ModelError> {
+        self.validate()?;
+        let c = self.feature_channels();
+        let local = Encoder::new(self.local_size, self.width, device);
+        let (global, joint_embed, context, film, context_bias) = match self.arch {
+            Arch::Local => (None, None, None, None, None),
+            Arch::GlobalLocal => (
+                Some(Encoder::new(self.global_size, self.width, device)),
+                Some(EmbeddingConfig::new(self.joints, self.context_dim).init(device)),
+                Some(LinearConfig::new(c + self.context_dim, self.context_dim).init(device)),
+                Some(LinearConfig::new(self.context_dim, 2 * c).init(device)),
+                Some(LinearConfig::new(self.context_dim, 1).init(device)),
+            ),
+        };
+        Ok(JointNet {
+            local,
+            global,
+            joint_embed,
+            context,
+            film,
+            context_bias,
+            evidence: Conv2dConfig::new([c, 1], [1, 1]).init(device),
+        })
+    }
+
+    /// Channels of the encoders' output.
+    pub fn feature_channels(&self) -> usize {
+        4 * self.width
+    }
+}
+
+/// Conv 3×3 → GroupNorm → ReLU, twice; the first conv may stride.
+#[derive(Module, Debug)]
+pub struct ConvBlock {
+    conv1: Conv2d,
+    norm1: GroupNorm,
+    conv2: Conv2d,
+    norm2: GroupNorm,
+}
+
+fn groups(channels: usize) -> usize {
+    (channels / 4).clamp(1, 8)
+}
+
+impl ConvBlock {
+    fn new(cin: usize, cout: usize, stride: usize, device: &Device) -> Self {
+        let conv = |a: usize, s: usize| {
+            Conv2dConfig::new([a, cout], [3, 3]).with_stride([s, s]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device)
+        };
+        Self {
+            conv1: conv(cin, stride),
+            norm1: GroupNormConfig::new(groups(cout), cout).init(device),
+            conv2: conv(cout, 1),
+            norm2: GroupNormConfig::new(groups(cout), cout).init(device),
+        }
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let x = relu(self.norm1.forward(self.conv1.forward(x)));
+        relu(self.norm2.forward(self.conv2.forward(x)))
+    }
+}
+
+/// A small CNN from a `size`×`size` RGB image to a `4·width × 8 × 8` feature map.
+#[derive(Module, Debug)]
+pub struct Encoder {
+    blocks: Vec<ConvBlock>,
+}
+
+impl Encoder {
+    /// `size` must be 8 × a power of two (checked by [`ModelConfig::validate`]).
+    pub fn new(size: usize, width: usize, device: &Device) -> Self {
+        let downs = (size / FEATURE_SIDE).trailing_zeros() as usize;
+        let mut blocks = Vec::new();
+        let mut cin = 3;
+        for i in 0..downs.max(1) {
+            let cout = width << i.min(2);
+            blocks.push(ConvBlock::new(cin, cout, if i < downs { 2 } else { 1 }, device));
+            cin = cout;
+        }
+        // Always end at 4·width channels with one more full-resolution block.
+        blocks.push(ConvBlock::new(cin, 4 * width, 1, device));
+        Self { blocks }
+    }
+
+    /// `[n, 3, size, size]` → `[n, 4·width, 8, 8]`.
+    pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
+        for b in &self.blocks {
+            x = b.forward(x);
+        }
+        x
+    }
+}
+
+/// The classifier. Build it with [`ModelConfig::init`].
+#[derive(Module, Debug)]
+pub struct JointNet {
+    pub local: Encoder,
+    pub global: Option<Encoder>,
+    pub joint_embed: Option<Embedding>,
+    context: Option<Linear>,
+    film: Option<Linear>,
+    context_bias: Option<Linear>,
+    evidence: Conv2d,
+}
+
+/// A batch for [`JointNet::forward`]: photos and the joints judged in them.
+#[derive(Debug, Clone)]
+pub struct Batch {
+    /// Whole-hand views, `[images, 3, G, G]`.
+    pub global: Tensor<4>,
+    /// Joint crops, `[joints, 3, L, L]`.
+    pub local: Tensor<4>,
+    /// Joint identity of each crop, `[joints]`.
+    pub joint: Tensor<1, Int>,
+    /// Which global view each crop belongs to, `[joints]`.
+    pub image: Tensor<1, Int>,
+}
+
+/// Host-side batch data, turned into a [`Batch`] on any device.
+#[derive(Debug, Clone, Default)]
+pub struct BatchData {
+    pub global: Vec<f32>,
+    pub local: Vec<f32>,
+    pub joint: Vec<i64>,
+    pub image: Vec<i64>,
+}
+
+impl BatchData {
+    /// Number of joint crops.
+    pub fn joints(&self) -> usize {
+        self.joint.len()
+    }
+
+    /// Check lengths against `config` and build the tensors.
+    pub fn to_batch(&self, config: &ModelConfig, device: &Device) -> Result<Batch, ModelError> {
+        let (g, l) = (3 * config.global_size * config.global_size, 3 * config.local_size * config.local_size);
+        let n = self.joint.len();
+        if n == 0 {
+            return Err(ModelError::Input("no joints in the batch".into()));
+        }
+        if self.local.len() != n * l || self.image.len() != n {
+            return Err(ModelError::Input(format!(
+                "{} joint ids, {} image indices and {} local values (expected {} per joint)",
+                n,
+                self.image.len(),
+                self.local.len(),
+                l
+            )));
+        }
+        if self.global.is_empty() || self.global.len() % g != 0 {
+            return Err(ModelError::Input(format!("{} global values is not a multiple of {g}", self.global.len())));
+        }
+        let images = self.global.len() / g;
+        if let Some(bad) = self.image.iter().find(|&&i| i < 0 || i as usize >= images) {
+            return Err(ModelError::Input(format!("image index {bad} is outside 0..{images}")));
+        }
+        if let Some(bad) = self.joint.iter().find(|&&j| j < 0 || j as usize >= config.joints) {
+            return Err(ModelError::Input(format!("joint id {bad} is outside 0..{}", config.joints)));
+        }
+        let (gs, ls) = (config.global_size, config.local_size);
+        Ok(Batch {
+            global: Tensor::from_data(TensorData::new(self.global.clone(), [images, 3, gs, gs]), device),
+            local: Tensor::from_data(TensorData::new(self.local.clone(), [n, 3, ls, ls]), device),
+            joint: Tensor::from_data(TensorData::new(self.joint.clone(), [n]), device),
+            image: Tensor::from_data(TensorData::new(self.image.clone(), [n]), device),
+        })
+    }
+}
+
+/// What the model says about each joint.
+#[derive(Debug, Clone)]
+pub struct Output {
+    /// Inflammation logit per joint, `[joints]`.
+    pub logits: Tensor<1>,
+    /// Class-activation map per joint over its crop, `[joints, 8, 8]`; its mean plus the context
+    /// bias is the logit.
+    pub cam: Tensor<3>,
+}
+
+impl Output {
+    /// Probabilities of inflammation, `[joints]`.
+    pub fn probabilities(&self) -> Tensor<1> {
+        sigmoid(self.logits.clone())
+    }
+}
+
+impl JointNet {
+    /// Judge every joint of the batch.
+    pub fn forward(&self, batch: Batch) -> Output {
+        let mut features = self.local.forward(batch.local);
+        let [n, c, h, w] = features.dims();
+        let mut bias: Option<Tensor<2>> = None;
+        if let (Some(global), Some(embed), Some(context), Some(film), Some(cb)) =
+            (&self.global, &self.joint_embed, &self.context, &self.film, &self.context_bias)
+        {
+            let g = global.forward(batch.global).mean_dim(3).mean_dim(2).reshape([0, -1]); // [images, c]
+            let g = g.select(0, batch.image); // [n, c]
+            let e = embed.forward(batch.joint.reshape([n as i32, 1])).reshape([n as i32, -1]); // [n, d]
+            let ctx = relu(context.forward(Tensor::cat(vec![g, e], 1))); // [n, d]
+            let ab = film.forward(ctx.clone()).reshape([n, 2 * c, 1, 1]);
+            let gamma = ab.clone().slice([0..n, 0..c]);
+            let beta = ab.slice([0..n, c..2 * c]);
+            features = features * (gamma + 1.0) + beta;
+            bias = Some(cb.forward(ctx));
+        }
+        let cam = self.evidence.forward(features).reshape([n, h, w]);
+        let mut logits = cam.clone().mean_dim(2).mean_dim(1).reshape([n as i32, 1]);
+        if let Some(b) = bias {
+            logits = logits + b;
+        }
+        Output { logits: logits.reshape([n]), cam }
+    }
+}

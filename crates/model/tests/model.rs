@@ -1,0 +1,148 @@
+//! The model's shapes, its class-activation map, weight round trips, and flex/wgpu parity.
+use burn::module::Module;
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device};
+use jointscope_model::{Arch, BatchData, FEATURE_SIDE, ModelConfig, ModelError};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+fn tiny(arch: Arch) -> ModelConfig {
+    ModelConfig { arch, global_size: 32, local_size: 16, width: 8, context_dim: 8, joints: 11 }
+}
+
+fn batch(config: &ModelConfig, images: usize, joints: usize, seed: u64) -> BatchData {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut v = |n: usize| (0..n).map(|_| rng.random_range(-2.0f32..2.0)).collect::<Vec<_>>();
+    let g = 3 * config.global_size * config.global_size;
+    let l = 3 * config.local_size * config.local_size;
+    BatchData {
+        global: v(images * g),
+        local: v(joints * l),
+        joint: (0..joints).map(|j| (j % config.joints) as i64).collect(),
+        image: (0..joints).map(|j| (j % images) as i64).collect(),
+    }
+}
+
+fn values<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
+    t.into_data().try_to_vec().unwrap()
+}
+
+#[test]
+fn forward_gives_one_logit_and_one_cam_per_joint() {
+    let device = Device::flex();
+    for arch in [Arch::Local, Arch::GlobalLocal] {
+        let config = tiny(arch);
+        let model = config.init(&device).unwrap();
+        let out = model.forward(batch(&config, 2, 5, 1).to_batch(&config, &device).unwrap());
+        assert_eq!(out.logits.dims(), [5]);
+        assert_eq!(out.cam.dims(), [5, FEATURE_SIDE, FEATURE_SIDE]);
+        let p = values(out.probabilities());
+        assert!(p.iter().all(|p| (0.0..=1.0).contains(p)));
+    }
+}
+
+#[test]
+fn the_local_logit_is_the_mean_of_its_activation_map() {
+    let device = Device::flex();
+    let config = tiny(Arch::Local);
+    let model = config.init(&device).unwrap();
+    let out = model.forward(batch(&config, 1, 3, 2).to_batch(&config, &device).unwrap());
+    let logits = values(out.logits);
+    let cam = values(out.cam);
+    let side = FEATURE_SIDE * FEATURE_SIDE;
+    for k in 0..3 {
+        let mean: f32 = cam[k * side..(k + 1) * side].iter().sum::<f32>() / side as f32;
+        assert!((mean - logits[k]).abs() < 1e-5, "{mean} vs {}", logits[k]);
+    }
+}
+
+#[test]
+fn context_changes_the_global_local_prediction() {
+    let device = Device::flex();
+    let config = tiny(Arch::GlobalLocal);
+    let model = config.init(&device).unwrap();
+    let mut a = batch(&config, 2, 2, 3);
+    // Same crop, same joint, different photos: the prediction must differ.
+    let l = 3 * config.local_size * config.local_size;
+    let first = a.local[..l].to_vec();
+    a.local[l..].copy_from_slice(&first);
+    a.joint = vec![4, 4];
+    a.image = vec![0, 1];
+    let logits = values(model.forward(a.to_batch(&config, &device).unwrap()).logits);
+    assert!((logits[0] - logits[1]).abs() > 1e-6, "{logits:?}");
+}
+
+#[test]
+fn default_model_is_small_enough_for_the_browser() {
+    let config = ModelConfig::default();
+    let model = config.init(&Device::flex()).unwrap();
+    let n = model.num_params();
+    assert!(n > 100_000 && n < 5_000_000, "{n} parameters");
+    let local = ModelConfig { arch: Arch::Local, ..config }.init(&Device::flex()).unwrap();
+    assert!(local.num_params() < n);
+}
+
+#[test]
+fn bad_configs_and_batches_are_errors() {
+    let device = Device::flex();
+    assert!(matches!(ModelConfig { global_size: 100, ..ModelConfig::default() }.init(&device), Err(ModelError::Config(_))));
+    assert!(matches!(ModelConfig { width: 3, ..ModelConfig::default() }.init(&device), Err(ModelError::Config(_))));
+    let config = tiny(Arch::GlobalLocal);
+    let mut b = batch(&config, 1, 2, 4);
+    b.image[1] = 5;
+    assert!(matches!(b.to_batch(&config, &device), Err(ModelError::Input(_))));
+    let mut b = batch(&config, 1, 2, 4);
+    b.local.pop();
+    assert!(matches!(b.to_batch(&config, &device), Err(ModelError::Input(_))));
+    let mut b = batch(&config, 1, 2, 4);
+    b.joint[0] = 11;
+    assert!(matches!(b.to_batch(&config, &device), Err(ModelError::Input(_))));
+    assert!(matches!(BatchData::default().to_batch(&config, &device), Err(ModelError::Input(_))));
+}
+
+#[test]
+fn weights_round_trip_through_bytes_and_refuse_the_wrong_architecture() {
+    let device = Device::flex();
+    let config = tiny(Arch::GlobalLocal);
+    let model = config.init(&device).unwrap();
+    let input = batch(&config, 2, 4, 5);
+    let before = values(model.forward(input.to_batch(&config, &device).unwrap()).logits);
+    let bytes = model.clone().into_record().into_bytes().unwrap().to_vec();
+    let fresh = config.init(&device).unwrap();
+    let loaded = fresh.try_load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes.clone())).unwrap()).unwrap();
+    let after = values(loaded.forward(input.to_batch(&config, &device).unwrap()).logits);
+    assert_eq!(before, after);
+    let other = tiny(Arch::Local).init(&device).unwrap();
+    assert!(other.try_load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).unwrap()).is_err());
+    let wider = ModelConfig { width: 12, ..config };
+    let rec = ModuleRecord::from_bytes(Bytes::from_bytes_vec(model.into_record().into_bytes().unwrap().to_vec())).unwrap();
+    assert!(wider.init(&device).unwrap().try_load_record(rec).is_err());
+}
+
+/// The same weights and inputs on flex (CPU) and wgpu (in CI: Mesa's lavapipe Vulkan driver)
+/// give the same probabilities and activation maps.
+#[test]
+fn flex_and_wgpu_agree() {
+    let wgpu = match Device::wgpu_options().init() {
+        Ok(d) => d,
+        Err(e) => panic!("no wgpu adapter ({e}); install mesa-vulkan-drivers to run this test on a machine without a GPU"),
+    };
+    let flex = Device::flex();
+    for arch in [Arch::Local, Arch::GlobalLocal] {
+        let config = tiny(arch);
+        let model = config.init(&flex).unwrap();
+        let bytes = model.clone().into_record().into_bytes().unwrap().to_vec();
+        let on_gpu = config
+            .init(&wgpu)
+            .unwrap()
+            .try_load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).unwrap())
+            .unwrap();
+        let input = batch(&config, 2, 6, 6);
+        let a = model.forward(input.to_batch(&config, &flex).unwrap());
+        let b = on_gpu.forward(input.to_batch(&config, &wgpu).unwrap());
+        for (x, y) in [(values(a.probabilities()), values(b.probabilities())), (values(a.cam), values(b.cam))] {
+            let max = x.iter().zip(&y).map(|(p, q)| (p - q).abs()).fold(0.0f32, f32::max);
+            assert!(max < 1e-4, "{arch}: flex and wgpu differ by {max}");
+        }
+    }
+}

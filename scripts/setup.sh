@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs what building and testing jointscope needs on a fresh Debian/Ubuntu machine.
+# Idempotent: each step is skipped when already done.
+set -euo pipefail
+
+need_apt=()
+# Mesa's lavapipe: a software Vulkan driver, so the wgpu backend (and its parity test) runs without a GPU.
+if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1 || ! ls /usr/share/vulkan/icd.d/lvp_icd*.json >/dev/null 2>&1; then
+  need_apt+=(mesa-vulkan-drivers libvulkan1)
+fi
+if ! command -v cc >/dev/null 2>&1; then need_apt+=(build-essential); fi
+if ! command -v pkg-config >/dev/null 2>&1; then need_apt+=(pkg-config); fi
+
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "setup: installing ${need_apt[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "setup: please install: ${need_apt[*]} (needs root)" >&2
+    exit 1
+  fi
+fi
+
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "setup: Rust is missing; install it with rustup (https://rustup.rs), version 1.95 or newer" >&2
+  exit 1
+fi

@@ -1,0 +1,148 @@
+//! A manifest's images decoded into memory, and batches built from them: whole-hand views and
+//! joint crops through the shared preprocessing in `jointscope_data::preprocess`.
+use anyhow::{Context, bail};
+use image::RgbImage;
+use jointscope_data::geometry::{self, Point};
+use jointscope_data::manifest::{ImageEntry, Manifest};
+use jointscope_data::preprocess::{self, Jitter};
+use jointscope_data::split::{Part, Split};
+use jointscope_data::{Joint, image_io};
+use jointscope_model::{BatchData, ModelConfig};
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// One decoded photo with its located joints.
+pub struct Photo {
+    pub entry: ImageEntry,
+    pub image: RgbImage,
+    pub located: Vec<(Joint, Point)>,
+    pub scale: f32,
+    /// Joints with a known label and position: (joint, position, target 0/1).
+    pub labelled: Vec<(Joint, Point, f32)>,
+}
+
+/// Every photo of a manifest, decoded.
+pub struct Dataset {
+    pub photos: Vec<Photo>,
+    /// Labelled rows left out because their joint has no position.
+    pub unlocated: usize,
+}
+
+/// Counts describing a dataset, recorded with runs and exports.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct DataSummary {
+    pub manifest: String,
+    pub images: usize,
+    pub patients: usize,
+    pub labelled_joints: usize,
+    pub inflamed_joints: usize,
+    pub prevalence: f64,
+}
+
+impl Dataset {
+    /// Decode every image of `manifest`; `tick` is called once per image.
+    pub fn load(manifest: &Manifest, tick: &dyn Fn()) -> anyhow::Result<Dataset> {
+        let mut photos = Vec::new();
+        let mut unlocated = 0;
+        for entry in manifest.images() {
+            let image = image_io::load_rgb(&entry.path)?;
+            let located = entry.located();
+            let scale = geometry::hand_scale(&located, image.width(), image.height());
+            let mut labelled = Vec::new();
+            for (j, l, p) in &entry.joints {
+                match (l.target(), p) {
+                    (Some(t), Some(p)) => labelled.push((*j, *p, t)),
+                    (Some(_), None) => unlocated += 1,
+                    _ => {}
+                }
+            }
+            photos.push(Photo { entry, image, located, scale, labelled });
+            tick();
+        }
+        if photos.iter().all(|p| p.labelled.is_empty()) {
+            bail!(
+                "no labelled joint with a position in {} ({} labelled rows lack x,y)",
+                manifest.path.display(),
+                unlocated
+            );
+        }
+        Ok(Dataset { photos, unlocated })
+    }
+
+    /// Indices of the photos whose patient is in `part` of `split`.
+    pub fn part(&self, split: &Split, part: Part) -> Vec<usize> {
+        (0..self.photos.len()).filter(|&i| split.part_of(&self.photos[i].entry.patient_id) == Some(part)).collect()
+    }
+
+    /// Summary over the given photos.
+    pub fn summary(&self, manifest: &str, photos: &[usize]) -> DataSummary {
+        let patients: std::collections::BTreeSet<&str> =
+            photos.iter().map(|&i| self.photos[i].entry.patient_id.as_str()).collect();
+        let labelled: usize = photos.iter().map(|&i| self.photos[i].labelled.len()).sum();
+        let inflamed: usize =
+            photos.iter().map(|&i| self.photos[i].labelled.iter().filter(|l| l.2 > 0.5).count()).sum();
+        DataSummary {
+            manifest: manifest.into(),
+            images: photos.len(),
+            patients: patients.len(),
+            labelled_joints: labelled,
+            inflamed_joints: inflamed,
+            prevalence: if labelled == 0 { 0.0 } else { inflamed as f64 / labelled as f64 },
+        }
+    }
+
+    /// Build the model input for the labelled joints of `photos`; with `rng`, augmented.
+    /// Returns the batch, the targets and, per joint, (photo index, joint).
+    pub fn batch(
+        &self,
+        photos: &[usize],
+        config: &ModelConfig,
+        mut rng: Option<&mut dyn rand::RngCore>,
+    ) -> (BatchData, Vec<f32>, Vec<(usize, Joint)>) {
+        let mut data = BatchData::default();
+        let mut targets = Vec::new();
+        let mut who = Vec::new();
+        let mut k = 0i64;
+        for &i in photos {
+            let p = &self.photos[i];
+            if p.labelled.is_empty() {
+                continue;
+            }
+            let g = match rng.as_deref_mut() {
+                Some(r) => jitter(r, 0.04, 0.08, 0.15),
+                None => Jitter::NONE,
+            };
+            data.global.extend(preprocess::global_view(&p.image, &p.located, config.global_size, &g));
+            for &(j, pt, t) in &p.labelled {
+                let l = match rng.as_deref_mut() {
+                    Some(r) => jitter(r, 0.06, 0.1, 0.3),
+                    None => Jitter::NONE,
+                };
+                data.local.extend(preprocess::joint_view(&p.image, pt, p.scale, config.local_size, &l));
+                data.joint.push(j.index() as i64);
+                data.image.push(k);
+                targets.push(t);
+                who.push((i, j));
+            }
+            k += 1;
+        }
+        (data, targets, who)
+    }
+}
+
+/// A random augmentation: shift up to `shift` of the side, scale by up to ±`scale`, rotate by up to
+/// ±`angle` radians, and jitter brightness and contrast.
+pub fn jitter(rng: &mut dyn rand::RngCore, shift: f32, scale: f32, angle: f32) -> Jitter {
+    Jitter {
+        shift: (rng.random_range(-shift..=shift), rng.random_range(-shift..=shift)),
+        scale: 1.0 + rng.random_range(-scale..=scale),
+        angle: rng.random_range(-angle..=angle),
+        offset: rng.random_range(-0.2..=0.2),
+        gain: rng.random_range(0.85..=1.15),
+    }
+}
+
+/// Read a manifest, mapping its errors to a readable message.
+pub fn read_manifest(path: &std::path::Path) -> anyhow::Result<Manifest> {
+    Manifest::read(path).with_context(|| format!("reading the manifest {}", path.display()))
+}

@@ -1,0 +1,131 @@
+//! The `jointscope` binary end to end: the quick demo, resume, and bad input from the user.
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn jointscope(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_jointscope")).args(args).arg("--quiet").output().expect("the binary runs")
+}
+
+fn text(o: &Output) -> String {
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
+}
+
+fn assert_clean_failure(o: &Output, needle: &str) {
+    let t = text(o);
+    assert_eq!(o.status.code(), Some(1), "expected exit code 1:\n{t}");
+    assert!(t.contains(needle), "expected {needle:?} in:\n{t}");
+    assert!(!t.contains("panicked"), "a panic reached the user:\n{t}");
+}
+
+fn png(path: &Path) {
+    image::RgbImage::from_pixel(64, 64, image::Rgb([200, 150, 120])).save(path).unwrap();
+}
+
+#[test]
+fn quick_demo_trains_evaluates_exports_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = jointscope(&["demo", "--quick", "--backend", "flex", "--out", out.to_str().unwrap()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    for needle in ["F1", "G-mean", "sensitivity", "specificity", "ROC-AUC", "PR-AUC", "95% CI"] {
+        assert!(t.contains(needle), "{needle} missing from:\n{t}");
+    }
+    for f in [
+        "export/jointscope.bpk",
+        "export/jointscope.json",
+        "run/plots/roc.png",
+        "run/plots/pr.png",
+        "run/plots/training.png",
+        "run/eval/metrics.json",
+        "run/eval/metrics.csv",
+        "run/eval/per_joint.csv",
+        "run/eval/predictions.csv",
+        "run/history.csv",
+        "run/split.json",
+    ] {
+        assert!(out.join(f).exists(), "{f} missing");
+    }
+    let sidecar: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("export/jointscope.json")).unwrap()).unwrap();
+    assert_eq!(sidecar["joints"].as_array().unwrap().len(), 11);
+    assert_eq!(sidecar["synthetic_data"], true);
+    let t = sidecar["threshold"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&t));
+    let weights = std::fs::read(out.join("export/jointscope.bpk")).unwrap();
+    assert_eq!(sidecar["weights"]["bytes"].as_u64().unwrap() as usize, weights.len());
+    assert_eq!(sidecar["weights"]["sha256"].as_str().unwrap(), jointscope_trainer::export::sha256(&weights));
+
+    // Evaluating again gives the same figures (seeded bootstrap, deterministic inference).
+    let run = out.join("run");
+    let first = std::fs::read_to_string(run.join("eval/metrics.json")).unwrap();
+    let o = jointscope(&["evaluate", "--run", run.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(first, std::fs::read_to_string(run.join("eval/metrics.json")).unwrap());
+
+    // Interrupted after epoch 1: drop the last checkpoint and the finished model, then resume.
+    std::fs::remove_dir_all(run.join("checkpoints/epoch-0002")).unwrap();
+    std::fs::remove_file(run.join("model.json")).unwrap();
+    let o = jointscope(&["train", "--run", run.to_str().unwrap(), "--resume", "--backend", "flex"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(run.join("model.json").exists());
+    let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    assert_eq!(history.lines().count(), 3, "{history}");
+
+    // A second training into the same run folder is refused rather than overwriting it.
+    let m = out.join("data/manifest.csv");
+    let o = jointscope(&["train", "--run", run.to_str().unwrap(), "--manifest", m.to_str().unwrap()]);
+    assert_clean_failure(&o, "already holds a run");
+}
+
+#[test]
+fn bad_manifests_fail_cleanly_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    png(&d.join("ok.png"));
+    let full = std::fs::read(d.join("ok.png")).unwrap();
+    std::fs::write(d.join("cut.png"), &full[..full.len() / 2]).unwrap();
+    std::fs::write(d.join("notes.png"), "plain text").unwrap();
+    let header = "image,patient_id,hand,view,joint,label,x,y\n";
+    let cases = [
+        ("missing.csv", format!("{header}gone.png,p1,R,dorsal,MCP2,1,10,10\n"), "does not exist"),
+        ("truncated.csv", format!("{header}cut.png,p1,R,dorsal,MCP2,1,10,10\n"), "not a readable image"),
+        ("text.csv", format!("{header}notes.png,p1,R,dorsal,MCP2,1,10,10\n"), "not a readable image"),
+        ("joint.csv", format!("{header}ok.png,p1,R,dorsal,KNEE,1,10,10\n"), "unknown joint name \"KNEE\""),
+    ];
+    for (name, body, needle) in cases {
+        let m = d.join(name);
+        std::fs::write(&m, body).unwrap();
+        let ms = m.to_str().unwrap();
+        let o = jointscope(&["validate", ms]);
+        assert_clean_failure(&o, needle);
+        assert!(text(&o).contains(":line 2:"), "{}", text(&o));
+        let run = d.join(format!("run-{name}"));
+        let o = jointscope(&["train", "--manifest", ms, "--run", run.to_str().unwrap(), "--backend", "flex"]);
+        assert_clean_failure(&o, needle);
+    }
+    let empty = d.join("empty.csv");
+    std::fs::write(&empty, header).unwrap();
+    let o = jointscope(&["train", "--manifest", empty.to_str().unwrap(), "--run", d.join("r").to_str().unwrap(), "--backend", "flex"]);
+    assert_clean_failure(&o, "dataset is empty");
+    assert_clean_failure(&jointscope(&["validate", empty.to_str().unwrap()]), "no rows");
+    let o = jointscope(&["train", "--manifest", d.join("absent.csv").to_str().unwrap(), "--run", d.join("r2").to_str().unwrap()]);
+    assert_clean_failure(&o, "absent.csv");
+    assert_clean_failure(&jointscope(&["evaluate", "--run", d.join("nothing").to_str().unwrap()]), "no trained model");
+    assert_clean_failure(&jointscope(&["export", "--run", d.join("nothing").to_str().unwrap(), "--out", d.join("e").to_str().unwrap()]), "no trained model");
+}
+
+#[test]
+fn corrupt_weights_are_refused_by_export() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo");
+    let o = jointscope(&["demo", "--quick", "--backend", "flex", "--out", out.to_str().unwrap(), "--seed", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let model = out.join("run/model.bpk");
+    let bytes = std::fs::read(&model).unwrap();
+    std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();
+    let o = jointscope(&["export", "--run", out.join("run").to_str().unwrap(), "--out", dir.path().join("x").to_str().unwrap()]);
+    assert_clean_failure(&o, "model.bpk");
+    std::fs::write(&model, b"not weights at all").unwrap();
+    let o = jointscope(&["evaluate", "--run", out.join("run").to_str().unwrap()]);
+    assert_clean_failure(&o, "model.bpk");
+}
