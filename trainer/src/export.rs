@@ -73,7 +73,8 @@ pub fn export(run_dir: &Path, out: &Path) -> anyhow::Result<(PathBuf, Sidecar)> 
     let meta: ModelMeta = run::read_json(&run.model_meta())?;
     let bytes = std::fs::read(run.model()).with_context(|| format!("reading {}", run.model().display()))?;
     // Refuse to export weights that do not load into the model they claim to be.
-    run::load_model(&meta.model, bytes.clone(), &burn::tensor::Device::flex())?;
+    run::load_model(&meta.model, bytes.clone(), &burn::tensor::Device::flex())
+        .with_context(|| format!("checking {}", run.model().display()))?;
     let eval: Option<Evaluation> = run::read_json(&run.eval().join("metrics.json")).ok();
     let synthetic = config.manifest.parent().map(|d| d.join("synth.json").exists()).unwrap_or(false);
     let sidecar = Sidecar {

@@ -40,7 +40,7 @@ pub struct TrainParams {
 impl Default for TrainParams {
     fn default() -> Self {
         Self {
-            epochs: 12,
+            epochs: 20,
             batch_images: 8,
             lr: 2e-3,
             weight_decay: 1e-4,
