@@ -21,11 +21,11 @@ pub struct Selected {
     pub name: String,
 }
 
-/// The first hardware (non-CPU) GPU adapter's name, if any.
+/// The first hardware (non-CPU) GPU adapter on Vulkan, Metal or DX12, if any.
 pub fn hardware_gpu() -> Option<String> {
     use burn::tensor::wgpu::wgpu;
     let instance = wgpu::Instance::default();
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::all()));
+    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
     adapters
         .into_iter()
         .map(|a| a.get_info())

@@ -220,6 +220,8 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
     let ad = device.clone().autodiff();
     let p = &config.train;
 
+    // Seeded initialisation: the same configuration trains the same model.
+    ad.seed(p.seed);
     let mut model = config.model.init(&ad)?;
     let mut state = CheckpointState { epoch: 0, history: Vec::new(), best: None };
     if resume {

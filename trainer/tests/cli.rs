@@ -115,11 +115,20 @@ fn bad_manifests_fail_cleanly_with_the_reason() {
 }
 
 #[test]
-fn corrupt_weights_are_refused_by_export() {
+fn runs_are_reproducible_and_corrupt_weights_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("demo");
     let o = jointscope(&["demo", "--quick", "--backend", "flex", "--out", out.to_str().unwrap(), "--seed", "3"]);
     assert!(o.status.success(), "{}", text(&o));
+    // The same seed trains the same model and reports the same figures.
+    let again = dir.path().join("again");
+    let o = jointscope(&["demo", "--quick", "--backend", "flex", "--out", again.to_str().unwrap(), "--seed", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    // (Weight files differ in their random parameter ids, so compare what the weights predict.)
+    for f in ["run/eval/metrics.json", "run/eval/predictions.csv"] {
+        let (a, b) = (std::fs::read_to_string(out.join(f)).unwrap(), std::fs::read_to_string(again.join(f)).unwrap());
+        assert!(a == b, "{f} differs between identical runs");
+    }
     let model = out.join("run/model.bpk");
     let bytes = std::fs::read(&model).unwrap();
     std::fs::write(&model, &bytes[..bytes.len() / 2]).unwrap();

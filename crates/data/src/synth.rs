@@ -569,6 +569,8 @@ pub fn to_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
 struct Job {
     name: String,
     patient: String,
+    /// Part of the healthy-only pool rather than the labelled cohort.
+    healthy: bool,
     spec: HandSpec,
     seed: u64,
 }
@@ -585,6 +587,7 @@ fn plan(config: &SynthConfig) -> Vec<Job> {
             jobs.push(Job {
                 name: format!("{patient}_{}", hand.code()),
                 patient: patient.clone(),
+                healthy: false,
                 spec: HandSpec { hand, view, severity: sev[h], traits },
                 seed: rng.random(),
             });
@@ -598,6 +601,7 @@ fn plan(config: &SynthConfig) -> Vec<Job> {
         jobs.push(Job {
             name: format!("{patient}_{}", hand.code()),
             patient,
+            healthy: true,
             spec: HandSpec { hand, view, severity: [0.0; Joint::COUNT], traits },
             seed: rng.random(),
         });
@@ -663,7 +667,7 @@ pub fn generate(config: &SynthConfig, out: &Path, progress: &(dyn Fn(usize, usiz
     for (job, lm) in jobs.iter().zip(results) {
         let lm = lm?;
         let image = format!("images/{}.jpg", job.name);
-        let is_healthy = job.patient.starts_with('h');
+        let is_healthy = job.healthy;
         for (k, p) in lm.iter().enumerate() {
             lm_rows.push_str(&format!("{image},{k},{:.2},{:.2}\n", p.x, p.y));
         }
