@@ -1,6 +1,9 @@
 //! Command-line interface: `synth`, `validate`, `train`, `evaluate`, `export` and `demo`.
 use crate::backend::BackendChoice;
-use crate::train::{RunConfig, TrainParams};
+use crate::augment::Mix;
+use crate::losses::{LossConfig, LossKind};
+use crate::train::{RunConfig, Sampler, TrainParams};
+use crate::pretrain::{self, PretrainConfig};
 use crate::{evaluate, export, run, train};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
@@ -32,6 +35,8 @@ pub enum Command {
         /// The manifest CSV.
         manifest: PathBuf,
     },
+    /// Self-supervised pretraining of both encoders on unlabelled (e.g. healthy) hands.
+    Pretrain(PretrainArgs),
     /// Train a classifier on a manifest.
     Train(TrainArgs),
     /// Evaluate a trained run (its test split by default).
@@ -45,6 +50,8 @@ pub enum Command {
     },
     /// The whole pipeline on the synthetic benchmark: synth, train, evaluate, export.
     Demo(DemoArgs),
+    /// The method's ablation (baseline → full method) over several seeds, as a Markdown table.
+    Ablate(AblateArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -70,14 +77,21 @@ pub struct SynthArgs {
     /// Fraction of palm-up photos.
     #[arg(long, default_value_t = SynthConfig::default().palmar_fraction)]
     pub palmar: f32,
+    /// Fraction of the cohort's joint labels written as `unknown` (truth stays in severity.csv).
+    #[arg(long, default_value_t = 0.0)]
+    pub hide_labels: f32,
     #[arg(long, default_value_t = SynthConfig::default().seed)]
     pub seed: u64,
 }
 
 impl SynthArgs {
     fn config(&self) -> anyhow::Result<SynthConfig> {
-        if !(0.0..=0.9).contains(&self.prevalence) || !(0.0..=1.0).contains(&self.palmar) || !(0.0..=5.0).contains(&self.signal) {
-            bail!("--prevalence must be in 0..0.9, --palmar in 0..1 and --signal in 0..5");
+        if !(0.0..=0.9).contains(&self.prevalence)
+            || !(0.0..=1.0).contains(&self.palmar)
+            || !(0.0..=5.0).contains(&self.signal)
+            || !(0.0..1.0).contains(&self.hide_labels)
+        {
+            bail!("--prevalence must be in 0..0.9, --palmar and --hide-labels in 0..1, and --signal in 0..5");
         }
         Ok(SynthConfig {
             patients: self.patients,
@@ -86,6 +100,7 @@ impl SynthArgs {
             image_size: self.size,
             signal: self.signal,
             palmar_fraction: self.palmar,
+            hidden_labels: self.hide_labels,
             seed: self.seed,
             ..SynthConfig::default()
         })
@@ -94,7 +109,7 @@ impl SynthArgs {
 
 #[derive(Args, Debug, Clone)]
 pub struct ModelArgs {
-    /// `global-local` (the method) or `local` (baseline: joint crop only).
+    /// `global-local` (the method), `local` (baseline: joint crop only) or `global` (whole hand only).
     #[arg(long, default_value = "global-local")]
     pub arch: Arch,
     #[arg(long, default_value_t = ModelConfig::default().global_size)]
@@ -115,12 +130,33 @@ pub struct OptimArgs {
     pub batch: usize,
     #[arg(long, default_value_t = TrainParams::default().lr)]
     pub lr: f64,
-    /// Loss weight of inflamed joints.
-    #[arg(long, default_value_t = TrainParams::default().pos_weight)]
+    /// Training loss.
+    #[arg(long, value_enum, default_value = "bce")]
+    pub loss: LossKind,
+    /// Loss weight of inflamed joints (bce).
+    #[arg(long, default_value_t = LossConfig::default().pos_weight)]
     pub pos_weight: f32,
+    /// Focal loss γ.
+    #[arg(long, default_value_t = LossConfig::default().focal_gamma)]
+    pub focal_gamma: f32,
+    /// Focal loss α (weight of inflamed joints).
+    #[arg(long, default_value_t = LossConfig::default().focal_alpha)]
+    pub focal_alpha: f32,
+    /// Class-balanced loss β.
+    #[arg(long, default_value_t = LossConfig::default().cb_beta)]
+    pub cb_beta: f32,
+    /// Logit-adjustment τ.
+    #[arg(long, default_value_t = LossConfig::default().la_tau)]
+    pub la_tau: f32,
+    /// How photos are drawn per epoch.
+    #[arg(long, value_enum, default_value = "shuffle")]
+    pub sampler: Sampler,
     /// Turn augmentation off.
     #[arg(long)]
     pub no_augment: bool,
+    /// Mixing augmentation of joint crops: none, cutmix or cut-keep.
+    #[arg(long, value_enum, default_value = "none")]
+    pub mix: Mix,
     /// What the validation threshold maximises: g-mean or f1.
     #[arg(long, value_enum, default_value = "g-mean")]
     pub objective: ObjectiveArg,
@@ -138,6 +174,39 @@ pub enum ObjectiveArg {
 }
 
 #[derive(Args, Debug, Clone)]
+pub struct PretrainArgs {
+    /// Manifest of the unlabelled pool (e.g. the benchmark's healthy.csv); labels are ignored.
+    #[arg(long)]
+    pub manifest: PathBuf,
+    /// Output folder (pretrain.json, encoders.bpk).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = PretrainConfig::default().epochs)]
+    pub epochs: usize,
+    /// Photos per step.
+    #[arg(long, default_value_t = PretrainConfig::default().batch_images)]
+    pub batch: usize,
+    /// Joint crops per photo per step.
+    #[arg(long, default_value_t = PretrainConfig::default().joints_per_image)]
+    pub joints: usize,
+    #[arg(long, default_value_t = PretrainConfig::default().lr)]
+    pub lr: f64,
+    /// NT-Xent temperature.
+    #[arg(long, default_value_t = PretrainConfig::default().tau)]
+    pub tau: f32,
+    #[arg(long, default_value_t = ModelConfig::default().global_size)]
+    pub global_size: usize,
+    #[arg(long, default_value_t = ModelConfig::default().local_size)]
+    pub local_size: usize,
+    #[arg(long, default_value_t = ModelConfig::default().width)]
+    pub width: usize,
+    #[arg(long, default_value_t = 0)]
+    pub seed: u64,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendChoice,
+}
+
+#[derive(Args, Debug, Clone)]
 pub struct TrainArgs {
     /// The manifest CSV (required unless --resume).
     #[arg(long)]
@@ -148,6 +217,15 @@ pub struct TrainArgs {
     /// Continue the run in --run from its newest checkpoint.
     #[arg(long)]
     pub resume: bool,
+    /// Initialise the encoders from this `jointscope pretrain` folder.
+    #[arg(long)]
+    pub init: Option<PathBuf>,
+    /// A trained run (the teacher) whose confident predictions label the unlabelled training joints.
+    #[arg(long)]
+    pub teacher: Option<PathBuf>,
+    /// Teacher probability needed for a pseudo-label (≥ it: inflamed; ≤ 1 − it: not).
+    #[arg(long, default_value_t = 0.9)]
+    pub pseudo_confidence: f32,
     #[command(flatten)]
     pub model: ModelArgs,
     #[command(flatten)]
@@ -184,6 +262,36 @@ pub struct DemoArgs {
     pub seed: u64,
 }
 
+#[derive(Args, Debug, Clone)]
+pub struct AblateArgs {
+    /// Output folder (data/, pretrain/, runs/, ablation.md, ablation.csv).
+    #[arg(long, default_value = "runs/ablation")]
+    pub out: PathBuf,
+    /// An existing benchmark folder (manifest.csv + healthy.csv); default: generate the synthetic one.
+    #[arg(long)]
+    pub data: Option<PathBuf>,
+    /// Number of seeds (0, 1, …).
+    #[arg(long, default_value_t = 3)]
+    pub seeds: u64,
+    /// Epochs per training run.
+    #[arg(long, default_value_t = TrainParams::default().epochs)]
+    pub epochs: usize,
+    /// Epochs of self-supervised pretraining.
+    #[arg(long, default_value_t = 6)]
+    pub pretrain_epochs: usize,
+    /// Also train the global-only model.
+    #[arg(long)]
+    pub with_global: bool,
+    /// Tiny sizes for tests.
+    #[arg(long)]
+    pub quick: bool,
+    /// Bootstrap resamples per evaluation.
+    #[arg(long, default_value_t = 300)]
+    pub resamples: usize,
+    #[arg(long, value_enum, default_value = "auto")]
+    pub backend: BackendChoice,
+}
+
 fn run_config(manifest: PathBuf, m: &ModelArgs, o: &OptimArgs) -> RunConfig {
     RunConfig {
         manifest,
@@ -192,8 +300,17 @@ fn run_config(manifest: PathBuf, m: &ModelArgs, o: &OptimArgs) -> RunConfig {
             epochs: o.epochs,
             batch_images: o.batch,
             lr: o.lr,
-            pos_weight: o.pos_weight,
+            loss: LossConfig {
+                kind: o.loss,
+                pos_weight: o.pos_weight,
+                focal_gamma: o.focal_gamma,
+                focal_alpha: o.focal_alpha,
+                cb_beta: o.cb_beta,
+                la_tau: o.la_tau,
+            },
+            sampler: o.sampler,
             augment: !o.no_augment,
+            mix: o.mix,
             seed: o.seed,
             objective: match o.objective {
                 ObjectiveArg::GMean => Objective::GMean,
@@ -229,9 +346,41 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Validate { manifest } => validate_cmd(&manifest),
+        Command::Pretrain(a) => {
+            let config = PretrainConfig {
+                manifest: a.manifest.clone(),
+                model: ModelConfig { global_size: a.global_size, local_size: a.local_size, width: a.width, ..ModelConfig::default() },
+                epochs: a.epochs,
+                batch_images: a.batch,
+                joints_per_image: a.joints,
+                lr: a.lr,
+                tau: a.tau,
+                seed: a.seed,
+                backend: a.backend,
+            };
+            let meta = pretrain::pretrain(&a.out, &config, quiet)?;
+            println!(
+                "pretrained on {} photos in {:.0} s: NT-Xent {:.4} → {:.4}; encoders in {}",
+                meta.images,
+                meta.seconds,
+                meta.history.first().copied().unwrap_or(f64::NAN),
+                meta.history.last().copied().unwrap_or(f64::NAN),
+                a.out.join(pretrain::ENCODERS_FILE).display()
+            );
+            Ok(0)
+        }
         Command::Train(a) => {
             let config = match (&a.manifest, a.resume) {
-                (Some(m), false) => Some(run_config(m.clone(), &a.model, &a.optim)),
+                (Some(m), false) => {
+                    let mut c = run_config(m.clone(), &a.model, &a.optim);
+                    c.train.init = a.init.clone();
+                    c.train.teacher = a.teacher.clone();
+                    c.train.pseudo_confidence = a.pseudo_confidence;
+                    if !(0.5..1.0).contains(&a.pseudo_confidence) {
+                        bail!("--pseudo-confidence must be in 0.5..1");
+                    }
+                    Some(c)
+                }
                 (None, false) => bail!("train needs --manifest (or --resume to continue a run)"),
                 (_, true) => None,
             };
@@ -265,6 +414,42 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Demo(a) => demo(&a, quiet),
+        Command::Ablate(a) => {
+            let (synth_config, model, mut params) = demo_config(a.quick, SynthConfig::default().seed);
+            let data = match &a.data {
+                Some(d) => d.clone(),
+                None => {
+                    let d = a.out.join("data");
+                    let previous: Option<synth::SynthSummary> = run::read_json(&d.join("synth.json")).ok();
+                    if previous.is_none_or(|p| serde_json::to_value(&p.config).ok() != serde_json::to_value(&synth_config).ok()) {
+                        println!("generating the synthetic benchmark in {}", d.display());
+                        let _ = std::fs::remove_dir_all(&d);
+                        synth_cmd(&synth_config, &d, quiet)?;
+                    }
+                    d
+                }
+            };
+            if !a.quick {
+                params.epochs = a.epochs;
+            }
+            let (manifest, healthy) = crate::ablate::benchmark_paths(&data);
+            let config = crate::ablate::AblateConfig {
+                manifest,
+                healthy,
+                out: a.out.clone(),
+                seeds: (0..a.seeds.max(1)).collect(),
+                model,
+                train: params,
+                pretrain_epochs: if a.quick { 1 } else { a.pretrain_epochs },
+                backend: a.backend,
+                with_global: a.with_global,
+                resamples: a.resamples,
+            };
+            let md = crate::ablate::ablate(&config, quiet)?;
+            println!("{md}");
+            println!("table: {}", a.out.join("ablation.md").display());
+            Ok(0)
+        }
     }
 }
 

@@ -19,6 +19,17 @@ pub struct Photo {
     pub scale: f32,
     /// Joints with a known label and position: (joint, position, target 0/1).
     pub labelled: Vec<(Joint, Point, f32)>,
+    /// Joints with a position but an unknown label (candidates for pseudo-labels).
+    pub unlabelled: Vec<(Joint, Point)>,
+}
+
+/// Which joints of a photo a batch holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Which {
+    /// Joints with a label; targets are the labels.
+    Labelled,
+    /// Joints without a label; targets are 0 and meaningless.
+    Unlabelled,
 }
 
 /// Every photo of a manifest, decoded.
@@ -40,31 +51,43 @@ pub struct DataSummary {
 }
 
 impl Dataset {
-    /// Decode every image of `manifest`; `tick` is called once per image.
+    /// Decode every image of `manifest`; `tick` is called once per image. Fails when no joint has
+    /// both a label and a position.
     pub fn load(manifest: &Manifest, tick: &dyn Fn()) -> anyhow::Result<Dataset> {
+        let ds = Self::decode(manifest, tick)?;
+        if ds.photos.iter().all(|p| p.labelled.is_empty()) {
+            bail!(
+                "no labelled joint with a position in {} ({} labelled rows lack x,y)",
+                manifest.path.display(),
+                ds.unlocated
+            );
+        }
+        Ok(ds)
+    }
+
+    /// Decode every image of `manifest` for unlabelled use (labels may be absent).
+    pub fn load_unlabelled(manifest: &Manifest) -> anyhow::Result<Dataset> {
+        Self::decode(manifest, &|| {})
+    }
+
+    fn decode(manifest: &Manifest, tick: &dyn Fn()) -> anyhow::Result<Dataset> {
         let mut photos = Vec::new();
         let mut unlocated = 0;
         for entry in manifest.images() {
             let image = image_io::load_rgb(&entry.path)?;
             let located = entry.located();
             let scale = geometry::hand_scale(&located, image.width(), image.height());
-            let mut labelled = Vec::new();
+            let (mut labelled, mut unlabelled) = (Vec::new(), Vec::new());
             for (j, l, p) in &entry.joints {
                 match (l.target(), p) {
                     (Some(t), Some(p)) => labelled.push((*j, *p, t)),
                     (Some(_), None) => unlocated += 1,
-                    _ => {}
+                    (None, Some(p)) => unlabelled.push((*j, *p)),
+                    (None, None) => {}
                 }
             }
-            photos.push(Photo { entry, image, located, scale, labelled });
+            photos.push(Photo { entry, image, located, scale, labelled, unlabelled });
             tick();
-        }
-        if photos.iter().all(|p| p.labelled.is_empty()) {
-            bail!(
-                "no labelled joint with a position in {} ({} labelled rows lack x,y)",
-                manifest.path.display(),
-                unlocated
-            );
         }
         Ok(Dataset { photos, unlocated })
     }
@@ -93,11 +116,17 @@ impl Dataset {
 
     /// Build the model input for the labelled joints of `photos`; with `rng`, augmented.
     /// Returns the batch, the targets and, per joint, (photo index, joint).
-    pub fn batch(
+    pub fn batch(&self, photos: &[usize], config: &ModelConfig, rng: Option<&mut dyn rand::RngCore>) -> (BatchData, Vec<f32>, Vec<(usize, Joint)>) {
+        self.batch_of(photos, config, rng, Which::Labelled)
+    }
+
+    /// [`Dataset::batch`] for either kind of joint.
+    pub fn batch_of(
         &self,
         photos: &[usize],
         config: &ModelConfig,
         mut rng: Option<&mut dyn rand::RngCore>,
+        which: Which,
     ) -> (BatchData, Vec<f32>, Vec<(usize, Joint)>) {
         let mut data = BatchData::default();
         let mut targets = Vec::new();
@@ -105,7 +134,11 @@ impl Dataset {
         let mut k = 0i64;
         for &i in photos {
             let p = &self.photos[i];
-            if p.labelled.is_empty() {
+            let joints: Vec<(Joint, Point, f32)> = match which {
+                Which::Labelled => p.labelled.clone(),
+                Which::Unlabelled => p.unlabelled.iter().map(|&(j, pt)| (j, pt, 0.0)).collect(),
+            };
+            if joints.is_empty() {
                 continue;
             }
             let g = match rng.as_deref_mut() {
@@ -113,7 +146,7 @@ impl Dataset {
                 None => Jitter::NONE,
             };
             data.global.extend(preprocess::global_view(&p.image, &p.located, config.global_size, &g));
-            for &(j, pt, t) in &p.labelled {
+            for (j, pt, t) in joints {
                 let l = match rng.as_deref_mut() {
                     Some(r) => jitter(r, 0.06, 0.1, 0.3),
                     None => Jitter::NONE,

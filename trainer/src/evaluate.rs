@@ -5,7 +5,8 @@ use crate::dataset::{Dataset, read_manifest};
 use crate::run::{self, RunDir};
 use crate::train::{self, ModelMeta, Prediction, RunConfig, scores_labels};
 use anyhow::Context;
-use jointscope_data::Joint;
+use crate::plots;
+use jointscope_data::{Joint, preprocess};
 use jointscope_data::split::Part;
 use jointscope_metrics::{Confusion, Report, ece, report, roc_auc};
 use serde::{Deserialize, Serialize};
@@ -29,7 +30,11 @@ pub struct JointRow {
 pub struct Evaluation {
     pub part: String,
     pub report: Report,
+    /// Calibration error of the temperature-scaled probabilities.
     pub ece: f64,
+    /// Calibration error before temperature scaling.
+    pub ece_uncalibrated: f64,
+    pub temperature: f32,
     pub per_joint: Vec<JointRow>,
     pub bootstrap_resamples: usize,
 }
@@ -55,7 +60,7 @@ pub fn evaluate(run_dir: &Path, manifest: Option<&Path>, part: Part, resamples: 
     };
     let selected = backend::select(config.backend)?;
     let model = run::load_model_file(&meta.model, &run.model(), &selected.device)?;
-    let preds = train::predict(&model, &meta.model, &ds, &photos, &selected.device, 16)?;
+    let preds = train::predict(&model, &meta.model, &ds, &photos, &selected.device, 16, meta.temperature)?;
     if preds.is_empty() {
         anyhow::bail!("the {part_name} set has no labelled joints to evaluate");
     }
@@ -81,10 +86,50 @@ pub fn evaluate(run_dir: &Path, manifest: Option<&Path>, part: Part, resamples: 
             })
         })
         .collect();
-    let eval = Evaluation { part: part_name, report: rep, ece: ece(&s, &l, 10), per_joint, bootstrap_resamples: resamples };
+    let raw: Vec<f32> = preds.iter().map(|p| 1.0 / (1.0 + (-p.logit).exp())).collect();
+    let eval = Evaluation {
+        part: part_name,
+        report: rep,
+        ece: ece(&s, &l, 10),
+        ece_uncalibrated: ece(&raw, &l, 10),
+        temperature: meta.temperature,
+        per_joint,
+        bootstrap_resamples: resamples,
+    };
     write_outputs(&run, &ds, &preds, &eval, meta.threshold)?;
     crate::plots::roc_pr(&run.plots(), &s, &l)?;
+    cam_examples(&run, &ds, &preds, meta.threshold)?;
     Ok(eval)
+}
+
+/// `plots/cam.png`: activation maps of the most confident hits, false alarms and misses.
+fn cam_examples(run: &RunDir, ds: &Dataset, preds: &[Prediction], threshold: f32) -> anyhow::Result<()> {
+    let mut order: Vec<&Prediction> = preds.iter().collect();
+    order.sort_by(|a, b| b.prob.total_cmp(&a.prob));
+    let hits = order.iter().filter(|p| p.target > 0.5 && p.prob >= threshold).take(6);
+    let alarms = order.iter().filter(|p| p.target < 0.5 && p.prob >= threshold).take(6);
+    let misses = order.iter().rev().filter(|p| p.target > 0.5 && p.prob < threshold).take(6);
+    let side = 112;
+    let tiles: Vec<plots::CamTile> = hits
+        .chain(alarms)
+        .chain(misses)
+        .map(|p| {
+            let photo = &ds.photos[p.photo];
+            let pt = photo.labelled.iter().find(|l| l.0 == p.joint).map(|l| l.1).expect("predicted joints are labelled");
+            let crop = preprocess::joint_view(&photo.image, pt, photo.scale, side, &preprocess::Jitter::NONE);
+            plots::CamTile {
+                rgb: preprocess::to_rgb8(&crop, side),
+                side,
+                cam: p.cam.clone(),
+                caption: format!("{} {} y={} p={:.2}", photo.entry.patient_id, p.joint.name(), p.target as u8, p.prob),
+            }
+        })
+        .collect();
+    plots::cam_grid(
+        &run.plots().join("cam.png"),
+        "Class-activation maps: confident hits, false alarms, misses (red = evidence of inflammation)",
+        &tiles,
+    )
 }
 
 fn write_outputs(run: &RunDir, ds: &Dataset, preds: &[Prediction], eval: &Evaluation, threshold: f32) -> anyhow::Result<()> {
@@ -96,6 +141,7 @@ fn write_outputs(run: &RunDir, ds: &Dataset, preds: &[Prediction], eval: &Evalua
         writeln!(csv, "{name},{:.6},{:.6},{:.6}", e.value, e.lo, e.hi)?;
     }
     writeln!(csv, "ECE,{:.6},,", eval.ece)?;
+    writeln!(csv, "ECE_uncalibrated,{:.6},,", eval.ece_uncalibrated)?;
     run::write_atomic(&dir.join("metrics.csv"), csv.as_bytes())?;
     let mut pj = String::from("joint,n,positives,sensitivity,specificity,f1,roc_auc\n");
     for r in &eval.per_joint {
@@ -145,7 +191,7 @@ pub fn table(eval: &Evaluation, threshold: f32) -> String {
     for (name, e) in r.rows() {
         let _ = writeln!(s, "  {:<12} {:>7.3}   [{:.3}, {:.3}]", name, e.value, e.lo, e.hi);
     }
-    let _ = writeln!(s, "  {:<12} {:>7.3}", "ECE", eval.ece);
+    let _ = writeln!(s, "  {:<12} {:>7.3}   (before temperature scaling {:.3}; T = {:.2})", "ECE", eval.ece, eval.ece_uncalibrated, eval.temperature);
     let c = r.confusion;
     let _ = writeln!(s, "  confusion: TP {} FP {} TN {} FN {}", c.tp, c.fp, c.tn, c.fn_);
     s

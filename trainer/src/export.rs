@@ -44,6 +44,8 @@ pub struct Sidecar {
     pub input: InputSpec,
     /// Joint names in the order of the model's joint-identity input.
     pub joints: Vec<String>,
+    /// Probability = sigmoid(logit / temperature); the threshold applies to that probability.
+    pub temperature: f32,
     pub threshold: f32,
     pub threshold_objective: jointscope_metrics::Objective,
     pub weights: WeightsInfo,
@@ -91,6 +93,7 @@ pub fn export(run_dir: &Path, out: &Path) -> anyhow::Result<(PathBuf, Sidecar)> 
             hand_box_margin: geometry::HAND_BOX_MARGIN,
         },
         joints: Joint::ALL.iter().map(|j| j.name().to_string()).collect(),
+        temperature: meta.temperature,
         threshold: meta.threshold,
         threshold_objective: meta.objective,
         weights: WeightsInfo { file: WEIGHTS_FILE.into(), bytes: bytes.len(), sha256: sha256(&bytes) },

@@ -44,6 +44,54 @@ fn line_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), yr: (f
     draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
 }
 
+/// One tile of [`cam_grid`]: an RGB crop (interleaved, `side²`), its activation map (`8×8`) and a caption.
+pub struct CamTile {
+    pub rgb: Vec<u8>,
+    pub side: usize,
+    pub cam: Vec<f32>,
+    pub caption: String,
+}
+
+/// A grid of joint crops with their class-activation maps laid over them: red where the model
+/// saw evidence of inflammation (σ(activation) → 1), blue where it saw evidence against.
+pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<()> {
+    fonts();
+    if tiles.is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let side = tiles[0].side as u32;
+    let cols = 6u32.min(tiles.len() as u32);
+    let rows = (tiles.len() as u32).div_ceil(cols);
+    let (cell_w, cell_h, top) = (side + 12, side + 30, 36u32);
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, (cols * cell_w + 12, rows * cell_h + top)).into_drawing_area();
+        root.fill(&WHITE)?;
+        root.draw(&Text::new(title.to_string(), (12, 8), ("sans-serif", 18)))?;
+        for (k, t) in tiles.iter().enumerate() {
+            let (cx, cy) = ((k as u32 % cols) * cell_w + 12, (k as u32 / cols) * cell_h + top);
+            let heat = jointscope_data::preprocess::upsample(&t.cam, jointscope_model::FEATURE_SIDE, t.side);
+            let mut buf = Vec::with_capacity(t.rgb.len());
+            for (i, px) in t.rgb.chunks(3).enumerate() {
+                let v = 1.0 / (1.0 + (-heat[i]).exp());
+                let (color, a) = if v >= 0.5 { ([255.0, 30.0, 0.0], (v - 0.5) * 1.2) } else { ([0.0, 80.0, 255.0], (0.5 - v) * 0.8) };
+                for c in 0..3 {
+                    buf.push((px[c] as f32 * (1.0 - a) + color[c] * a) as u8);
+                }
+            }
+            let el: BitMapElement<(i32, i32)> =
+                BitMapElement::with_owned_buffer((cx as i32, cy as i32), (side, side), buf).ok_or("tile buffer too small")?;
+            root.draw(&el)?;
+            root.draw(&Text::new(t.caption.clone(), (cx as i32, (cy + side + 4) as i32), ("sans-serif", 13)))?;
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+}
+
 /// Training and validation loss, and validation ROC-AUC, per epoch.
 pub fn training_curves(path: &Path, history: &[EpochRecord]) -> anyhow::Result<()> {
     if history.is_empty() {

@@ -2,17 +2,18 @@
 //! augmentation, per-epoch validation, atomic checkpoints with resume, the best model kept by
 //! validation ROC-AUC, and the decision threshold chosen on validation.
 use crate::backend::{self, BackendChoice};
-use crate::dataset::{DataSummary, Dataset, read_manifest};
+use crate::dataset::{DataSummary, Dataset, Which, read_manifest};
 use crate::run::{self, RunDir};
 use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::activation::relu;
 use burn::tensor::{Device, Tensor, TensorData};
 use indicatif::{ProgressBar, ProgressStyle};
 use jointscope_data::Joint;
 use jointscope_data::split::{self, Part, Split, SplitSpec};
-use jointscope_metrics::{Objective, best_threshold, roc_auc};
+use crate::augment::{self, Mix};
+use crate::losses::LossConfig;
+use jointscope_metrics::{Objective, best_threshold, fit_temperature, roc_auc};
 use jointscope_model::{JointNet, ModelConfig};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
@@ -29,9 +30,23 @@ pub struct TrainParams {
     pub batch_images: usize,
     pub lr: f64,
     pub weight_decay: f32,
-    /// Weight of positive joints in the loss (1 = plain cross-entropy).
-    pub pos_weight: f32,
+    /// The loss and its settings.
+    pub loss: LossConfig,
+    /// How photos are drawn for each epoch.
+    pub sampler: Sampler,
     pub augment: bool,
+    /// Mixing augmentation of joint crops (with `augment`).
+    #[serde(default)]
+    pub mix: Mix,
+    /// A pretraining folder whose encoders initialise the model.
+    #[serde(default)]
+    pub init: Option<PathBuf>,
+    /// A trained run whose confident predictions label the unlabelled training joints.
+    #[serde(default)]
+    pub teacher: Option<PathBuf>,
+    /// Calibrated probability a teacher needs to give a pseudo-label (≥ it: 1, ≤ 1 − it: 0).
+    #[serde(default = "default_confidence")]
+    pub pseudo_confidence: f32,
     pub seed: u64,
     /// What the decision threshold maximises on validation.
     pub objective: Objective,
@@ -44,13 +59,58 @@ impl Default for TrainParams {
             batch_images: 8,
             lr: 2e-3,
             weight_decay: 1e-4,
-            pos_weight: 1.0,
+            loss: LossConfig::default(),
+            sampler: Sampler::Shuffle,
             augment: true,
+            mix: Mix::None,
+            init: None,
+            teacher: None,
+            pseudo_confidence: default_confidence(),
             seed: 0,
             objective: Objective::GMean,
         }
     }
 }
+
+/// How each epoch's photos are drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum Sampler {
+    /// Every training photo once, in a random order.
+    #[default]
+    Shuffle,
+    /// As many draws, with replacement, half of them from photos with an inflamed joint.
+    ClassBalanced,
+}
+
+impl Sampler {
+    /// The photos of one epoch.
+    pub fn epoch(self, ds: &Dataset, train: &[usize], rng: &mut ChaCha8Rng) -> Vec<usize> {
+        let mut order = train.to_vec();
+        match self {
+            Sampler::Shuffle => order.shuffle(rng),
+            Sampler::ClassBalanced => {
+                let (pos, neg): (Vec<usize>, Vec<usize>) =
+                    train.iter().partition(|&&i| ds.photos[i].labelled.iter().any(|l| l.2 > 0.5));
+                if pos.is_empty() || neg.is_empty() {
+                    order.shuffle(rng);
+                } else {
+                    use rand::Rng;
+                    order = (0..train.len())
+                        .map(|_| {
+                            let from = if rng.random::<bool>() { &pos } else { &neg };
+                            from[rng.random_range(0..from.len())]
+                        })
+                        .collect();
+                }
+            }
+        }
+        order
+    }
+}
+
+/// Chance that a crop is mixed when a mixing augmentation is on.
+pub const MIX_PROBABILITY: f32 = 0.5;
 
 /// Everything that defines a run, written to `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -87,11 +147,53 @@ pub struct ModelMeta {
     pub model: ModelConfig,
     pub threshold: f32,
     pub objective: Objective,
+    /// Temperature T fitted on validation: probability = sigmoid(logit / T).
+    #[serde(default = "one")]
+    pub temperature: f32,
     pub best_epoch: usize,
     pub train_data: DataSummary,
     pub valid_data: DataSummary,
     pub backend: String,
     pub parameters: usize,
+    /// Pseudo-labels added to the training joints: (inflamed, not inflamed).
+    #[serde(default)]
+    pub pseudo_labels: (usize, usize),
+}
+
+fn one() -> f32 {
+    1.0
+}
+
+fn default_confidence() -> f32 {
+    0.9
+}
+
+/// Label the unlabelled joints of the `train` photos with the confident predictions of the model
+/// trained in `teacher`; returns (pseudo-positives, pseudo-negatives) added.
+pub fn pseudo_label(teacher: &Path, ds: &mut Dataset, train: &[usize], confidence: f32, device: &Device) -> anyhow::Result<(usize, usize)> {
+    let run = RunDir(teacher.to_path_buf());
+    run.require_trained()?;
+    let meta: ModelMeta = run::read_json(&run.model_meta())?;
+    let model = run::load_model_file(&meta.model, &run.model(), device)?;
+    let preds = predict_of(&model, &meta.model, ds, train, device, 16, meta.temperature, Which::Unlabelled)?;
+    let (mut pos, mut neg) = (0, 0);
+    for p in preds {
+        let target = if p.prob >= confidence {
+            pos += 1;
+            1.0
+        } else if p.prob <= 1.0 - confidence {
+            neg += 1;
+            0.0
+        } else {
+            continue;
+        };
+        let photo = &mut ds.photos[p.photo];
+        if let Some(k) = photo.unlabelled.iter().position(|u| u.0 == p.joint) {
+            let (j, pt) = photo.unlabelled.remove(k);
+            photo.labelled.push((j, pt, target));
+        }
+    }
+    Ok((pos, neg))
 }
 
 /// Per-joint predictions.
@@ -100,25 +202,42 @@ pub struct Prediction {
     pub photo: usize,
     pub joint: Joint,
     pub target: f32,
+    /// Calibrated probability, sigmoid(logit / temperature).
     pub prob: f32,
     pub logit: f32,
     /// 8×8 class-activation map (row-major).
     pub cam: Vec<f32>,
 }
 
-/// Numerically stable binary cross-entropy on logits, positives weighted by `pos_weight`.
-pub fn bce_with_logits(logits: Tensor<1>, targets: Tensor<1>, pos_weight: f32) -> Tensor<1> {
-    let softplus = |x: Tensor<1>| relu(x.clone()) + x.abs().neg().exp().log1p();
-    let pos = softplus(logits.clone().neg()) * targets.clone() * pos_weight;
-    let neg = softplus(logits) * (targets.neg() + 1.0);
-    (pos + neg).mean()
+/// Run the model over `photos` without gradients, `batch` photos at a time; probabilities use
+/// `temperature`.
+pub fn predict(
+    model: &JointNet,
+    config: &ModelConfig,
+    ds: &Dataset,
+    photos: &[usize],
+    device: &Device,
+    batch: usize,
+    temperature: f32,
+) -> anyhow::Result<Vec<Prediction>> {
+    predict_of(model, config, ds, photos, device, batch, temperature, Which::Labelled)
 }
 
-/// Run the model over `photos` without gradients, `batch` photos at a time.
-pub fn predict(model: &JointNet, config: &ModelConfig, ds: &Dataset, photos: &[usize], device: &Device, batch: usize) -> anyhow::Result<Vec<Prediction>> {
+/// [`predict`] for either kind of joint.
+#[allow(clippy::too_many_arguments)]
+pub fn predict_of(
+    model: &JointNet,
+    config: &ModelConfig,
+    ds: &Dataset,
+    photos: &[usize],
+    device: &Device,
+    batch: usize,
+    temperature: f32,
+    which: Which,
+) -> anyhow::Result<Vec<Prediction>> {
     let mut out = Vec::new();
     for chunk in photos.chunks(batch.max(1)) {
-        let (data, targets, who) = ds.batch(chunk, config, None);
+        let (data, targets, who) = ds.batch_of(chunk, config, None, which);
         if who.is_empty() {
             continue;
         }
@@ -132,7 +251,7 @@ pub fn predict(model: &JointNet, config: &ModelConfig, ds: &Dataset, photos: &[u
                 photo,
                 joint,
                 target,
-                prob: 1.0 / (1.0 + (-logit).exp()),
+                prob: 1.0 / (1.0 + (-logit / temperature).exp()),
                 logit,
                 cam: cam[k * side..(k + 1) * side].to_vec(),
             });
@@ -141,14 +260,14 @@ pub fn predict(model: &JointNet, config: &ModelConfig, ds: &Dataset, photos: &[u
     Ok(out)
 }
 
-fn mean_bce(preds: &[Prediction], pos_weight: f32) -> f64 {
+fn mean_bce(preds: &[Prediction]) -> f64 {
     let n = preds.len().max(1) as f64;
     preds
         .iter()
         .map(|p| {
             let x = p.logit as f64;
             let sp = |v: f64| v.max(0.0) + (-v.abs()).exp().ln_1p();
-            p.target as f64 * pos_weight as f64 * sp(-x) + (1.0 - p.target as f64) * sp(x)
+            p.target as f64 * sp(-x) + (1.0 - p.target as f64) * sp(x)
         })
         .sum::<f64>()
         / n
@@ -212,17 +331,31 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
         run::write_json(&run.config(), &config)?;
         config
     };
-    let (ds, split) = load_data(&run, &config, quiet)?;
+    let (mut ds, split) = load_data(&run, &config, quiet)?;
     let train_ids = ds.part(&split, Part::Train);
     let valid_ids = ds.part(&split, Part::Valid);
     let selected = backend::select(config.backend)?;
     let device = selected.device.clone();
+    let mut pseudo = (0, 0);
+    if let Some(teacher) = &config.train.teacher {
+        pseudo = pseudo_label(teacher, &mut ds, &train_ids, config.train.pseudo_confidence, &device)
+            .with_context(|| format!("pseudo-labelling with the teacher in {}", teacher.display()))?;
+        if !quiet {
+            eprintln!("pseudo-labels from {}: {} inflamed, {} not inflamed", teacher.display(), pseudo.0, pseudo.1);
+        }
+    }
     let ad = device.clone().autodiff();
     let p = &config.train;
 
     // Seeded initialisation: the same configuration trains the same model.
     ad.seed(p.seed);
     let mut model = config.model.init(&ad)?;
+    if let (Some(dir), false) = (&p.init, resume) {
+        model = crate::pretrain::init_from(dir, model, &config.model)?;
+        if !quiet {
+            eprintln!("encoders initialised from the pretraining in {}", dir.display());
+        }
+    }
     let mut state = CheckpointState { epoch: 0, history: Vec::new(), best: None };
     if resume {
         if let Some((epoch, dir)) = run.latest_checkpoint() {
@@ -236,8 +369,10 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
     let mut optim = AdamWConfig::new().with_weight_decay(p.weight_decay).init();
     let steps_per_epoch = train_ids.len().div_ceil(p.batch_images);
     let total_steps = (steps_per_epoch * p.epochs).max(1);
+    let s = ds.summary("", &train_ids);
+    let counts = (s.labelled_joints - s.inflamed_joints, s.inflamed_joints);
+    let prior = s.prevalence as f32;
     if !quiet {
-        let s = ds.summary("", &train_ids);
         eprintln!(
             "training {} ({} parameters) on {}: {} train photos, {} joints, {} inflamed ({:.1} %)",
             config.model.arch,
@@ -253,21 +388,23 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
     for epoch in state.epoch..p.epochs {
         let start = Instant::now();
         let mut rng = ChaCha8Rng::seed_from_u64(p.seed.wrapping_mul(1_000_003).wrapping_add(epoch as u64));
-        let mut order = train_ids.clone();
-        order.shuffle(&mut rng);
+        let order = p.sampler.epoch(&ds, &train_ids, &mut rng);
         let pb = bar(steps_per_epoch as u64, quiet, "epoch {prefix} {bar:30} {pos}/{len} steps {msg} {elapsed}");
         pb.set_prefix(format!("{:>3}/{}", epoch + 1, p.epochs));
         let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
         for (k, chunk) in order.chunks(p.batch_images).enumerate() {
-            let (data, targets, who) = ds.batch(chunk, &config.model, if p.augment { Some(&mut rng) } else { None });
+            let (mut data, mut targets, who) = ds.batch(chunk, &config.model, if p.augment { Some(&mut rng) } else { None });
             if who.is_empty() {
                 continue;
+            }
+            if p.augment {
+                augment::apply(p.mix, MIX_PROBABILITY, &mut data.local, &mut targets, config.model.local_size, &mut rng);
             }
             let n = targets.len();
             let batch = data.to_batch(&config.model, &ad)?;
             let targets = Tensor::<1>::from_data(TensorData::new(targets, [n]), &ad);
             let out = model.forward(batch);
-            let loss = bce_with_logits(out.logits, targets, p.pos_weight);
+            let loss = p.loss.loss(out.logits, targets, prior, counts);
             let value: f32 = loss.clone().into_scalar();
             if !value.is_finite() {
                 bail!("the loss became {value} at epoch {} step {k}: lower --lr", epoch + 1);
@@ -283,12 +420,12 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
         }
         pb.finish_and_clear();
         let valid_model = model.valid();
-        let preds = predict(&valid_model, &config.model, &ds, &valid_ids, &device, 16)?;
+        let preds = predict(&valid_model, &config.model, &ds, &valid_ids, &device, 16, 1.0)?;
         let (s, l) = scores_labels(&preds);
         let rec = EpochRecord {
             epoch: epoch + 1,
             train_loss: loss_sum / loss_n.max(1) as f64,
-            valid_loss: mean_bce(&preds, 1.0),
+            valid_loss: mean_bce(&preds),
             valid_auc: roc_auc(&s, &l),
             seconds: start.elapsed().as_secs_f64(),
         };
@@ -314,22 +451,27 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
         run.save_checkpoint(state.epoch, &valid_model, &state)?;
     }
 
-    // Threshold on validation, with the best weights.
+    // Calibration and threshold on validation, with the best weights.
     let best = run::load_model_file(&config.model, &run.model(), &device)?;
-    let preds = predict(&best, &config.model, &ds, &valid_ids, &device, 16)?;
-    let (s, l) = scores_labels(&preds);
-    let threshold = best_threshold(&s, &l, p.objective);
+    let raw = predict(&best, &config.model, &ds, &valid_ids, &device, 16, 1.0)?;
+    let logits: Vec<f32> = raw.iter().map(|p| p.logit).collect();
+    let labels: Vec<bool> = raw.iter().map(|p| p.target > 0.5).collect();
+    let temperature = fit_temperature(&logits, &labels);
+    let calibrated: Vec<f32> = logits.iter().map(|x| 1.0 / (1.0 + (-x / temperature).exp())).collect();
+    let threshold = best_threshold(&calibrated, &labels, p.objective);
     let manifest = config.manifest.display().to_string();
     let meta = ModelMeta {
         format_version: run::FORMAT_VERSION,
         model: config.model.clone(),
         threshold,
         objective: p.objective,
+        temperature,
         best_epoch: state.best.map(|b| b.0).unwrap_or(0),
         train_data: ds.summary(&manifest, &train_ids),
         valid_data: ds.summary(&manifest, &valid_ids),
         backend: selected.name,
         parameters: best.num_params(),
+        pseudo_labels: pseudo,
     };
     run::write_json(&run.model_meta(), &meta)?;
     crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;

@@ -37,6 +37,7 @@ fn quick_demo_trains_evaluates_exports_and_resumes() {
         "run/plots/roc.png",
         "run/plots/pr.png",
         "run/plots/training.png",
+        "run/plots/cam.png",
         "run/eval/metrics.json",
         "run/eval/metrics.csv",
         "run/eval/per_joint.csv",
@@ -71,8 +72,42 @@ fn quick_demo_trains_evaluates_exports_and_resumes() {
     let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
     assert_eq!(history.lines().count(), 3, "{history}");
 
-    // A second training into the same run folder is refused rather than overwriting it.
+    // The other architectures, losses and the balanced sampler train end to end.
     let m = out.join("data/manifest.csv");
+    for (arch, loss, mix) in [("global", "focal", "none"), ("local", "class-balanced", "cutmix"), ("global-local", "logit-adjusted", "cut-keep")] {
+        let r = dir.path().join(format!("run-{arch}"));
+        let o = jointscope(&[
+            "train", "--manifest", m.to_str().unwrap(), "--run", r.to_str().unwrap(), "--backend", "flex", "--arch", arch,
+            "--loss", loss, "--mix", mix, "--sampler", "class-balanced", "--epochs", "1", "--global-size", "32", "--local-size", "32", "--width", "8",
+        ]);
+        assert!(o.status.success(), "{arch}/{loss}: {}", text(&o));
+        let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(r.join("model.json")).unwrap()).unwrap();
+        assert!(meta["temperature"].as_f64().unwrap() > 0.0);
+    }
+
+    // Pretraining on the healthy pool, then fine-tuning from it.
+    let pre = dir.path().join("pretrain");
+    let healthy = out.join("data/healthy.csv");
+    let o = jointscope(&[
+        "pretrain", "--manifest", healthy.to_str().unwrap(), "--out", pre.to_str().unwrap(), "--epochs", "2", "--batch", "4",
+        "--global-size", "32", "--local-size", "32", "--width", "8", "--backend", "flex",
+    ]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert!(pre.join("encoders.bpk").exists() && pre.join("pretrain.json").exists());
+    let r = dir.path().join("run-init");
+    let args = [
+        "train", "--manifest", m.to_str().unwrap(), "--run", r.to_str().unwrap(), "--backend", "flex", "--epochs", "1",
+        "--global-size", "32", "--local-size", "32", "--init", pre.to_str().unwrap(),
+    ];
+    let o = jointscope(&[&args[..], &["--width", "8"]].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    // Encoders pretrained at another width are refused with the reason.
+    let r2 = dir.path().join("run-init-wide");
+    let mut wide = args.to_vec();
+    wide[4] = r2.to_str().unwrap();
+    assert_clean_failure(&jointscope(&[&wide[..], &["--width", "12"]].concat()), "was pretrained with");
+
+    // A second training into the same run folder is refused rather than overwriting it.
     let o = jointscope(&["train", "--run", run.to_str().unwrap(), "--manifest", m.to_str().unwrap()]);
     assert_clean_failure(&o, "already holds a run");
 }
@@ -137,4 +172,49 @@ fn runs_are_reproducible_and_corrupt_weights_are_refused() {
     std::fs::write(&model, b"not weights at all").unwrap();
     let o = jointscope(&["evaluate", "--run", out.join("run").to_str().unwrap()]);
     assert_clean_failure(&o, "model.bpk");
+}
+
+#[test]
+fn quick_ablation_writes_its_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ablation");
+    let o = jointscope(&["ablate", "--quick", "--seeds", "2", "--with-global", "--resamples", "50", "--backend", "flex", "--out", out.to_str().unwrap()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    let md = std::fs::read_to_string(out.join("ablation.md")).unwrap();
+    for row in ["| baseline |", "| +imbalance |", "| +SSL |", "| +global-local |", "| global only |", "| full method |", "Full method − baseline", "| MCP2 |"] {
+        assert!(md.contains(row), "{row} missing from:\n{md}");
+    }
+    let csv = std::fs::read_to_string(out.join("ablation.csv")).unwrap();
+    assert_eq!(csv.lines().count(), 1 + 6 * 2, "{csv}");
+}
+
+#[test]
+fn a_teacher_pseudo_labels_hidden_joints_for_a_student() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let d = data.to_str().unwrap();
+    let o = jointscope(&["synth", "--out", d, "--patients", "20", "--healthy", "0", "--size", "128", "--hide-labels", "0.4"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let manifest = data.join("manifest.csv");
+    let m = manifest.to_str().unwrap();
+    assert!(std::fs::read_to_string(&manifest).unwrap().contains(",unknown,"));
+    let small = ["--global-size", "32", "--local-size", "32", "--width", "8", "--epochs", "2", "--backend", "flex"];
+    let teacher = dir.path().join("teacher");
+    let o = jointscope(&[&["train", "--manifest", m, "--run", teacher.to_str().unwrap()][..], &small].concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let student = dir.path().join("student");
+    let o = jointscope(&[
+        &["train", "--manifest", m, "--run", student.to_str().unwrap(), "--teacher", teacher.to_str().unwrap(), "--pseudo-confidence", "0.6"][..],
+        &small,
+    ]
+    .concat());
+    assert!(o.status.success(), "{}", text(&o));
+    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(student.join("model.json")).unwrap()).unwrap();
+    let added = meta["pseudo_labels"][0].as_u64().unwrap() + meta["pseudo_labels"][1].as_u64().unwrap();
+    assert!(added > 0, "no pseudo-labels: {meta}");
+    assert_clean_failure(
+        &jointscope(&[&["train", "--manifest", m, "--run", dir.path().join("x").to_str().unwrap(), "--teacher", dir.path().join("none").to_str().unwrap()][..], &small].concat()),
+        "no trained model",
+    );
 }

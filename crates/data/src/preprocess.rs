@@ -109,6 +109,39 @@ pub fn sample_crop_into(img: &RgbImage, crop: &CropBox, size: usize, out: &mut [
     }
 }
 
+/// Undo the normalisation of a `3 × size × size` buffer into interleaved 8-bit RGB, for display.
+pub fn to_rgb8(chw: &[f32], size: usize) -> Vec<u8> {
+    let plane = size * size;
+    let mut out = Vec::with_capacity(3 * plane);
+    for i in 0..plane {
+        for c in 0..3 {
+            out.push(((chw[c * plane + i] * STD[c] + MEAN[c]) * 255.0).round().clamp(0.0, 255.0) as u8);
+        }
+    }
+    out
+}
+
+/// Bilinear upsampling of a square `side_in²` map (e.g. a class-activation map) to `side_out²`,
+/// aligned on pixel centres.
+pub fn upsample(map: &[f32], side_in: usize, side_out: usize) -> Vec<f32> {
+    assert_eq!(map.len(), side_in * side_in, "map has the wrong length");
+    let scale = side_in as f32 / side_out as f32;
+    let at = |x: usize, y: usize| map[y.min(side_in - 1) * side_in + x.min(side_in - 1)];
+    let mut out = Vec::with_capacity(side_out * side_out);
+    for oy in 0..side_out {
+        let y = ((oy as f32 + 0.5) * scale - 0.5).max(0.0);
+        let (y0, fy) = (y.floor() as usize, y.fract());
+        for ox in 0..side_out {
+            let x = ((ox as f32 + 0.5) * scale - 0.5).max(0.0);
+            let (x0, fx) = (x.floor() as usize, x.fract());
+            let top = at(x0, y0) * (1.0 - fx) + at(x0 + 1, y0) * fx;
+            let bottom = at(x0, y0 + 1) * (1.0 - fx) + at(x0 + 1, y0 + 1) * fx;
+            out.push(top * (1.0 - fy) + bottom * fy);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -132,6 +165,19 @@ mod tests {
         }
         let far = CropBox { center: Point::new(100.0, 100.0), side: 4.0, angle: 0.0 };
         assert!(sample_crop(&img, &far, 4).iter().all(|v| v.abs() < 1e-6));
+    }
+
+    #[test]
+    fn display_round_trip_and_upsampling_keep_values() {
+        let img = RgbImage::from_pixel(8, 8, image::Rgb([10, 128, 250]));
+        let crop = sample_crop(&img, &CropBox { center: Point::new(4.0, 4.0), side: 8.0, angle: 0.0 }, 8);
+        assert!(to_rgb8(&crop, 8).chunks(3).all(|p| p == [10, 128, 250]));
+        let flat = upsample(&[2.0; 4], 2, 6);
+        assert!(flat.iter().all(|v| (v - 2.0).abs() < 1e-6));
+        let ramp = upsample(&[0.0, 1.0, 0.0, 1.0], 2, 4);
+        assert_eq!(ramp[0], 0.0);
+        assert_eq!(ramp[3], 1.0);
+        assert!(ramp[1] > 0.0 && ramp[1] < ramp[2] && ramp[2] < 1.0);
     }
 
     #[test]

@@ -39,6 +39,10 @@ pub struct SynthConfig {
     pub palmar_fraction: f32,
     /// JPEG quality range.
     pub jpeg_quality: (u8, u8),
+    /// Fraction of the cohort's joint labels written as `unknown` (for pseudo-labelling); the
+    /// truth stays in `severity.csv`.
+    #[serde(default)]
+    pub hidden_labels: f32,
     pub seed: u64,
 }
 
@@ -52,6 +56,7 @@ impl Default for SynthConfig {
             signal: 1.0,
             palmar_fraction: 0.0,
             jpeg_quality: (60, 95),
+            hidden_labels: 0.0,
             seed: 7,
         }
     }
@@ -64,6 +69,9 @@ pub struct SynthSummary {
     pub images: usize,
     pub joints: usize,
     pub inflamed: usize,
+    /// Joints whose label was hidden.
+    #[serde(default)]
+    pub unlabelled: usize,
     pub healthy_images: usize,
 }
 
@@ -664,6 +672,7 @@ pub fn generate(config: &SynthConfig, out: &Path, progress: &(dyn Fn(usize, usiz
     let mut lm_rows = String::from("image,landmark,x,y\n");
     let mut sev_rows = String::from("image,joint,severity\n");
     let mut line = (1usize, 1usize);
+    let mut hide = ChaCha8Rng::seed_from_u64(config.seed ^ 0x5eed);
     for (job, lm) in jobs.iter().zip(results) {
         let lm = lm?;
         let image = format!("images/{}.jpg", job.name);
@@ -685,7 +694,13 @@ pub fn generate(config: &SynthConfig, out: &Path, progress: &(dyn Fn(usize, usiz
                 hand: job.spec.hand,
                 view: job.spec.view,
                 joint: j,
-                label: if s > 0.0 { Label::Inflamed } else { Label::Healthy },
+                label: if !is_healthy && hide.random::<f32>() < config.hidden_labels {
+                    Label::Unknown
+                } else if s > 0.0 {
+                    Label::Inflamed
+                } else {
+                    Label::Healthy
+                },
                 point: Some(lm[j.landmark()]),
             };
             if is_healthy { healthy.push(row) } else { labelled.push(row) }
@@ -702,6 +717,7 @@ pub fn generate(config: &SynthConfig, out: &Path, progress: &(dyn Fn(usize, usiz
         images: config.patients * 2,
         joints: labelled.len(),
         inflamed: labelled.iter().filter(|r| r.label == Label::Inflamed).count(),
+        unlabelled: labelled.iter().filter(|r| r.label == Label::Unknown).count(),
         healthy_images: config.healthy_images,
     };
     let p = out.join("synth.json");

@@ -176,6 +176,50 @@ pub fn ece(probs: &[f32], labels: &[bool], bins: usize) -> f64 {
     acc.iter().filter(|b| b.2 > 0).map(|b| (b.0 - b.1).abs() / n).sum()
 }
 
+/// Mean negative log-likelihood of labels under sigmoid(logit / temperature).
+pub fn nll(logits: &[f32], labels: &[bool], temperature: f32) -> f64 {
+    let sp = |v: f64| v.max(0.0) + (-v.abs()).exp().ln_1p();
+    let n = logits.len().max(1) as f64;
+    logits
+        .iter()
+        .zip(labels)
+        .map(|(&x, &y)| {
+            let z = x as f64 / temperature as f64;
+            if y { sp(-z) } else { sp(z) }
+        })
+        .sum::<f64>()
+        / n
+}
+
+/// Temperature scaling (Guo et al. 2017): the T in 0.05..20 minimising [`nll`], by golden-section
+/// search on log T. Ranking, and so every threshold-free metric, is unchanged by T.
+pub fn fit_temperature(logits: &[f32], labels: &[bool]) -> f32 {
+    if logits.is_empty() {
+        return 1.0;
+    }
+    let f = |lt: f64| nll(logits, labels, lt.exp() as f32);
+    let (mut a, mut b) = (0.05f64.ln(), 20f64.ln());
+    let g = (5f64.sqrt() - 1.0) / 2.0;
+    let (mut c, mut d) = (b - g * (b - a), a + g * (b - a));
+    let (mut fc, mut fd) = (f(c), f(d));
+    for _ in 0..80 {
+        if fc < fd {
+            b = d;
+            d = c;
+            fd = fc;
+            c = b - g * (b - a);
+            fc = f(c);
+        } else {
+            a = c;
+            c = d;
+            fc = fd;
+            d = a + g * (b - a);
+            fd = f(d);
+        }
+    }
+    ((a + b) / 2.0).exp() as f32
+}
+
 /// A point estimate with a 95 % interval.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
@@ -362,6 +406,24 @@ mod tests {
             assert!(e.lo <= e.value + 1e-9 && e.value <= e.hi + 1e-9, "{e:?}");
             assert!(e.hi - e.lo < 0.5);
         }
+    }
+
+    #[test]
+    fn temperature_scaling_recovers_an_overconfident_scale() {
+        // Labels drawn from sigmoid(z); the model reports 3·z, so the fitted temperature is about 3.
+        let mut rng = ChaCha8Rng::seed_from_u64(4);
+        let (mut logits, mut labels) = (Vec::new(), Vec::new());
+        for _ in 0..20_000 {
+            let z: f32 = rng.random_range(-4.0..4.0);
+            labels.push(rng.random::<f32>() < 1.0 / (1.0 + (-z).exp()));
+            logits.push(3.0 * z);
+        }
+        let t = fit_temperature(&logits, &labels);
+        assert!((t - 3.0).abs() < 0.15, "temperature {t}");
+        assert!(nll(&logits, &labels, t) < nll(&logits, &labels, 1.0));
+        let calibrated: Vec<f32> = logits.iter().map(|x| 1.0 / (1.0 + (-x / t).exp())).collect();
+        let raw: Vec<f32> = logits.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect();
+        assert!(ece(&calibrated, &labels, 10) < ece(&raw, &labels, 10) / 3.0);
     }
 
     #[test]

@@ -10,7 +10,9 @@
 //! inflammation; its spatial mean plus a context bias is the joint's logit. The evidence map is
 //! therefore an exact class-activation map: the logit is its average (plus a constant).
 //!
-//! [`Arch::Local`] is the plain baseline: the local crop alone, no context.
+//! [`Arch::Local`] is the plain baseline: the local crop alone, no context. [`Arch::Global`] is the
+//! other ablation: the whole-hand view alone, modulated by joint identity, so its activation map
+//! lies over the whole hand rather than the joint crop.
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d};
@@ -27,6 +29,8 @@ pub enum Arch {
     /// Joint crop modulated by whole-hand context and joint identity.
     #[default]
     GlobalLocal,
+    /// Whole-hand view modulated by joint identity, no joint crop.
+    Global,
 }
 
 impl std::str::FromStr for Arch {
@@ -35,7 +39,8 @@ impl std::str::FromStr for Arch {
         match s {
             "local" | "baseline" => Ok(Arch::Local),
             "global-local" => Ok(Arch::GlobalLocal),
-            other => Err(format!("unknown architecture {other:?} (expected local or global-local)")),
+            "global" => Ok(Arch::Global),
+            other => Err(format!("unknown architecture {other:?} (expected local, global or global-local)")),
         }
     }
 }
@@ -45,6 +50,7 @@ impl std::fmt::Display for Arch {
         f.write_str(match self {
             Arch::Local => "local",
             Arch::GlobalLocal => "global-local",
+            Arch::Global => "global",
         })
     }
 }
@@ -104,16 +110,22 @@ impl ModelConfig {
     pub fn init(&self, device: &Device) -> Result<JointNet, ModelError> {
         self.validate()?;
         let c = self.feature_channels();
-        let local = Encoder::new(self.local_size, self.width, device);
-        let (global, joint_embed, context, film, context_bias) = match self.arch {
-            Arch::Local => (None, None, None, None, None),
-            Arch::GlobalLocal => (
-                Some(Encoder::new(self.global_size, self.width, device)),
-                Some(EmbeddingConfig::new(self.joints, self.context_dim).init(device)),
-                Some(LinearConfig::new(c + self.context_dim, self.context_dim).init(device)),
-                Some(LinearConfig::new(self.context_dim, 2 * c).init(device)),
-                Some(LinearConfig::new(self.context_dim, 1).init(device)),
-            ),
+        let d = self.context_dim;
+        let local = (self.arch != Arch::Global).then(|| Encoder::new(self.local_size, self.width, device));
+        let global = (self.arch != Arch::Local).then(|| Encoder::new(self.global_size, self.width, device));
+        // The context sees the pooled global features next to the joint embedding when there is a
+        // crop to modulate; for the global-only model the global features are what is modulated.
+        let context_in = if self.arch == Arch::GlobalLocal { c + d } else { d };
+        let with_context = self.arch != Arch::Local;
+        let (joint_embed, context, film, context_bias) = if with_context {
+            (
+                Some(EmbeddingConfig::new(self.joints, d).init(device)),
+                Some(LinearConfig::new(context_in, d).init(device)),
+                Some(LinearConfig::new(d, 2 * c).init(device)),
+                Some(LinearConfig::new(d, 1).init(device)),
+            )
+        } else {
+            (None, None, None, None)
         };
         Ok(JointNet {
             local,
@@ -198,7 +210,7 @@ impl Encoder {
 /// The classifier. Build it with [`ModelConfig::init`].
 #[derive(Module, Debug)]
 pub struct JointNet {
-    pub local: Encoder,
+    pub local: Option<Encoder>,
     pub global: Option<Encoder>,
     pub joint_embed: Option<Embedding>,
     context: Option<Linear>,
@@ -276,8 +288,8 @@ impl BatchData {
 pub struct Output {
     /// Inflammation logit per joint, `[joints]`.
     pub logits: Tensor<1>,
-    /// Class-activation map per joint over its crop, `[joints, 8, 8]`; its mean plus the context
-    /// bias is the logit.
+    /// Class-activation map per joint, `[joints, 8, 8]`, over its crop (over the whole-hand view
+    /// for [`Arch::Global`]); its mean plus the context bias is the logit.
     pub cam: Tensor<3>,
 }
 
@@ -291,16 +303,24 @@ impl Output {
 impl JointNet {
     /// Judge every joint of the batch.
     pub fn forward(&self, batch: Batch) -> Output {
-        let mut features = self.local.forward(batch.local);
+        let global_map = self.global.as_ref().map(|g| g.forward(batch.global)); // [images, c, 8, 8]
+        let mut features = match (&self.local, &global_map) {
+            (Some(local), _) => local.forward(batch.local),
+            (None, Some(map)) => map.clone().select(0, batch.image.clone()),
+            (None, None) => unreachable!("every architecture has an encoder"),
+        };
         let [n, c, h, w] = features.dims();
         let mut bias: Option<Tensor<2>> = None;
-        if let (Some(global), Some(embed), Some(context), Some(film), Some(cb)) =
-            (&self.global, &self.joint_embed, &self.context, &self.film, &self.context_bias)
-        {
-            let g = global.forward(batch.global).mean_dim(3).mean_dim(2).reshape([0, -1]); // [images, c]
-            let g = g.select(0, batch.image); // [n, c]
+        if let (Some(embed), Some(context), Some(film), Some(cb)) = (&self.joint_embed, &self.context, &self.film, &self.context_bias) {
             let e = embed.forward(batch.joint.reshape([n as i32, 1])).reshape([n as i32, -1]); // [n, d]
-            let ctx = relu(context.forward(Tensor::cat(vec![g, e], 1))); // [n, d]
+            let input = match (&self.local, global_map) {
+                (Some(_), Some(map)) => {
+                    let g = map.mean_dim(3).mean_dim(2).reshape([0, -1]).select(0, batch.image); // [n, c]
+                    Tensor::cat(vec![g, e], 1)
+                }
+                _ => e,
+            };
+            let ctx = relu(context.forward(input)); // [n, d]
             let ab = film.forward(ctx.clone()).reshape([n, 2 * c, 1, 1]);
             let gamma = ab.clone().slice([0..n, 0..c]);
             let beta = ab.slice([0..n, c..2 * c]);

@@ -30,7 +30,7 @@ fn values<const D: usize>(t: burn::tensor::Tensor<D>) -> Vec<f32> {
 #[test]
 fn forward_gives_one_logit_and_one_cam_per_joint() {
     let device = Device::flex();
-    for arch in [Arch::Local, Arch::GlobalLocal] {
+    for arch in [Arch::Local, Arch::GlobalLocal, Arch::Global] {
         let config = tiny(arch);
         let model = config.init(&device).unwrap();
         let out = model.forward(batch(&config, 2, 5, 1).to_batch(&config, &device).unwrap());
@@ -78,8 +78,10 @@ fn default_model_is_small_enough_for_the_browser() {
     let model = config.init(&Device::flex()).unwrap();
     let n = model.num_params();
     assert!(n > 100_000 && n < 5_000_000, "{n} parameters");
-    let local = ModelConfig { arch: Arch::Local, ..config }.init(&Device::flex()).unwrap();
+    let local = ModelConfig { arch: Arch::Local, ..config.clone() }.init(&Device::flex()).unwrap();
     assert!(local.num_params() < n);
+    let global = ModelConfig { arch: Arch::Global, ..config }.init(&Device::flex()).unwrap();
+    assert!(global.num_params() < n);
 }
 
 #[test]
@@ -128,7 +130,7 @@ fn flex_and_wgpu_agree() {
         Err(e) => panic!("no wgpu adapter ({e}); install mesa-vulkan-drivers to run this test on a machine without a GPU"),
     };
     let flex = Device::flex();
-    for arch in [Arch::Local, Arch::GlobalLocal] {
+    for arch in [Arch::Local, Arch::GlobalLocal, Arch::Global] {
         let config = tiny(arch);
         let model = config.init(&flex).unwrap();
         let bytes = model.clone().into_record().into_bytes().unwrap().to_vec();
