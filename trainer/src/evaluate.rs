@@ -121,7 +121,7 @@ fn cam_examples(run: &RunDir, ds: &Dataset, preds: &[Prediction], threshold: f32
                 rgb: preprocess::to_rgb8(&crop, side),
                 side,
                 cam: p.cam.clone(),
-                caption: format!("{} {} y={} p={:.2}", photo.entry.patient_id, p.joint.name(), p.target as u8, p.prob),
+                caption: format!("{} {}\ntruth {} · p = {:.2}", photo.entry.patient_id, p.joint.name(), p.target as u8, p.prob),
             }
         })
         .collect();

@@ -44,7 +44,8 @@ fn line_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), yr: (f
     draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
 }
 
-/// One tile of [`cam_grid`]: an RGB crop (interleaved, `side²`), its activation map (`8×8`) and a caption.
+/// One tile of [`cam_grid`]: an RGB crop (interleaved, `side²`), its activation map (`8×8`) and a
+/// caption (one or two lines).
 pub struct CamTile {
     pub rgb: Vec<u8>,
     pub side: usize,
@@ -65,7 +66,7 @@ pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<(
     let side = tiles[0].side as u32;
     let cols = 6u32.min(tiles.len() as u32);
     let rows = (tiles.len() as u32).div_ceil(cols);
-    let (cell_w, cell_h, top) = (side + 12, side + 30, 36u32);
+    let (cell_w, cell_h, top) = (side + 12, side + 44, 36u32);
     let draw = || -> Result<(), Box<dyn std::error::Error>> {
         let root = BitMapBackend::new(path, (cols * cell_w + 12, rows * cell_h + top)).into_drawing_area();
         root.fill(&WHITE)?;
@@ -76,7 +77,7 @@ pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<(
             let mut buf = Vec::with_capacity(t.rgb.len());
             for (i, px) in t.rgb.chunks(3).enumerate() {
                 let v = 1.0 / (1.0 + (-heat[i]).exp());
-                let (color, a) = if v >= 0.5 { ([255.0, 30.0, 0.0], (v - 0.5) * 1.2) } else { ([0.0, 80.0, 255.0], (0.5 - v) * 0.8) };
+                let (color, a) = if v >= 0.5 { ([255.0, 30.0, 0.0], (v - 0.5) * 1.2) } else { ([0.0, 80.0, 255.0], (0.5 - v) * 0.3) };
                 for c in 0..3 {
                     buf.push((px[c] as f32 * (1.0 - a) + color[c] * a) as u8);
                 }
@@ -84,7 +85,9 @@ pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<(
             let el: BitMapElement<(i32, i32)> =
                 BitMapElement::with_owned_buffer((cx as i32, cy as i32), (side, side), buf).ok_or("tile buffer too small")?;
             root.draw(&el)?;
-            root.draw(&Text::new(t.caption.clone(), (cx as i32, (cy + side + 4) as i32), ("sans-serif", 13)))?;
+            for (k, line) in t.caption.lines().enumerate() {
+                root.draw(&Text::new(line.to_string(), (cx as i32, (cy + side + 4 + 16 * k as u32) as i32), ("sans-serif", 13)))?;
+            }
         }
         root.present()?;
         Ok(())

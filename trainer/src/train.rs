@@ -31,8 +31,10 @@ pub struct TrainParams {
     pub lr: f64,
     pub weight_decay: f32,
     /// The loss and its settings.
+    #[serde(default)]
     pub loss: LossConfig,
     /// How photos are drawn for each epoch.
+    #[serde(default)]
     pub sampler: Sampler,
     pub augment: bool,
     /// Mixing augmentation of joint crops (with `augment`).
