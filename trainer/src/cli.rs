@@ -107,18 +107,33 @@ impl SynthArgs {
     }
 }
 
+/// Encoder sizes, shared by `train` and `pretrain` (they must match to fine-tune).
 #[derive(Args, Debug, Clone)]
-pub struct ModelArgs {
-    /// `global-local` (the method), `local` (baseline: joint crop only) or `global` (whole hand only).
-    #[arg(long, default_value = "global-local")]
-    pub arch: Arch,
+pub struct SizeArgs {
+    /// Side of the whole-hand view in pixels.
     #[arg(long, default_value_t = ModelConfig::default().global_size)]
     pub global_size: usize,
+    /// Side of the joint crop in pixels.
     #[arg(long, default_value_t = ModelConfig::default().local_size)]
     pub local_size: usize,
     /// Channels of the first encoder stage.
     #[arg(long, default_value_t = ModelConfig::default().width)]
     pub width: usize,
+}
+
+impl SizeArgs {
+    fn config(&self, arch: Arch) -> ModelConfig {
+        ModelConfig { arch, global_size: self.global_size, local_size: self.local_size, width: self.width, ..ModelConfig::default() }
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ModelArgs {
+    /// `global-local` (the method), `local` (baseline: joint crop only) or `global` (whole hand only).
+    #[arg(long, default_value = "global-local")]
+    pub arch: Arch,
+    #[command(flatten)]
+    pub sizes: SizeArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -194,12 +209,8 @@ pub struct PretrainArgs {
     /// NT-Xent temperature.
     #[arg(long, default_value_t = PretrainConfig::default().tau)]
     pub tau: f32,
-    #[arg(long, default_value_t = ModelConfig::default().global_size)]
-    pub global_size: usize,
-    #[arg(long, default_value_t = ModelConfig::default().local_size)]
-    pub local_size: usize,
-    #[arg(long, default_value_t = ModelConfig::default().width)]
-    pub width: usize,
+    #[command(flatten)]
+    pub sizes: SizeArgs,
     #[arg(long, default_value_t = 0)]
     pub seed: u64,
     #[arg(long, value_enum, default_value = "auto")]
@@ -295,7 +306,7 @@ pub struct AblateArgs {
 fn run_config(manifest: PathBuf, m: &ModelArgs, o: &OptimArgs) -> RunConfig {
     RunConfig {
         manifest,
-        model: ModelConfig { arch: m.arch, global_size: m.global_size, local_size: m.local_size, width: m.width, ..ModelConfig::default() },
+        model: m.sizes.config(m.arch),
         train: TrainParams {
             epochs: o.epochs,
             batch_images: o.batch,
@@ -349,7 +360,7 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
         Command::Pretrain(a) => {
             let config = PretrainConfig {
                 manifest: a.manifest.clone(),
-                model: ModelConfig { global_size: a.global_size, local_size: a.local_size, width: a.width, ..ModelConfig::default() },
+                model: a.sizes.config(Arch::GlobalLocal),
                 epochs: a.epochs,
                 batch_images: a.batch,
                 joints_per_image: a.joints,
