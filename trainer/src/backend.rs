@@ -21,16 +21,22 @@ pub struct Selected {
     pub name: String,
 }
 
-/// The first hardware (non-CPU) GPU adapter on Vulkan, Metal or DX12, if any.
+/// The first hardware (non-CPU) GPU adapter on Vulkan, Metal or DX12, if any. Probed once per
+/// process: the adapters do not change between the steps of one command.
 pub fn hardware_gpu() -> Option<String> {
     use burn::tensor::wgpu::wgpu;
-    let instance = wgpu::Instance::default();
-    let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
-    adapters
-        .into_iter()
-        .map(|a| a.get_info())
-        .find(|i| i.device_type != wgpu::DeviceType::Cpu)
-        .map(|i| format!("{} ({:?})", i.name, i.backend))
+    static PROBE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    PROBE
+        .get_or_init(|| {
+            let instance = wgpu::Instance::default();
+            let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
+            adapters
+                .into_iter()
+                .map(|a| a.get_info())
+                .find(|i| i.device_type != wgpu::DeviceType::Cpu)
+                .map(|i| format!("{} ({:?})", i.name, i.backend))
+        })
+        .clone()
 }
 
 /// Resolve the choice into a device.
