@@ -1,0 +1,61 @@
+//! Hand landmarks for jointscope: MediaPipe's public palm detection and hand landmark models
+//! (Apache-2.0 `.tflite` files, fetched by `scripts/fetch-models.sh`) executed by burn on every backend
+//! the project uses — flex on the CPU, wgpu natively, WebGPU in the browser — and the photo pipeline
+//! around them (find palms anywhere in the photo, rotate and crop each hand, landmarks, refine, map back).
+//!
+//! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! use jointscope_landmarks::{Complexity, HandLandmarker, Options};
+//! let device = burn::tensor::Device::flex();
+//! let marker = HandLandmarker::from_dir(&jointscope_landmarks::models_dir(), Complexity::Full, &device, Options::default())?;
+//! let photo = jointscope_data::image_io::load_rgb(std::path::Path::new("hand.jpg"))?;
+//! for hand in marker.detect_blocking(&photo)? {
+//!     println!("{:?} hand, {} joints", hand.handedness, hand.joints().len());
+//! }
+//! # Ok(()) }
+//! ```
+
+pub mod graph;
+pub mod palm;
+pub mod pipeline;
+pub mod roi;
+pub mod tflite;
+
+pub use pipeline::{Complexity, DetectedHand, HandLandmarker, LandmarkOutput, Options, LANDMARK_INPUT};
+pub use roi::Roi;
+
+/// What can go wrong loading or running the hand models.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LandmarkError {
+    /// The model file is not a TFLite model this crate can run (truncated, altered, other operators).
+    #[error("hand model: {0}")]
+    Model(String),
+    /// A model file is missing.
+    #[error("hand model file missing: {0} (run scripts/fetch-models.sh)")]
+    Missing(String),
+    /// The input image cannot be processed.
+    #[error("image: {0}")]
+    Input(String),
+    /// The burn backend failed (device lost, out of memory).
+    #[error("backend: {0}")]
+    Backend(String),
+}
+
+impl LandmarkError {
+    /// Prefixes the message with what was being loaded.
+    pub fn context(self, what: &str) -> Self {
+        match self {
+            LandmarkError::Model(m) => LandmarkError::Model(format!("{what}: {m}")),
+            other => other,
+        }
+    }
+}
+
+/// Folder holding the fetched model files: `$JOINTSCOPE_MODELS`, else `models/` in the workspace root.
+#[cfg(not(target_family = "wasm"))]
+pub fn models_dir() -> std::path::PathBuf {
+    match std::env::var_os("JOINTSCOPE_MODELS") {
+        Some(d) if !d.is_empty() => d.into(),
+        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+    }
+}

@@ -1,0 +1,342 @@
+//! The photo pipeline, as MediaPipe's hand tracking graph runs it on a single image: palm detection on
+//! the letterboxed photo → a rotated square ROI per palm → the landmark model on a 224×224 crop →
+//! landmarks mapped back to photo pixels → a second landmark pass from the first landmarks' ROI.
+//!
+//! Every tensor read is `into_data_async`, so the same code runs on WebGPU in the browser.
+
+use burn::tensor::{Device, Tensor, TensorData, Transaction};
+use image::RgbImage;
+use jointscope_data::geometry::{self, CropBox};
+use jointscope_data::{Hand as Side, Joint, Point};
+use serde::{Deserialize, Serialize};
+
+use crate::graph::Graph;
+use crate::palm::{self, PalmDetection};
+use crate::roi::{self, Roi};
+use crate::tflite::TfliteModel;
+use crate::LandmarkError;
+
+/// Side of the landmark model's square input.
+pub const LANDMARK_INPUT: usize = 224;
+
+/// Settings of the pipeline (MediaPipe's defaults for still images).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Options {
+    /// At most this many hands are returned (patients photograph both hands).
+    pub max_hands: usize,
+    /// Palm detections below this score are dropped.
+    pub min_palm_score: f32,
+    /// Hands whose landmark-model presence score is below this are dropped.
+    pub min_presence: f32,
+    /// Run a second landmark pass on the ROI derived from the first pass's landmarks.
+    pub refine: bool,
+    /// The photo is mirrored (front camera preview). MediaPipe's handedness assumes mirrored input;
+    /// for ordinary photos (rear camera, uploads) the label is swapped.
+    pub mirrored: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { max_hands: 2, min_palm_score: 0.5, min_presence: 0.5, refine: true, mirrored: false }
+    }
+}
+
+/// One hand found in a photo.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DetectedHand {
+    /// Left or right hand of the person in the photo.
+    pub handedness: Side,
+    /// Confidence of `handedness` (0.5..1).
+    pub handedness_score: f32,
+    /// Landmark model's hand-presence score for the final ROI.
+    pub presence: f32,
+    /// Palm detector score of the detection this hand came from.
+    pub palm_score: f32,
+    /// The 21 MediaPipe landmarks in photo pixels: x, y, and relative depth z (pixels, wrist-relative).
+    pub landmarks: Vec<[f32; 3]>,
+    /// Metric 3-D landmarks (metres, origin at the hand's centre) as the model reports them.
+    pub world_landmarks: Vec<[f32; 3]>,
+    /// The ROI the final landmarks came from.
+    pub roi: Roi,
+    /// Whether the second (landmark-derived) pass produced the final landmarks.
+    pub refined: bool,
+}
+
+impl DetectedHand {
+    /// The classifier's joints (MCP1–5, PIP2–5, IP, wrist) at their landmark positions.
+    pub fn joints(&self) -> Vec<(Joint, Point)> {
+        Joint::ALL
+            .iter()
+            .map(|&j| {
+                let p = self.landmarks[j.landmark()];
+                (j, Point::new(p[0], p[1]))
+            })
+            .collect()
+    }
+
+    /// The joint crop for every joint, sized by the hand (the same rule the trainer uses).
+    pub fn joint_crops(&self, width: u32, height: u32) -> Vec<(Joint, CropBox)> {
+        let joints = self.joints();
+        let scale = geometry::hand_scale(&joints, width, height);
+        joints.into_iter().map(|(j, p)| (j, geometry::joint_crop(p, scale))).collect()
+    }
+
+    /// Axis-aligned bounds of the landmarks (x0, y0, x1, y1).
+    pub fn bounds(&self) -> (f32, f32, f32, f32) {
+        self.landmarks.iter().fold((f32::MAX, f32::MAX, f32::MIN, f32::MIN), |b, p| {
+            (b.0.min(p[0]), b.1.min(p[1]), b.2.max(p[0]), b.3.max(p[1]))
+        })
+    }
+}
+
+/// Raw outputs of one landmark-model run, per batch item.
+#[derive(Debug, Clone)]
+pub struct LandmarkOutput {
+    /// 21 × (x, y, z) in pixels of the 224×224 input.
+    pub landmarks: Vec<f32>,
+    pub presence: f32,
+    /// The model's raw handedness score (probability of "left" for a mirrored image).
+    pub handedness: f32,
+    pub world: Vec<f32>,
+}
+
+/// Which MediaPipe model variant to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum Complexity {
+    Lite,
+    #[default]
+    Full,
+}
+
+impl Complexity {
+    /// File names of the palm and landmark models of this variant.
+    pub fn files(self) -> (&'static str, &'static str) {
+        match self {
+            Complexity::Lite => ("palm_detection_lite.tflite", "hand_landmark_lite.tflite"),
+            Complexity::Full => ("palm_detection_full.tflite", "hand_landmark_full.tflite"),
+        }
+    }
+}
+
+/// Palm detector + landmark model on one burn device.
+#[derive(Debug)]
+pub struct HandLandmarker {
+    palm: Graph,
+    landmark: Graph,
+    anchors: Vec<(f32, f32)>,
+    device: Device,
+    /// Pipeline settings.
+    pub options: Options,
+}
+
+fn to_input(planar: Vec<f32>, batch: usize, size: usize, device: &Device) -> Tensor<4> {
+    Tensor::from_data(TensorData::new(planar, [batch, 3, size, size]), device)
+}
+
+impl HandLandmarker {
+    /// Builds the pipeline from the two `.tflite` files' bytes.
+    pub fn new(palm_tflite: &[u8], landmark_tflite: &[u8], device: &Device, options: Options) -> Result<Self, LandmarkError> {
+        let palm = Graph::new(&TfliteModel::parse(palm_tflite).map_err(|e| e.context("palm detection model"))?, device)
+            .map_err(|e| e.context("palm detection model"))?;
+        let landmark = Graph::new(&TfliteModel::parse(landmark_tflite).map_err(|e| e.context("hand landmark model"))?, device)
+            .map_err(|e| e.context("hand landmark model"))?;
+        if palm.input_hwc() != [palm::INPUT_SIZE, palm::INPUT_SIZE, 3] {
+            return Err(LandmarkError::Model(format!("palm detection model: input {:?}, expected 192×192×3", palm.input_hwc())));
+        }
+        if landmark.input_hwc() != [LANDMARK_INPUT, LANDMARK_INPUT, 3] {
+            return Err(LandmarkError::Model(format!("hand landmark model: input {:?}, expected 224×224×3", landmark.input_hwc())));
+        }
+        Ok(Self { palm, landmark, anchors: palm::anchors(), device: device.clone(), options })
+    }
+
+    /// Loads the models of `complexity` from a folder made by `scripts/fetch-models.sh`.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn from_dir(dir: &std::path::Path, complexity: Complexity, device: &Device, options: Options) -> Result<Self, LandmarkError> {
+        let (p, l) = complexity.files();
+        let read = |name: &str| {
+            let path = dir.join(name);
+            std::fs::read(&path).map_err(|e| LandmarkError::Missing(format!("{}: {e}", path.display())))
+        };
+        Self::new(&read(p)?, &read(l)?, device, options)
+    }
+
+    /// The device the models run on.
+    pub fn device(&self) -> &Device {
+        &self.device
+    }
+
+    /// Runs the palm detector on a planar 192×192 batch (values 0..1); returns (boxes, score logits)
+    /// per item.
+    pub async fn run_palm(&self, input: Tensor<4>) -> Result<Vec<(Vec<f32>, Vec<f32>)>, LandmarkError> {
+        let batch = input.dims()[0];
+        let out = self.palm.forward(input)?;
+        let [boxes, scores] = <[_; 2]>::try_from(out).map_err(|_| LandmarkError::Model("palm detection model must have 2 outputs".into()))?;
+        let data = Transaction::default()
+            .register(boxes.into_rows())
+            .register(scores.into_rows())
+            .execute_async()
+            .await
+            .map_err(|e| LandmarkError::Backend(format!("{e:?}")))?;
+        let boxes = f32s(&data[0])?;
+        let scores = f32s(&data[1])?;
+        let (bn, sn) = (boxes.len() / batch.max(1), scores.len() / batch.max(1));
+        if bn != palm::NUM_ANCHORS * palm::NUM_COORDS || sn != palm::NUM_ANCHORS {
+            return Err(LandmarkError::Model(format!("palm detection outputs {bn} box and {sn} score values per image")));
+        }
+        Ok((0..batch).map(|b| (boxes[b * bn..(b + 1) * bn].to_vec(), scores[b * sn..(b + 1) * sn].to_vec())).collect())
+    }
+
+    /// Runs the landmark model on a planar 224×224 batch (values 0..1).
+    pub async fn run_landmarks(&self, input: Tensor<4>) -> Result<Vec<LandmarkOutput>, LandmarkError> {
+        let batch = input.dims()[0];
+        let out = self.landmark.forward(input)?;
+        if out.len() != 4 {
+            return Err(LandmarkError::Model(format!("hand landmark model has {} outputs, expected 4", out.len())));
+        }
+        let mut tx = Transaction::default();
+        for v in out {
+            tx = tx.register(v.into_rows());
+        }
+        let data = tx.execute_async().await.map_err(|e| LandmarkError::Backend(format!("{e:?}")))?;
+        let cols = data.iter().map(f32s).collect::<Result<Vec<_>, _>>()?;
+        let per = |k: usize| cols[k].len() / batch.max(1);
+        if per(0) != 63 || per(1) != 1 || per(2) != 1 || per(3) != 63 {
+            return Err(LandmarkError::Model("hand landmark outputs are not 63/1/1/63 values".into()));
+        }
+        Ok((0..batch)
+            .map(|b| LandmarkOutput {
+                landmarks: cols[0][b * 63..(b + 1) * 63].to_vec(),
+                presence: cols[1][b],
+                handedness: cols[2][b],
+                world: cols[3][b * 63..(b + 1) * 63].to_vec(),
+            })
+            .collect())
+    }
+
+    /// Palm detections in photo pixels (bbox and keypoints), best first.
+    pub async fn detect_palms(&self, img: &RgbImage) -> Result<Vec<PalmDetection>, LandmarkError> {
+        let frame = roi::letterbox(img.width(), img.height());
+        let input = to_input(roi::sample(img, &frame, palm::INPUT_SIZE), 1, palm::INPUT_SIZE, &self.device);
+        let (boxes, scores) = self.run_palm(input).await?.remove(0);
+        let to_px = |(u, v): (f32, f32)| frame.to_photo(u, v);
+        Ok(palm::decode(&boxes, &scores, &self.anchors, self.options.min_palm_score)
+            .into_iter()
+            .map(|d| {
+                let (x0, y0) = to_px((d.bbox.0, d.bbox.1));
+                let (x1, y1) = to_px((d.bbox.2, d.bbox.3));
+                PalmDetection { score: d.score, bbox: (x0, y0, x1, y1), keypoints: d.keypoints.map(to_px) }
+            })
+            .collect())
+    }
+
+    /// The landmark ROI MediaPipe derives from a palm detection (photo pixels).
+    pub fn palm_roi(d: &PalmDetection) -> Roi {
+        let rotation = roi::upright_rotation(d.keypoints[0], d.keypoints[2]);
+        let raw = Roi {
+            cx: (d.bbox.0 + d.bbox.2) / 2.0,
+            cy: (d.bbox.1 + d.bbox.3) / 2.0,
+            width: d.bbox.2 - d.bbox.0,
+            height: d.bbox.3 - d.bbox.1,
+            rotation,
+        };
+        raw.transform(2.6, 0.0, -0.5)
+    }
+
+    /// Runs the landmark model on several ROIs of one photo in one batch.
+    pub async fn landmarks_in(&self, img: &RgbImage, rois: &[Roi]) -> Result<Vec<LandmarkOutput>, LandmarkError> {
+        if rois.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut planar = Vec::with_capacity(rois.len() * 3 * LANDMARK_INPUT * LANDMARK_INPUT);
+        for r in rois {
+            planar.extend(roi::sample(img, r, LANDMARK_INPUT));
+        }
+        self.run_landmarks(to_input(planar, rois.len(), LANDMARK_INPUT, &self.device)).await
+    }
+
+    fn to_hand(&self, out: &LandmarkOutput, roi: Roi, palm_score: f32, refined: bool) -> DetectedHand {
+        let n = LANDMARK_INPUT as f32;
+        let landmarks = out
+            .landmarks
+            .chunks_exact(3)
+            .map(|p| {
+                let (x, y) = roi.to_photo(p[0] / n, p[1] / n);
+                [x, y, p[2] / n * roi.width]
+            })
+            .collect();
+        let world = out.world.chunks_exact(3).map(|p| {
+            let (s, c) = roi.rotation.sin_cos();
+            [p[0] * c - p[1] * s, p[0] * s + p[1] * c, p[2]]
+        });
+        // Raw score = P(left) for a mirrored photo; an unmirrored photo swaps the label.
+        let p_left = if self.options.mirrored { out.handedness } else { 1.0 - out.handedness };
+        let (handedness, handedness_score) = if p_left >= 0.5 { (Side::Left, p_left) } else { (Side::Right, 1.0 - p_left) };
+        DetectedHand {
+            handedness,
+            handedness_score,
+            presence: out.presence,
+            palm_score,
+            landmarks,
+            world_landmarks: world.collect(),
+            roi,
+            refined,
+        }
+    }
+
+    /// Finds every hand (up to `max_hands`) in a photo. A photo with no hand gives an empty list.
+    pub async fn detect(&self, img: &RgbImage) -> Result<Vec<DetectedHand>, LandmarkError> {
+        if img.width() == 0 || img.height() == 0 {
+            return Err(LandmarkError::Input("the image is empty".into()));
+        }
+        let palms = self.detect_palms(img).await?;
+        // Keep a few more candidates than hands wanted: duplicates are removed after the landmarks.
+        let palms: Vec<_> = palms.into_iter().take(self.options.max_hands.max(1) * 2).collect();
+        let rois: Vec<Roi> = palms.iter().map(Self::palm_roi).collect();
+        let first = self.landmarks_in(img, &rois).await?;
+        let mut hands: Vec<DetectedHand> = Vec::new();
+        let mut second_rois = Vec::new();
+        for ((out, roi), palm) in first.iter().zip(&rois).zip(&palms) {
+            if out.presence < self.options.min_presence {
+                continue;
+            }
+            let hand = self.to_hand(out, *roi, palm.score, false);
+            if self.options.refine {
+                let pts: Vec<(f32, f32)> = hand.landmarks.iter().map(|p| (p[0], p[1])).collect();
+                second_rois.push(Roi::from_landmarks(&pts));
+            }
+            hands.push(hand);
+        }
+        if self.options.refine && !hands.is_empty() {
+            let (idx, rois2): (Vec<usize>, Vec<Roi>) = second_rois.iter().enumerate().filter_map(|(i, r)| r.map(|r| (i, r))).unzip();
+            let second = self.landmarks_in(img, &rois2).await?;
+            for (i, (out, roi)) in idx.into_iter().zip(second.iter().zip(rois2)) {
+                // The landmark-derived ROI is tighter and upright; keep it when the model is at least
+                // as sure a hand is there.
+                if out.presence >= self.options.min_presence && out.presence >= hands[i].presence - 0.05 {
+                    let palm_score = hands[i].palm_score;
+                    hands[i] = self.to_hand(out, roi, palm_score, true);
+                }
+            }
+        }
+        // One hand per region: overlapping results (two palms on one hand) keep the most confident.
+        hands.sort_by(|a, b| (b.presence * b.palm_score).total_cmp(&(a.presence * a.palm_score)));
+        let mut kept: Vec<DetectedHand> = Vec::new();
+        for h in hands {
+            if kept.iter().all(|k| roi::iou(k.bounds(), h.bounds()) < 0.5) {
+                kept.push(h);
+            }
+        }
+        kept.truncate(self.options.max_hands);
+        Ok(kept)
+    }
+
+    /// [`detect`](Self::detect) for native callers.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn detect_blocking(&self, img: &RgbImage) -> Result<Vec<DetectedHand>, LandmarkError> {
+        pollster::block_on(self.detect(img))
+    }
+}
+
+fn f32s(d: &TensorData) -> Result<Vec<f32>, LandmarkError> {
+    d.try_to_vec::<f32>().map_err(|e| LandmarkError::Backend(format!("{e:?}")))
+}

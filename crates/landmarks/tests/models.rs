@@ -1,0 +1,134 @@
+//! Tests on the real MediaPipe model files (fetched by scripts/fetch-models.sh, which scripts/test.sh runs).
+
+use burn::tensor::{Device, Tensor, TensorData};
+use jointscope_data::synth::{render_hand, HandSpec, PatientTraits};
+use jointscope_data::{Hand, Joint, View};
+use jointscope_landmarks::tflite::{OpKind, TfliteModel};
+use jointscope_landmarks::{models_dir, Complexity, HandLandmarker, LandmarkError, Options, Roi, LANDMARK_INPUT};
+use rand::SeedableRng;
+use rand_chacha::ChaCha8Rng;
+
+fn model_bytes(name: &str) -> Vec<u8> {
+    let path = models_dir().join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}; run scripts/fetch-models.sh first", path.display()))
+}
+
+fn marker(device: &Device) -> HandLandmarker {
+    HandLandmarker::from_dir(&models_dir(), Complexity::Full, device, Options::default()).expect("models load")
+}
+
+fn synthetic_hand(seed: u64, hand: Hand) -> jointscope_data::synth::Rendered {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let traits = PatientTraits::sample(&mut rng);
+    let spec = HandSpec { hand, view: View::Dorsal, severity: [0.0; Joint::COUNT], traits };
+    render_hand(&spec, 320, 1.0, &mut rng)
+}
+
+#[test]
+fn parses_the_four_models_with_the_expected_operators() {
+    for (file, convs, depthwise, prelu, input) in [
+        ("hand_landmark_full.tflite", 31, 16, 0, [1, 224, 224, 3]),
+        ("hand_landmark_lite.tflite", 31, 16, 0, [1, 224, 224, 3]),
+        ("palm_detection_full.tflite", 35, 28, 31, [1, 192, 192, 3]),
+        ("palm_detection_lite.tflite", 30, 23, 26, [1, 192, 192, 3]),
+    ] {
+        let m = TfliteModel::parse(&model_bytes(file)).unwrap();
+        let count = |f: fn(&OpKind) -> bool| m.ops.iter().filter(|o| f(&o.kind)).count();
+        assert_eq!(count(|k| matches!(k, OpKind::Conv2d { .. })), convs, "{file}");
+        assert_eq!(count(|k| matches!(k, OpKind::Depthwise { .. })), depthwise, "{file}");
+        assert_eq!(count(|k| matches!(k, OpKind::PRelu)), prelu, "{file}");
+        assert_eq!(m.tensors[m.inputs[0]].shape, input, "{file}");
+    }
+}
+
+#[test]
+fn truncated_or_altered_model_files_are_refused_without_panicking() {
+    let bytes = model_bytes("hand_landmark_lite.tflite");
+    let device = Device::flex();
+    // (The last few bytes of a .tflite file can be padding, so cuts stop short of the tail.)
+    for cut in [0, 7, 100, 5_000, bytes.len() / 2, bytes.len() * 9 / 10] {
+        let r = TfliteModel::parse(&bytes[..cut]).and_then(|m| jointscope_landmarks::graph::Graph::new(&m, &device).map(|_| ()));
+        assert!(matches!(r, Err(LandmarkError::Model(_))), "cut at {cut}: {r:?}");
+    }
+    // A PNG is not a model.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    png.extend([0u8; 64]);
+    assert!(TfliteModel::parse(&png).is_err());
+    // Flipped bytes across the header and tables: an error or a model, never a panic.
+    for pos in [0usize, 4, 8, 16, 32, 64, 200, 1000] {
+        let mut b = bytes.clone();
+        b[pos] ^= 0xff;
+        let _ = TfliteModel::parse(&b).and_then(|m| jointscope_landmarks::graph::Graph::new(&m, &device).map(|_| ()));
+    }
+    // Swapped models are caught by their input sizes.
+    let palm = model_bytes("palm_detection_lite.tflite");
+    let err = HandLandmarker::new(&bytes, &palm, &device, Options::default()).unwrap_err();
+    assert!(err.to_string().contains("expected"), "{err}");
+}
+
+#[test]
+fn finds_a_synthetic_hand_and_its_joints() {
+    let device = Device::flex();
+    let m = marker(&device);
+    let mut errors = Vec::new();
+    for (seed, side) in [(1, Hand::Left), (2, Hand::Right), (3, Hand::Left), (4, Hand::Right)] {
+        let r = synthetic_hand(seed, side);
+        let hands = m.detect_blocking(&r.image).unwrap();
+        assert_eq!(hands.len(), 1, "seed {seed}: {} hands", hands.len());
+        let h = &hands[0];
+        assert_eq!(h.landmarks.len(), 21);
+        let scale = r.landmarks[0].dist(r.landmarks[9]);
+        let err: f32 = (0..21)
+            .map(|i| ((h.landmarks[i][0] - r.landmarks[i].x).powi(2) + (h.landmarks[i][1] - r.landmarks[i].y).powi(2)).sqrt())
+            .sum::<f32>()
+            / 21.0
+            / scale;
+        errors.push((seed, side, h.handedness, err, h.presence));
+        assert_eq!(h.joints().len(), Joint::COUNT);
+    }
+    eprintln!("synthetic hands (seed, drawn, detected, mean error / hand scale, presence): {errors:?}");
+    for (seed, _, _, err, _) in &errors {
+        assert!(*err < 0.12, "seed {seed}: mean landmark error {err} hand scales");
+    }
+}
+
+#[test]
+fn an_image_without_a_hand_gives_no_hand() {
+    let device = Device::flex();
+    let m = marker(&device);
+    let mut rng = ChaCha8Rng::seed_from_u64(9);
+    use rand::Rng;
+    // Flat grey, noise, and a smooth gradient.
+    let grey = image::RgbImage::from_pixel(320, 240, image::Rgb([128, 128, 128]));
+    let noise = image::RgbImage::from_fn(256, 256, |_, _| image::Rgb([rng.random(), rng.random(), rng.random()]));
+    let grad = image::RgbImage::from_fn(300, 200, |x, y| image::Rgb([(x % 256) as u8, (y % 256) as u8, 90]));
+    for img in [grey, noise, grad] {
+        assert!(m.detect_blocking(&img).unwrap().is_empty());
+    }
+    // A tiny image is fine too (zero-padded to the detector's input).
+    assert!(m.detect_blocking(&image::RgbImage::new(8, 8)).unwrap().is_empty());
+    assert!(m.detect_blocking(&image::RgbImage::new(0, 0)).is_err());
+}
+
+#[test]
+fn flex_and_wgpu_agree_on_the_landmark_model() {
+    let gpu = match Device::wgpu_options().init() {
+        Ok(d) => d,
+        Err(e) => panic!("no wgpu adapter ({e}); install mesa-vulkan-drivers (scripts/setup.sh)"),
+    };
+    let r = synthetic_hand(5, Hand::Right);
+    let roi = Roi { cx: 160.0, cy: 170.0, width: 300.0, height: 300.0, rotation: 0.1 };
+    let planar = jointscope_landmarks::roi::sample(&r.image, &roi, LANDMARK_INPUT);
+    let run = |device: &Device| {
+        let m = marker(device);
+        let x = Tensor::<4>::from_data(TensorData::new(planar.clone(), [1, 3, LANDMARK_INPUT, LANDMARK_INPUT]), device);
+        pollster::block_on(m.run_landmarks(x)).unwrap().remove(0)
+    };
+    let a = run(&Device::flex());
+    let b = run(&gpu);
+    let max = a.landmarks.iter().zip(&b.landmarks).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
+    eprintln!("flex vs wgpu: max landmark difference {max} px, presence {} vs {}", a.presence, b.presence);
+    assert!(max < 1e-2, "{max}");
+    assert!((a.presence - b.presence).abs() < 1e-4);
+}
+
