@@ -10,6 +10,10 @@ if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1 || ! ls /usr/share/vulkan/
 fi
 if ! command -v cc >/dev/null 2>&1; then need_apt+=(build-essential); fi
 if ! command -v pkg-config >/dev/null 2>&1; then need_apt+=(pkg-config); fi
+# Python with pip and venv: fetches the MediaPipe models from PyPI and holds the reference runtimes.
+if ! command -v python3 >/dev/null 2>&1; then need_apt+=(python3); fi
+if ! python3 -m pip --version >/dev/null 2>&1; then need_apt+=(python3-pip); fi
+if ! python3 -c "import ensurepip, venv" >/dev/null 2>&1; then need_apt+=(python3-venv); fi
 
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then

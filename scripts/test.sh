@@ -3,4 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+bash scripts/fetch-models.sh        # MediaPipe's hand models, from PyPI (models/)
+bash scripts/setup-reference.sh     # TFLite interpreter + onnxruntime, the references for the burn import
 cargo test --release --workspace --locked
