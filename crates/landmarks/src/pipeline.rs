@@ -330,6 +330,13 @@ impl HandLandmarker {
         Ok(kept)
     }
 
+    /// Decodes an encoded photo (PNG or JPEG; any bit depth or channel count; EXIF orientation applied;
+    /// size limits checked before decoding, see `jointscope_data::image_io`) and finds its hands.
+    pub async fn detect_encoded(&self, bytes: &[u8]) -> Result<Vec<DetectedHand>, LandmarkError> {
+        let img = jointscope_data::image_io::decode_rgb(bytes).map_err(|e| LandmarkError::Input(e.to_string()))?;
+        self.detect(&img).await
+    }
+
     /// [`detect`](Self::detect) for native callers.
     #[cfg(not(target_family = "wasm"))]
     pub fn detect_blocking(&self, img: &RgbImage) -> Result<Vec<DetectedHand>, LandmarkError> {
