@@ -1,4 +1,4 @@
-//! Command-line interface: `synth`, `validate`, `train`, `evaluate`, `export` and `demo`.
+//! Command-line interface: `synth`, `validate`, `locate`, `pretrain`, `train`, `evaluate`, `export`, `demo`, `ablate`.
 use crate::backend::BackendChoice;
 use crate::augment::Mix;
 use crate::losses::{LossConfig, LossKind};
@@ -35,6 +35,10 @@ pub enum Command {
         /// The manifest CSV.
         manifest: PathBuf,
     },
+    /// Fill in joint positions (x, y) with MediaPipe's hand landmarks, writing them into the manifest.
+    Locate(LocateArgs),
+    /// Accuracy and speed of the hand-landmark pipeline on synthetic photos with known landmarks.
+    LocateBench(LocateBenchArgs),
     /// Self-supervised pretraining of both encoders on unlabelled (e.g. healthy) hands.
     Pretrain(PretrainArgs),
     /// Train a classifier on a manifest.
@@ -105,6 +109,52 @@ impl SynthArgs {
             ..SynthConfig::default()
         })
     }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LocateArgs {
+    /// The manifest CSV; rows without x, y get them.
+    pub manifest: PathBuf,
+    /// Write the completed manifest here instead of back in place (in place keeps `<name>.orig.csv`).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Replace positions already filled in, too.
+    #[arg(long)]
+    pub overwrite: bool,
+    /// The photos are mirror images (front-camera selfies).
+    #[arg(long)]
+    pub mirrored: bool,
+    /// Use MediaPipe's lite models (faster, less accurate).
+    #[arg(long)]
+    pub lite: bool,
+    /// Folder holding the .tflite files (default: $JOINTSCOPE_MODELS or models/, see scripts/fetch-models.sh).
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub backend: BackendChoice,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct LocateBenchArgs {
+    /// Synthetic hands per set.
+    #[arg(long, default_value_t = 40)]
+    pub hands: usize,
+    /// Hand-free photos.
+    #[arg(long, default_value_t = 60)]
+    pub negatives: usize,
+    /// Photo side in pixels.
+    #[arg(long, default_value_t = 320)]
+    pub size: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Also time the wgpu backend.
+    #[arg(long)]
+    pub wgpu: bool,
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    /// Where to write `locate-bench.json` and `.md`.
+    #[arg(long, default_value = "runs/locate-bench")]
+    pub out: PathBuf,
 }
 
 /// Encoder sizes, shared by `train` and `pretrain` (they must match to fine-tune).
@@ -357,6 +407,24 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Validate { manifest } => validate_cmd(&manifest),
+        Command::Locate(a) => locate_cmd(&a, quiet),
+        Command::LocateBench(a) => {
+            let config = crate::locate_bench::BenchConfig {
+                hands: a.hands,
+                negatives: a.negatives,
+                size: a.size,
+                seed: a.seed,
+                models: a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir),
+                wgpu: a.wgpu,
+            };
+            let report = crate::locate_bench::bench(&config, &|step| if !quiet { eprintln!("{step}") })?;
+            let md = crate::locate_bench::table(&report);
+            std::fs::create_dir_all(&a.out).with_context(|| format!("creating {}", a.out.display()))?;
+            run::write_json(&a.out.join("locate-bench.json"), &report)?;
+            std::fs::write(a.out.join("locate-bench.md"), &md)?;
+            println!("{md}");
+            Ok(0)
+        }
         Command::Pretrain(a) => {
             let config = PretrainConfig {
                 manifest: a.manifest.clone(),
@@ -471,6 +539,43 @@ fn synth_cmd(config: &SynthConfig, out: &Path, quiet: bool) -> anyhow::Result<sy
     let s = synth::generate(config, out, &|_, _| pb.inc(1))?;
     pb.finish_and_clear();
     Ok(s)
+}
+
+fn locate_cmd(a: &LocateArgs, quiet: bool) -> anyhow::Result<i32> {
+    use crate::locate::{LocateConfig, PhotoResult};
+    let selected = crate::backend::select(a.backend)?;
+    let config = LocateConfig {
+        manifest: a.manifest.clone(),
+        out: a.out.clone(),
+        overwrite: a.overwrite,
+        mirrored: a.mirrored,
+        complexity: if a.lite { jointscope_landmarks::Complexity::Lite } else { jointscope_landmarks::Complexity::Full },
+        models: a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir),
+    };
+    let s = crate::locate::locate(&config, &selected.device, quiet)?;
+    let count = |f: fn(&PhotoResult) -> bool| s.photos.values().filter(|r| f(r)).count();
+    let located = count(|r| matches!(r, PhotoResult::Located { .. }));
+    let other_side = count(|r| matches!(r, PhotoResult::Located { side_matches: false, .. }));
+    for (image, r) in s.unlocated() {
+        match r {
+            PhotoResult::NoHand => println!("{image}: no hand found"),
+            PhotoResult::Failed(e) => println!("{image}: {e}"),
+            _ => {}
+        }
+    }
+    println!(
+        "{} photos: {located} located ({} rows filled), {} already had positions, {} without a hand found, {} unreadable",
+        s.photos.len(),
+        s.rows_filled,
+        count(|r| matches!(r, PhotoResult::AlreadyLocated)),
+        count(|r| matches!(r, PhotoResult::NoHand)),
+        count(|r| matches!(r, PhotoResult::Failed(_)))
+    );
+    if other_side > 0 {
+        println!("warning: on {other_side} photo(s) the hand found looks like the other hand than the manifest says (mirrored photos? try --mirrored)");
+    }
+    println!("wrote {}", s.written.display());
+    Ok(if s.rows_without_position == 0 { 0 } else { 1 })
 }
 
 fn validate_cmd(path: &Path) -> anyhow::Result<i32> {

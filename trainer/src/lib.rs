@@ -8,6 +8,8 @@ pub mod cli;
 pub mod dataset;
 pub mod evaluate;
 pub mod export;
+pub mod locate;
+pub mod locate_bench;
 pub mod losses;
 pub mod plots;
 pub mod pretrain;

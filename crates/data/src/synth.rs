@@ -321,6 +321,66 @@ impl Background {
     }
 }
 
+/// Exposure, lighting gradient, vignette and white balance of one photo.
+struct Camera {
+    exposure: f32,
+    grad_dir: f32,
+    grad_amt: f32,
+    wb: [f32; 3],
+}
+
+impl Camera {
+    fn sample(rng: &mut impl Rng) -> Self {
+        let exposure: f32 = rng.random_range(0.75..1.15);
+        let grad_dir: f32 = rng.random_range(0.0..std::f32::consts::TAU);
+        let grad_amt: f32 = rng.random_range(0.0..0.3);
+        let cast: f32 = rng.random_range(-0.08..0.08);
+        Self { exposure, grad_dir, grad_amt, wb: [1.0 + cast, 1.0, 1.0 - cast] }
+    }
+
+    /// The recorded pixel for scene colour `col` at (u, v) in 0..1, with sensor noise.
+    fn apply(&self, col: [f32; 3], u: f32, v: f32, noise_sigma: f32, rng: &mut impl Rng) -> [u8; 3] {
+        let g = 1.0 + self.grad_amt * ((u - 0.5) * self.grad_dir.cos() + (v - 0.5) * self.grad_dir.sin());
+        let vignette = 1.0 - 0.25 * ((u - 0.5).powi(2) + (v - 0.5).powi(2));
+        [0, 1, 2].map(|c| {
+            let noise = gaussian(rng) * noise_sigma;
+            (col[c] * self.exposure * g * vignette * self.wb[c] + noise).clamp(0.0, 255.0) as u8
+        })
+    }
+}
+
+/// A photo with no hand in it, drawn like the hand photos (same backgrounds, lighting and noise),
+/// with `blobs` skin-coloured shaded ellipses as hard negatives for a hand detector.
+pub fn render_no_hand(size: u32, blobs: usize, rng: &mut ChaCha8Rng) -> RgbImage {
+    let bg = Background::sample(rng);
+    let camera = Camera::sample(rng);
+    let noise_sigma: f32 = rng.random_range(1.5..7.0);
+    // (centre, radii, angle, colour)
+    let shapes: Vec<((f32, f32), (f32, f32), f32, [f32; 3])> = (0..blobs)
+        .map(|_| {
+            let tone = SKIN_TONES[rng.random_range(0..SKIN_TONES.len())];
+            let c = (rng.random_range(0.2..0.8), rng.random_range(0.2..0.8));
+            let r = (rng.random_range(0.08..0.3), rng.random_range(0.05..0.15));
+            (c, r, rng.random_range(0.0..std::f32::consts::PI), tone)
+        })
+        .collect();
+    let s = size as f32;
+    RgbImage::from_fn(size, size, |x, y| {
+        let (u, v) = (x as f32 / s, y as f32 / s);
+        let mut col = bg.at(u, v);
+        for ((cx, cy), (ra, rb), a, tone) in &shapes {
+            let (dx, dy) = (u - cx, v - cy);
+            let (p, q) = ((dx * a.cos() + dy * a.sin()) / ra, (-dx * a.sin() + dy * a.cos()) / rb);
+            let d = p * p + q * q;
+            if d < 1.0 {
+                let shade = 0.6 + 0.4 * (1.0 - d).sqrt();
+                col = tone.map(|t| t * shade);
+            }
+        }
+        Rgb(camera.apply(col, u, v, noise_sigma, rng))
+    })
+}
+
 /// Draw one hand photo of `size`×`size` pixels.
 pub fn render_hand(spec: &HandSpec, size: u32, signal: f32, rng: &mut ChaCha8Rng) -> Rendered {
     let tr = spec.traits;
@@ -450,11 +510,7 @@ pub fn render_hand(spec: &HandSpec, size: u32, signal: f32, rng: &mut ChaCha8Rng
         let m = (l.0 * l.0 + l.1 * l.1 + l.2 * l.2).sqrt();
         (l.0 / m, l.1 / m, l.2 / m)
     };
-    let exposure: f32 = rng.random_range(0.75..1.15);
-    let grad_dir: f32 = rng.random_range(0.0..std::f32::consts::TAU);
-    let grad_amt: f32 = rng.random_range(0.0..0.3);
-    let cast: f32 = rng.random_range(-0.08..0.08);
-    let wb = [1.0 + cast, 1.0, 1.0 - cast];
+    let camera = Camera::sample(rng);
     let shadow_off = (rng.random_range(-0.04..0.04) * s_img, rng.random_range(0.0..0.05) * s_img);
     let shadow_amt: f32 = rng.random_range(0.15..0.45);
     let noise_sigma: f32 = rng.random_range(1.5..7.0);
@@ -538,13 +594,7 @@ pub fn render_hand(spec: &HandSpec, size: u32, signal: f32, rng: &mut ChaCha8Rng
                 let hand_col = [0, 1, 2].map(|c| skin[c] * shade * (1.0 - dark.min(0.6)));
                 col = [0, 1, 2].map(|c| hand_col[c] * cover + back[c] * (1.0 - cover));
             }
-            let g = 1.0 + grad_amt * ((u - 0.5) * grad_dir.cos() + (v - 0.5) * grad_dir.sin());
-            let vignette = 1.0 - 0.25 * ((u - 0.5).powi(2) + (v - 0.5).powi(2));
-            let px = [0, 1, 2].map(|c| {
-                let noise = gaussian(rng) * noise_sigma;
-                (col[c] * exposure * g * vignette * wb[c] + noise).clamp(0.0, 255.0) as u8
-            });
-            image.put_pixel(x as u32, y as u32, Rgb(px));
+            image.put_pixel(x as u32, y as u32, Rgb(camera.apply(col, u, v, noise_sigma, rng)));
         }
     }
     Rendered { image, landmarks, mask }
