@@ -4,22 +4,15 @@ use burn::tensor::Device;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ExtendedColorType, ImageEncoder, RgbImage};
-use jointscope_data::synth::{render_hand, HandSpec, PatientTraits, Rendered};
 use jointscope_data::geometry::Point;
-use jointscope_data::{Hand, Joint, View};
+use jointscope_data::Hand;
 use jointscope_landmarks::{models_dir, Complexity, DetectedHand, HandLandmarker, LandmarkError, Options};
-use rand::SeedableRng;
-use rand_chacha::ChaCha8Rng;
+
+mod common;
+use common::{landmark_error, synthetic_hand};
 
 fn marker() -> HandLandmarker {
     HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options::default()).expect("models load")
-}
-
-fn synthetic_hand(seed: u64, hand: Hand) -> Rendered {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let traits = PatientTraits::sample(&mut rng);
-    let spec = HandSpec { hand, view: View::Dorsal, severity: [0.0; Joint::COUNT], traits };
-    render_hand(&spec, 320, 1.0, &mut rng)
 }
 
 fn png(img: &DynamicImage) -> Vec<u8> {
@@ -27,12 +20,6 @@ fn png(img: &DynamicImage) -> Vec<u8> {
     let color: ExtendedColorType = img.color().into();
     PngEncoder::new(&mut out).write_image(img.as_bytes(), img.width(), img.height(), color).unwrap();
     out
-}
-
-/// Mean landmark error in hand scales (wrist to middle-finger MCP).
-fn error(h: &DetectedHand, truth: &[Point; 21]) -> f32 {
-    let scale = truth[0].dist(truth[9]);
-    (0..21).map(|i| (h.landmarks[i][0] - truth[i].x).hypot(h.landmarks[i][1] - truth[i].y)).sum::<f32>() / 21.0 / scale
 }
 
 fn detect(m: &HandLandmarker, bytes: &[u8]) -> Result<Vec<DetectedHand>, LandmarkError> {
@@ -66,7 +53,7 @@ fn jpeg_with_orientation(img: &RgbImage, orientation: u16) -> Vec<u8> {
 #[test]
 fn every_pixel_format_and_exif_orientation_finds_the_hand() {
     let m = marker();
-    let r = synthetic_hand(1, Hand::Left);
+    let r = synthetic_hand(1, Hand::Left, 320);
     let rgb = DynamicImage::ImageRgb8(r.image.clone());
     // (what, bytes, must the hand be found)
     let cases: Vec<(&str, Vec<u8>, bool)> = vec![
@@ -87,7 +74,7 @@ fn every_pixel_format_and_exif_orientation_finds_the_hand() {
             continue;
         }
         assert_eq!(hands.len(), 1, "{what}");
-        let e = error(&hands[0], &r.landmarks);
+        let e = landmark_error(&hands[0], &r.landmarks);
         eprintln!("{what}: mean error {e:.3} hand scales, {:?}", hands[0].handedness);
         assert!(e < 0.12, "{what}: {e}");
     }
@@ -97,7 +84,7 @@ fn every_pixel_format_and_exif_orientation_finds_the_hand() {
 fn bad_files_get_a_clear_error() {
     let m = marker();
     let tiny = png(&DynamicImage::ImageRgb8(RgbImage::new(8, 8)));
-    let good = png(&DynamicImage::ImageRgb8(synthetic_hand(2, Hand::Right).image));
+    let good = png(&DynamicImage::ImageRgb8(synthetic_hand(2, Hand::Right, 320).image));
     // A valid PNG header claiming 20000×20000 pixels (checked before any pixel is decoded).
     let mut huge = good.clone();
     huge[16..20].copy_from_slice(&20000u32.to_be_bytes());
@@ -121,7 +108,7 @@ fn bad_files_get_a_clear_error() {
 #[test]
 fn a_photo_of_both_hands_gives_both() {
     let m = marker();
-    let (left, right) = (synthetic_hand(1, Hand::Left), synthetic_hand(2, Hand::Right));
+    let (left, right) = (synthetic_hand(1, Hand::Left, 320), synthetic_hand(2, Hand::Right, 320));
     // The right hand on the photo's left, as when a patient holds both hands out to the camera.
     let mut both = RgbImage::new(640, 320);
     image::imageops::replace(&mut both, &right.image, 0, 0);
@@ -131,7 +118,7 @@ fn a_photo_of_both_hands_gives_both() {
     hands.sort_by(|a, b| a.landmarks[0][0].total_cmp(&b.landmarks[0][0]));
     assert_eq!((hands[0].handedness, hands[1].handedness), (Hand::Right, Hand::Left));
     let shifted = left.landmarks.map(|p| Point::new(p.x + 320.0, p.y));
-    let (e0, e1) = (error(&hands[0], &right.landmarks), error(&hands[1], &shifted));
+    let (e0, e1) = (landmark_error(&hands[0], &right.landmarks), landmark_error(&hands[1], &shifted));
     eprintln!("two hands: mean errors {e0:.3}, {e1:.3} hand scales");
     assert!(e0 < 0.12 && e1 < 0.12);
 }

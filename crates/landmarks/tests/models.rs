@@ -1,12 +1,14 @@
 //! Tests on the real MediaPipe model files (fetched by scripts/fetch-models.sh, which scripts/test.sh runs).
 
 use burn::tensor::{Device, Tensor, TensorData};
-use jointscope_data::synth::{render_hand, HandSpec, PatientTraits};
-use jointscope_data::{Hand, Joint, View};
+use jointscope_data::{Hand, Joint};
 use jointscope_landmarks::tflite::{OpKind, TfliteModel};
 use jointscope_landmarks::{models_dir, Complexity, HandLandmarker, LandmarkError, Options, Roi, LANDMARK_INPUT};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+mod common;
+use common::{landmark_error, synthetic_hand};
 
 fn model_bytes(name: &str) -> Vec<u8> {
     let path = models_dir().join(name);
@@ -15,13 +17,6 @@ fn model_bytes(name: &str) -> Vec<u8> {
 
 fn marker(device: &Device) -> HandLandmarker {
     HandLandmarker::from_dir(&models_dir(), Complexity::Full, device, Options::default()).expect("models load")
-}
-
-fn synthetic_hand(seed: u64, hand: Hand) -> jointscope_data::synth::Rendered {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let traits = PatientTraits::sample(&mut rng);
-    let spec = HandSpec { hand, view: View::Dorsal, severity: [0.0; Joint::COUNT], traits };
-    render_hand(&spec, 320, 1.0, &mut rng)
 }
 
 #[test]
@@ -72,17 +67,12 @@ fn finds_a_synthetic_hand_and_its_joints() {
     let m = marker(&device);
     let mut errors = Vec::new();
     for (seed, side) in [(1, Hand::Left), (2, Hand::Right), (3, Hand::Left), (4, Hand::Right)] {
-        let r = synthetic_hand(seed, side);
+        let r = synthetic_hand(seed, side, 320);
         let hands = m.detect_blocking(&r.image).unwrap();
         assert_eq!(hands.len(), 1, "seed {seed}: {} hands", hands.len());
         let h = &hands[0];
         assert_eq!(h.landmarks.len(), 21);
-        let scale = r.landmarks[0].dist(r.landmarks[9]);
-        let err: f32 = (0..21)
-            .map(|i| ((h.landmarks[i][0] - r.landmarks[i].x).powi(2) + (h.landmarks[i][1] - r.landmarks[i].y).powi(2)).sqrt())
-            .sum::<f32>()
-            / 21.0
-            / scale;
+        let err = landmark_error(h, &r.landmarks);
         errors.push((seed, side, h.handedness, err, h.presence));
         assert_eq!(h.joints().len(), Joint::COUNT);
     }
@@ -116,7 +106,7 @@ fn flex_and_wgpu_agree_on_the_landmark_model() {
         Ok(d) => d,
         Err(e) => panic!("no wgpu adapter ({e}); install mesa-vulkan-drivers (scripts/setup.sh)"),
     };
-    let r = synthetic_hand(5, Hand::Right);
+    let r = synthetic_hand(5, Hand::Right, 320);
     let roi = Roi { cx: 160.0, cy: 170.0, width: 300.0, height: 300.0, rotation: 0.1 };
     let planar = jointscope_landmarks::roi::sample(&r.image, &roi, LANDMARK_INPUT);
     let run = |device: &Device| {

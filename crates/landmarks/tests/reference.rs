@@ -7,14 +7,16 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use burn::tensor::{Device, Tensor, TensorData};
-use jointscope_data::synth::{render_hand, HandSpec, PatientTraits};
-use jointscope_data::{Hand, Joint, View};
+use jointscope_data::Hand;
 use jointscope_landmarks::graph::Graph;
 use jointscope_landmarks::roi::{letterbox, sample, Roi};
 use jointscope_landmarks::tflite::TfliteModel;
 use jointscope_landmarks::models_dir;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
+
+mod common;
+use common::synthetic_hand;
 
 fn python() -> PathBuf {
     let venv = std::env::var_os("JOINTSCOPE_PYREF")
@@ -79,19 +81,12 @@ fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
 }
 
-fn hand(seed: u64, size: u32) -> jointscope_data::synth::Rendered {
-    let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let traits = PatientTraits::sample(&mut rng);
-    let spec = HandSpec { hand: Hand::Left, view: View::Dorsal, severity: [0.0; Joint::COUNT], traits };
-    render_hand(&spec, size, 1.0, &mut rng)
-}
-
 /// Landmark-model inputs: two hands cropped as the pipeline does, one rotated and off-centre crop,
 /// uniform noise, and flat grey.
 fn landmark_inputs() -> Vec<Vec<f32>> {
     let mut inputs = Vec::new();
     for (seed, rotation, shift) in [(11, 0.0, 0.0), (13, 0.0, 0.0), (14, 0.6, 0.15)] {
-        let r = hand(seed, 300);
+        let r = synthetic_hand(seed, Hand::Left, 300);
         let mut roi = Roi::from_landmarks(&r.landmarks.iter().map(|p| (p.x, p.y)).collect::<Vec<_>>()).unwrap().transform(2.0, shift, -0.1);
         roi.rotation += rotation;
         inputs.push(sample(&r.image, &roi, 224));
@@ -121,7 +116,7 @@ fn landmark_models_match_onnxruntime_and_the_tflite_interpreter() {
 
 #[test]
 fn palm_models_match_the_tflite_interpreter_which_onnx_conversion_cannot_handle() {
-    let r = hand(1, 320);
+    let r = synthetic_hand(1, Hand::Left, 320);
     let planar = sample(&r.image, &letterbox(r.image.width(), r.image.height()), 192);
     for model in ["palm_detection_full.tflite", "palm_detection_lite.tflite"] {
         let outs = both("litert", model, &[planar.clone()], 192);
