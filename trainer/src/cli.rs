@@ -219,6 +219,9 @@ pub struct OptimArgs {
     /// Turn augmentation off.
     #[arg(long)]
     pub no_augment: bool,
+    /// Start the logits at probability ½ instead of at the training prevalence.
+    #[arg(long)]
+    pub no_prior_bias: bool,
     /// Mixing augmentation of joint crops: none, cutmix or cut-keep.
     #[arg(long, value_enum, default_value = "none")]
     pub mix: Mix,
@@ -371,6 +374,7 @@ fn run_config(manifest: PathBuf, m: &ModelArgs, o: &OptimArgs) -> RunConfig {
             },
             sampler: o.sampler,
             augment: !o.no_augment,
+            prior_bias: !o.no_prior_bias,
             mix: o.mix,
             seed: o.seed,
             objective: match o.objective {

@@ -78,6 +78,8 @@ pub fn focal(logits: Tensor<1>, targets: Tensor<1>, gamma: f32, alpha: f32) -> T
 impl LossConfig {
     /// The training loss for a batch. `prior` is the training set's fraction of positives and
     /// `counts` its (negatives, positives).
+    ///
+    /// (See [`LossConfig::initial_logit`] for where the model's logits should start.)
     pub fn loss(&self, logits: Tensor<1>, targets: Tensor<1>, prior: f32, counts: (usize, usize)) -> Tensor<1> {
         match self.kind {
             LossKind::Bce => weighted_bce(logits, targets, 1.0, self.pos_weight),
@@ -90,6 +92,27 @@ impl LossConfig {
                 let p = prior.clamp(1e-4, 1.0 - 1e-4);
                 weighted_bce(logits + self.la_tau * (p / (1.0 - p)).ln(), targets, 1.0, 1.0)
             }
+        }
+    }
+}
+
+impl LossConfig {
+    /// The constant logit a model should start from under this loss, so its first steps learn
+    /// the joints rather than the class balance (Lin et al. 2017, §4.1): the log-odds of the
+    /// training prevalence as this loss weighs the classes. Cross-entropy: ln(w₊π / (1 − π));
+    /// class-balanced: the same with its class weights; logit adjustment: (1 − τ)·ln(π / (1 − π)),
+    /// since the loss itself adds τ·ln(π / (1 − π)); focal: ln(π / (1 − π)), as Lin et al. do.
+    pub fn initial_logit(&self, prior: f32, counts: (usize, usize)) -> f32 {
+        let p = prior.clamp(1e-4, 1.0 - 1e-4);
+        let log_odds = (p / (1.0 - p)).ln();
+        match self.kind {
+            LossKind::Bce => log_odds + self.pos_weight.max(1e-6).ln(),
+            LossKind::Focal => log_odds,
+            LossKind::ClassBalanced => {
+                let (wn, wp) = class_balanced_weights(counts.0, counts.1, self.cb_beta);
+                log_odds + (wp / wn).ln()
+            }
+            LossKind::LogitAdjusted => (1.0 - self.la_tau) * log_odds,
         }
     }
 }
@@ -142,6 +165,22 @@ mod tests {
         let got: f32 = cfg.loss(t(&[0.0]), t(&[1.0]), 0.1, (9, 1)).into_scalar();
         // Adjusted logit ln(1/9): loss sp(−ln(1/9)) = ln(10).
         assert!((got as f64 - 10f64.ln()).abs() < 1e-5, "{got}");
+    }
+
+    #[test]
+    fn initial_logit_is_the_best_constant_for_cross_entropy() {
+        // For BCE a constant logit b over 1 positive and 9 negatives has minimal loss at ln(1/9).
+        let cfg = LossConfig::default();
+        let b = cfg.initial_logit(0.1, (9, 1));
+        assert!((b as f64 - (1.0f64 / 9.0).ln()).abs() < 1e-5);
+        let loss = |x: f32| -> f32 { weighted_bce(t(&[x; 10]), t(&[1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0]), 1.0, 1.0).into_scalar() };
+        assert!(loss(b) < loss(b + 0.05) && loss(b) < loss(b - 0.05));
+        // Logit adjustment with τ = 1 already adds the prior: start at 0.
+        let la = LossConfig { kind: LossKind::LogitAdjusted, ..LossConfig::default() };
+        assert_eq!(la.initial_logit(0.1, (9, 1)), 0.0);
+        // Positive weight 9 balances 1:9: start at 0.
+        let w = LossConfig { pos_weight: 9.0, ..LossConfig::default() };
+        assert!(w.initial_logit(0.1, (9, 1)).abs() < 1e-5);
     }
 
     #[test]

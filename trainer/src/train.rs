@@ -37,6 +37,10 @@ pub struct TrainParams {
     #[serde(default)]
     pub sampler: Sampler,
     pub augment: bool,
+    /// Start the logits at the training prevalence's log-odds (as the loss weighs the classes)
+    /// rather than at probability ½.
+    #[serde(default)]
+    pub prior_bias: bool,
     /// Mixing augmentation of joint crops (with `augment`).
     #[serde(default)]
     pub mix: Mix,
@@ -64,6 +68,7 @@ impl Default for TrainParams {
             loss: LossConfig::default(),
             sampler: Sampler::Shuffle,
             augment: true,
+            prior_bias: true,
             mix: Mix::None,
             init: None,
             teacher: None,
@@ -351,7 +356,13 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
 
     // Seeded initialisation: the same configuration trains the same model.
     ad.seed(p.seed);
+    let s = ds.summary("", &train_ids);
+    let counts = (s.labelled_joints - s.inflamed_joints, s.inflamed_joints);
+    let prior = s.prevalence as f32;
     let mut model = config.model.init(&ad)?;
+    if p.prior_bias && prior > 0.0 {
+        model = model.with_initial_logit(p.loss.initial_logit(prior, counts));
+    }
     if let (Some(dir), false) = (&p.init, resume) {
         model = crate::pretrain::init_from(dir, model, &config.model)?;
         if !quiet {
@@ -371,9 +382,6 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
     let mut optim = AdamWConfig::new().with_weight_decay(p.weight_decay).init();
     let steps_per_epoch = train_ids.len().div_ceil(p.batch_images);
     let total_steps = (steps_per_epoch * p.epochs).max(1);
-    let s = ds.summary("", &train_ids);
-    let counts = (s.labelled_joints - s.inflamed_joints, s.inflamed_joints);
-    let prior = s.prevalence as f32;
     if !quiet {
         eprintln!(
             "training {} ({} parameters) on {}: {} train photos, {} joints, {} inflamed ({:.1} %)",

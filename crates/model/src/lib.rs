@@ -6,16 +6,16 @@
 //! - a learned *joint-identity* embedding (MCP1–5, PIP2–5, thumb IP, wrist).
 //!
 //! The global view and joint identity form a context vector that modulates the local feature map
-//! (feature-wise affine, FiLM). A 1×1 convolution turns each local feature vector into evidence of
-//! inflammation; its spatial mean plus a context bias is the joint's logit. The evidence map is
-//! therefore an exact class-activation map: the logit is its average (plus a constant).
+//! (feature-wise affine, FiLM, zero-initialised so training starts from the local model). A 1×1
+//! convolution turns each local feature vector into evidence of inflammation; its spatial mean
+//! plus a context bias is the joint's logit. The evidence map is therefore an exact class-activation map: the logit is its average (plus a constant).
 //!
 //! [`Arch::Local`] is the plain baseline: the local crop alone, no context. [`Arch::Global`] is the
 //! other ablation: the whole-hand view alone, modulated by joint identity, so its activation map
 //! lies over the whole hand rather than the joint crop.
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
-use burn::nn::{Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::{Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
@@ -121,8 +121,11 @@ impl ModelConfig {
             (
                 Some(EmbeddingConfig::new(self.joints, d).init(device)),
                 Some(LinearConfig::new(context_in, d).init(device)),
-                Some(LinearConfig::new(d, 2 * c).init(device)),
-                Some(LinearConfig::new(d, 1).init(device)),
+                // Zero-initialised, so a fresh model is exactly its local branch and context can
+                // only add to it: random FiLM at the start scrambles the local evidence and left
+                // training on a plateau for half its epochs.
+                Some(LinearConfig::new(d, 2 * c).with_initializer(Initializer::Zeros).init(device)),
+                Some(LinearConfig::new(d, 1).with_initializer(Initializer::Zeros).init(device)),
             )
         } else {
             (None, None, None, None)
@@ -301,6 +304,18 @@ impl Output {
 }
 
 impl JointNet {
+    /// Start every logit at `logit` (e.g. the log-odds of the training prevalence) instead of
+    /// near 0 (probability ½), so the rare class does not dominate the first steps' gradients
+    /// (Lin et al. 2017, §4.1). Only the evidence bias changes.
+    pub fn with_initial_logit(mut self, logit: f32) -> Self {
+        if let Some(bias) = self.evidence.bias.take() {
+            let device = bias.val().device();
+            let value = Tensor::<1>::from_data(TensorData::new(vec![logit], [1]), &device);
+            self.evidence.bias = Some(burn::module::Param::from_tensor(value));
+        }
+        self
+    }
+
     /// Judge every joint of the batch.
     pub fn forward(&self, batch: Batch) -> Output {
         let global_map = self.global.as_ref().map(|g| g.forward(batch.global)); // [images, c, 8, 8]

@@ -57,18 +57,54 @@ fn the_local_logit_is_the_mean_of_its_activation_map() {
 }
 
 #[test]
-fn context_changes_the_global_local_prediction() {
+fn the_initial_logit_shifts_every_logit_and_nothing_else() {
     let device = Device::flex();
-    let config = tiny(Arch::GlobalLocal);
-    let model = config.init(&device).unwrap();
-    let mut a = batch(&config, 2, 2, 3);
-    // Same crop, same joint, different photos: the prediction must differ.
+    for arch in [Arch::Local, Arch::GlobalLocal, Arch::Global] {
+        let config = tiny(arch);
+        let model = config.init(&device).unwrap();
+        let data = batch(&config, 2, 5, 3);
+        let at = |b: f32| values(model.clone().with_initial_logit(b).forward(data.to_batch(&config, &device).unwrap()).logits);
+        let (low, high) = (at(-2.5), at(0.5));
+        for (l, h) in low.iter().zip(&high) {
+            assert!((h - l - 3.0).abs() < 1e-5, "{arch}: {l} → {h}");
+        }
+        assert_eq!(model.with_initial_logit(1.0).num_params(), config.init(&device).unwrap().num_params());
+    }
+}
+
+/// Two joints with the same crop and identity in different photos.
+fn same_crop_two_photos(config: &ModelConfig) -> BatchData {
+    let mut a = batch(config, 2, 2, 3);
     let l = 3 * config.local_size * config.local_size;
     let first = a.local[..l].to_vec();
     a.local[l..].copy_from_slice(&first);
     a.joint = vec![4, 4];
     a.image = vec![0, 1];
-    let logits = values(model.forward(a.to_batch(&config, &device).unwrap()).logits);
+    a
+}
+
+#[test]
+fn a_fresh_global_local_model_is_its_local_branch() {
+    // Zero-initialised FiLM: before training, the photo around the crop changes nothing.
+    let device = Device::flex();
+    let config = tiny(Arch::GlobalLocal);
+    let model = config.init(&device).unwrap();
+    let logits = values(model.forward(same_crop_two_photos(&config).to_batch(&config, &device).unwrap()).logits);
+    assert_eq!(logits[0], logits[1]);
+}
+
+#[test]
+fn context_changes_the_global_local_prediction_once_trained() {
+    use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+    let device = Device::flex().autodiff();
+    let config = tiny(Arch::GlobalLocal);
+    let mut model = config.init(&device).unwrap();
+    // One gradient step on other data is enough to switch the context on.
+    let loss = model.forward(batch(&config, 2, 6, 9).to_batch(&config, &device).unwrap()).logits.powf_scalar(2.0).sum();
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    model = SgdConfig::new().init().step(0.1, model, grads);
+    // Same crop, same joint, different photos: the prediction must now differ.
+    let logits = values(model.forward(same_crop_two_photos(&config).to_batch(&config, &device).unwrap()).logits);
     assert!((logits[0] - logits[1]).abs() > 1e-6, "{logits:?}");
 }
 
