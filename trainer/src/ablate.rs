@@ -26,18 +26,19 @@ pub struct Variant {
     pub mix: Mix,
 }
 
-/// The study's ablation, in order; `with_global` adds the global-only model.
-pub fn variants(with_global: bool) -> Vec<Variant> {
+/// The study's ablation, in order, with `imbalance` as the imbalance-aware loss of every row after
+/// the baseline; `with_global` adds the global-only model.
+pub fn variants(with_global: bool, imbalance: LossKind) -> Vec<Variant> {
     let v = |name: &str, arch, loss, pretrained, mix| Variant { name: name.into(), arch, loss, pretrained, mix };
     let mut out = vec![
         v("baseline", Arch::Local, LossKind::Bce, false, Mix::None),
-        v("+imbalance", Arch::Local, LossKind::Focal, false, Mix::None),
-        v("+SSL", Arch::Local, LossKind::Focal, true, Mix::None),
-        v("+global-local", Arch::GlobalLocal, LossKind::Focal, false, Mix::None),
-        v("full method", Arch::GlobalLocal, LossKind::Focal, true, Mix::CutKeep),
+        v("+imbalance", Arch::Local, imbalance, false, Mix::None),
+        v("+SSL", Arch::Local, imbalance, true, Mix::None),
+        v("+global-local", Arch::GlobalLocal, imbalance, false, Mix::None),
+        v("full method", Arch::GlobalLocal, imbalance, true, Mix::CutKeep),
     ];
     if with_global {
-        out.insert(4, v("global only", Arch::Global, LossKind::Focal, false, Mix::None));
+        out.insert(4, v("global only", Arch::Global, imbalance, false, Mix::None));
     }
     out
 }
@@ -62,6 +63,8 @@ pub struct AblateConfig {
     pub pretrain_epochs: usize,
     pub backend: BackendChoice,
     pub with_global: bool,
+    /// The imbalance-aware loss of the rows after the baseline.
+    pub imbalance: LossKind,
     pub resamples: usize,
 }
 
@@ -98,7 +101,7 @@ pub fn ablate(c: &AblateConfig, quiet: bool) -> anyhow::Result<String> {
     );
     let mut outcomes = Vec::new();
     let mut full_per_joint: Vec<evaluate::JointRow> = Vec::new();
-    let variants = variants(c.with_global);
+    let variants = variants(c.with_global, c.imbalance);
     for &seed in &c.seeds {
         for v in &variants {
             let t = Instant::now();
@@ -162,12 +165,14 @@ fn table(variants: &[Variant], outcomes: &[Outcome], per_joint: &[evaluate::Join
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "# Ablation on {}\n\nRows: *baseline* = joint crop only, plain cross-entropy, no pretraining; *+imbalance* = focal loss; \
+        "# Ablation on {}\n\nRows: *baseline* = joint crop only, plain cross-entropy, no pretraining; *+imbalance* = {} loss; \
          *+SSL* = +imbalance with encoders from self-supervised pretraining on healthy hands; *+global-local* = +imbalance with \
-         the whole-hand context (no pretraining); *full method* = global-local + focal + pretraining + cut-and-keep.\n\nTest-set metrics, mean ± std over seeds {:?} (each seed: its own patient-level split, shared by every row; \
+         the whole-hand context (no pretraining); *full method* = global-local + {} + pretraining + cut-and-keep.\n\nTest-set metrics, mean ± std over seeds {:?} (each seed: its own patient-level split, shared by every row; \
          threshold chosen on validation to maximise {:?}). {} epochs per run, encoders pretrained for {} epochs on {}. \
          Total {:.0} min.\n",
         c.manifest.display(),
+        c.imbalance.name(),
+        c.imbalance.name(),
         c.seeds,
         c.train.objective,
         c.train.epochs,
@@ -233,6 +238,7 @@ mod tests {
         assert!((m - 2.5).abs() < 1e-12 && (s - (5.0f64 / 3.0).sqrt()).abs() < 1e-12);
         assert_eq!(mean_std(&[2.0]), (2.0, 0.0));
         assert_eq!(slug("+global-local"), "global-local");
-        assert_eq!(variants(true).len(), 6);
+        assert_eq!(variants(true, LossKind::Focal).len(), 6);
+        assert!(variants(false, LossKind::ClassBalanced)[1..].iter().all(|v| v.loss == LossKind::ClassBalanced));
     }
 }

@@ -346,6 +346,12 @@ pub struct AblateArgs {
     /// Also train the global-only model.
     #[arg(long)]
     pub with_global: bool,
+    /// The imbalance-aware loss of every row after the baseline.
+    #[arg(long, value_enum, default_value = "focal")]
+    pub imbalance_loss: LossKind,
+    /// Peak learning rate of every run.
+    #[arg(long, default_value_t = TrainParams::default().lr)]
+    pub lr: f64,
     /// Tiny sizes for tests.
     #[arg(long)]
     pub quick: bool,
@@ -515,6 +521,7 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
             if !a.quick {
                 params.epochs = a.epochs;
             }
+            params.lr = a.lr;
             let (manifest, healthy) = crate::ablate::benchmark_paths(&data);
             let config = crate::ablate::AblateConfig {
                 manifest,
@@ -526,6 +533,7 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
                 pretrain_epochs: if a.quick { 1 } else { a.pretrain_epochs },
                 backend: a.backend,
                 with_global: a.with_global,
+                imbalance: a.imbalance_loss,
                 resamples: a.resamples,
             };
             let md = crate::ablate::ablate(&config, quiet)?;

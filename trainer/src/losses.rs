@@ -21,6 +21,18 @@ pub enum LossKind {
     LogitAdjusted,
 }
 
+impl LossKind {
+    /// The name used on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            LossKind::Bce => "bce",
+            LossKind::Focal => "focal",
+            LossKind::ClassBalanced => "class-balanced",
+            LossKind::LogitAdjusted => "logit-adjusted",
+        }
+    }
+}
+
 /// A loss and its settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct LossConfig {

@@ -61,9 +61,12 @@ pub struct TrainParams {
 impl Default for TrainParams {
     fn default() -> Self {
         Self {
-            epochs: 20,
-            batch_images: 8,
-            lr: 2e-3,
+            // Chosen on validation of a pilot split (seed 100, not an ablation seed): with 8
+            // photos a step, 20 epochs gave only ~420 steps and every model sat at the prior
+            // for 10–14 epochs; 4 photos a step doubles the steps for ~20 % more time per epoch.
+            epochs: 16,
+            batch_images: 4,
+            lr: 1e-3,
             weight_decay: 1e-4,
             loss: LossConfig::default(),
             sampler: Sampler::Shuffle,
