@@ -41,7 +41,9 @@ pub struct LossConfig {
     pub pos_weight: f32,
     /// Focusing parameter γ of focal loss.
     pub focal_gamma: f32,
-    /// Weight α of positives in focal loss (negatives get 1 − α).
+    /// Weight α of positives in focal loss (negatives get 1 − α). Default 0.25, the best value
+    /// with γ = 2 in Lin et al. 2017: γ already mutes the easy negatives, and α = 0.75 on top
+    /// pushed every joint positive (ablation seed 0: ROC-AUC 0.555 against 0.875 for plain BCE).
     pub focal_alpha: f32,
     /// β of the effective number (1 − βⁿ)/(1 − β).
     pub cb_beta: f32,
@@ -51,7 +53,7 @@ pub struct LossConfig {
 
 impl Default for LossConfig {
     fn default() -> Self {
-        Self { kind: LossKind::Bce, pos_weight: 1.0, focal_gamma: 2.0, focal_alpha: 0.75, cb_beta: 0.999, la_tau: 1.0 }
+        Self { kind: LossKind::Bce, pos_weight: 1.0, focal_gamma: 2.0, focal_alpha: 0.25, cb_beta: 0.999, la_tau: 1.0 }
     }
 }
 
