@@ -163,6 +163,8 @@ pub fn mean_std(v: &[f64]) -> (f64, f64) {
 
 fn table(variants: &[Variant], outcomes: &[Outcome], per_joint: &[evaluate::JointRow], seconds: f64, c: &AblateConfig) -> String {
     let mut s = String::new();
+    // The loss's command-line name, as `--imbalance-loss` takes it.
+    let loss = clap::ValueEnum::to_possible_value(&c.imbalance).map(|v| v.get_name().to_owned()).unwrap_or_default();
     let _ = writeln!(
         s,
         "# Ablation on {}\n\nRows: *baseline* = joint crop only, plain cross-entropy, no pretraining; *+imbalance* = {} loss; \
@@ -171,8 +173,8 @@ fn table(variants: &[Variant], outcomes: &[Outcome], per_joint: &[evaluate::Join
          threshold chosen on validation to maximise {:?}). {} epochs per run, encoders pretrained for {} epochs on {}. \
          Total {:.0} min.\n",
         c.manifest.display(),
-        c.imbalance.name(),
-        c.imbalance.name(),
+        loss,
+        loss,
         c.seeds,
         c.train.objective,
         c.train.epochs,

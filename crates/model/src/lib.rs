@@ -8,7 +8,8 @@
 //! The global view and joint identity form a context vector that modulates the local feature map
 //! (feature-wise affine, FiLM, zero-initialised so training starts from the local model). A 1×1
 //! convolution turns each local feature vector into evidence of inflammation; its spatial mean
-//! plus a context bias is the joint's logit. The evidence map is therefore an exact class-activation map: the logit is its average (plus a constant).
+//! plus a context bias is the joint's logit. The evidence map is therefore an exact
+//! class-activation map: the logit is its average (plus a constant).
 //!
 //! [`Arch::Local`] is the plain baseline: the local crop alone, no context. [`Arch::Global`] is the
 //! other ablation: the whole-hand view alone, modulated by joint identity, so its activation map
