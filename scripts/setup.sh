@@ -10,6 +10,7 @@ if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1 || ! ls /usr/share/vulkan/
 fi
 if ! command -v cc >/dev/null 2>&1; then need_apt+=(build-essential); fi
 if ! command -v pkg-config >/dev/null 2>&1; then need_apt+=(pkg-config); fi
+if ! command -v cargo >/dev/null 2>&1 && ! command -v curl >/dev/null 2>&1; then need_apt+=(curl ca-certificates); fi
 # Python with pip and venv: fetches the MediaPipe models from PyPI and holds the reference runtimes.
 if ! command -v python3 >/dev/null 2>&1; then need_apt+=(python3); fi
 if ! python3 -m pip --version >/dev/null 2>&1; then need_apt+=(python3-pip); fi
@@ -26,7 +27,23 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
+# Rust through rustup when there is none (callers put ~/.cargo/bin on PATH first).
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "setup: Rust is missing; install it with rustup (https://rustup.rs), version 1.95 or newer" >&2
-  exit 1
+  if command -v curl >/dev/null 2>&1; then
+    echo "setup: installing Rust (stable) with rustup"
+    curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh -s -- -y --profile minimal --default-toolchain stable >/dev/null
+  else
+    echo "setup: Rust is missing and curl is not there to fetch rustup; install Rust 1.95 or newer (https://rustup.rs)" >&2
+    exit 1
+  fi
+fi
+rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
+if [ "${rust_minor:-0}" -lt 95 ]; then
+  if command -v rustup >/dev/null 2>&1; then
+    echo "setup: Rust 1.$rust_minor is too old (burn 0.22 needs 1.95); updating stable with rustup"
+    rustup update stable >/dev/null
+  else
+    echo "setup: Rust 1.$rust_minor is too old; burn 0.22 needs 1.95 or newer" >&2
+    exit 1
+  fi
 fi

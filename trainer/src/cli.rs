@@ -45,6 +45,16 @@ pub enum Command {
     Train(TrainArgs),
     /// Evaluate a trained run (its test split by default).
     Evaluate(EvalArgs),
+    /// Find the hands in photos and judge every joint with exported weights (what the browser does).
+    Detect(DetectArgs),
+    /// Serve the built page (scripts/build-web.sh → dist/web) on 127.0.0.1.
+    Serve {
+        /// The page's folder.
+        #[arg(default_value = "dist/web")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+    },
     /// Export a trained run's weights and sidecar for the browser.
     Export {
         #[arg(long)]
@@ -121,6 +131,30 @@ pub struct LocateArgs {
     /// Replace positions already filled in, too.
     #[arg(long)]
     pub overwrite: bool,
+    /// The photos are mirror images (front-camera selfies).
+    #[arg(long)]
+    pub mirrored: bool,
+    /// Use MediaPipe's lite models (faster, less accurate).
+    #[arg(long)]
+    pub lite: bool,
+    /// Folder holding the .tflite files (default: $JOINTSCOPE_MODELS or models/, see scripts/fetch-models.sh).
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "flex")]
+    pub backend: BackendChoice,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct DetectArgs {
+    /// Photos (PNG or JPEG).
+    #[arg(required = true)]
+    pub photos: Vec<PathBuf>,
+    /// Export folder with jointscope.json and jointscope.bpk (from `jointscope export`).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Write the detections as JSON here (one array, a result or an error per photo).
+    #[arg(long)]
+    pub json: Option<PathBuf>,
     /// The photos are mirror images (front-camera selfies).
     #[arg(long)]
     pub mirrored: bool,
@@ -346,8 +380,10 @@ pub struct AblateArgs {
     /// Also train the global-only model.
     #[arg(long)]
     pub with_global: bool,
-    /// The imbalance-aware loss of every row after the baseline.
-    #[arg(long, value_enum, default_value = "focal")]
+    /// The imbalance-aware loss of every row after the baseline. Class-balanced weighting was the
+    /// best on the pilot split's validation patients (ROC-AUC 0.826; logit-adjusted 0.800, focal
+    /// 0.578, cross-entropy with class-balanced sampling 0.546).
+    #[arg(long, value_enum, default_value = "class-balanced")]
     pub imbalance_loss: LossKind,
     /// Peak learning rate of every run.
     #[arg(long, default_value_t = TrainParams::default().lr)]
@@ -418,6 +454,11 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
         }
         Command::Validate { manifest } => validate_cmd(&manifest),
         Command::Locate(a) => locate_cmd(&a, quiet),
+        Command::Detect(a) => detect_cmd(&a),
+        Command::Serve { dir, port } => {
+            crate::serve::serve(&dir, port)?;
+            Ok(0)
+        }
         Command::LocateBench(a) => {
             let config = crate::locate_bench::BenchConfig {
                 hands: a.hands,
@@ -551,6 +592,40 @@ fn synth_cmd(config: &SynthConfig, out: &Path, quiet: bool) -> anyhow::Result<sy
     let s = synth::generate(config, out, &|_, _| pb.inc(1))?;
     pb.finish_and_clear();
     Ok(s)
+}
+
+/// Exit status 0 when every photo was processed (with or without a hand), 1 when one failed.
+fn detect_cmd(a: &DetectArgs) -> anyhow::Result<i32> {
+    use crate::detect::{DetectConfig, detect_file, detector, table};
+    let selected = crate::backend::select(a.backend)?;
+    let config = DetectConfig {
+        weights: a.weights.clone(),
+        models: a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir),
+        complexity: if a.lite { jointscope_landmarks::Complexity::Lite } else { jointscope_landmarks::Complexity::Full },
+        mirrored: a.mirrored,
+    };
+    let d = detector(&config, &selected.device)?;
+    let threshold = d.classifier().sidecar().threshold;
+    let (mut results, mut failed) = (Vec::new(), 0);
+    for photo in &a.photos {
+        let name = photo.display().to_string();
+        match detect_file(&d, photo) {
+            Ok(r) => {
+                print!("{}", table(&name, &r, threshold));
+                results.push(serde_json::json!({ "photo": name, "detection": r }));
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{name}: {e:#}");
+                results.push(serde_json::json!({ "photo": name, "error": format!("{e:#}") }));
+            }
+        }
+    }
+    if let Some(out) = &a.json {
+        run::write_json(out, &results)?;
+    }
+    println!("{}", jointscope_detect::NOTICE);
+    Ok(i32::from(failed > 0))
 }
 
 fn locate_cmd(a: &LocateArgs, quiet: bool) -> anyhow::Result<i32> {

@@ -8,8 +8,8 @@ use jointscope_data::preprocess::{self, Jitter};
 use jointscope_data::split::{Part, Split};
 use jointscope_data::{Joint, image_io};
 use jointscope_model::{BatchData, ModelConfig};
+pub use jointscope_data::DataSummary;
 use rand::Rng;
-use serde::{Deserialize, Serialize};
 
 /// One decoded photo with its located joints.
 pub struct Photo {
@@ -37,17 +37,6 @@ pub struct Dataset {
     pub photos: Vec<Photo>,
     /// Labelled rows left out because their joint has no position.
     pub unlocated: usize,
-}
-
-/// Counts describing a dataset, recorded with runs and exports.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct DataSummary {
-    pub manifest: String,
-    pub images: usize,
-    pub patients: usize,
-    pub labelled_joints: usize,
-    pub inflamed_joints: usize,
-    pub prevalence: f64,
 }
 
 impl Dataset {

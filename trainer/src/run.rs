@@ -2,13 +2,12 @@
 //! written atomically (a temporary file renamed into place), so an interrupted run stays loadable.
 use anyhow::{Context, bail};
 use burn::module::Module;
-use burn::store::ModuleRecord;
-use burn::tensor::{Bytes, Device};
+use burn::tensor::Device;
 use jointscope_model::{JointNet, ModelConfig};
 use serde::{Serialize, de::DeserializeOwned};
 use std::path::{Path, PathBuf};
 
-/// Version of the weights + sidecar format the browser reads.
+/// Version of a run folder's `model.json` (the export has its own, `jointscope_detect::FORMAT_VERSION`).
 pub const FORMAT_VERSION: u32 = 1;
 
 /// Write `bytes` to `path` atomically.
@@ -52,12 +51,7 @@ pub fn model_bytes(model: &JointNet) -> anyhow::Result<Vec<u8>> {
 
 /// Build a model of `config` on `device` and load `bytes` into it, refusing any mismatch.
 pub fn load_model(config: &ModelConfig, bytes: Vec<u8>, device: &Device) -> anyhow::Result<JointNet> {
-    let model = config.init(device)?;
-    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-        .map_err(|e| anyhow::anyhow!("not a burnpack weights file: {e:?}"))?;
-    model
-        .try_load_record(record)
-        .map_err(|e| anyhow::anyhow!("weights do not fit a {} model: {e:?}", config.arch))
+    Ok(config.load(bytes, device)?)
 }
 
 /// Load weights from a file.

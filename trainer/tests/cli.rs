@@ -56,6 +56,59 @@ fn quick_demo_trains_evaluates_exports_and_resumes() {
     assert_eq!(sidecar["weights"]["bytes"].as_u64().unwrap() as usize, weights.len());
     assert_eq!(sidecar["weights"]["sha256"].as_str().unwrap(), jointscope_trainer::export::sha256(&weights));
 
+    // The browser's code path (jointscope_detect, on the exported files) gives `evaluate`'s
+    // probabilities and verdicts for the same photos and joint positions.
+    let sidecar_bytes = std::fs::read(out.join("export/jointscope.json")).unwrap();
+    let classifier = jointscope_detect::Classifier::from_bytes(&sidecar_bytes, weights.clone(), &burn::tensor::Device::flex()).unwrap();
+    let manifest = jointscope_data::Manifest::read(&out.join("data/manifest.csv")).unwrap();
+    let entries: std::collections::HashMap<String, _> = manifest.images().into_iter().map(|e| (e.image.clone(), e)).collect();
+    let mut judged: std::collections::HashMap<String, Vec<jointscope_detect::JointVerdict>> = Default::default();
+    let (mut compared, mut worst) = (0, 0f32);
+    for row in csv::Reader::from_path(out.join("run/eval/predictions.csv")).unwrap().records() {
+        let row = row.unwrap();
+        let verdicts = judged.entry(row[0].to_string()).or_insert_with(|| {
+            let e = &entries[&row[0]];
+            let img = jointscope_data::image_io::load_rgb(&e.path).unwrap();
+            pollster::block_on(classifier.judge(&img, &e.located())).unwrap()
+        });
+        let v = verdicts.iter().find(|v| v.joint.name() == &row[2]).unwrap();
+        let p: f32 = row[6].parse().unwrap();
+        worst = worst.max((v.probability - p).abs());
+        assert_eq!(u8::from(v.inflamed).to_string(), &row[7], "{row:?}");
+        assert_eq!(v.heatmap.len(), 64);
+        compared += 1;
+    }
+    assert!(compared > 20 && worst < 1e-5, "{compared} joints compared, largest difference {worst}");
+
+    // `jointscope detect` on a photo with a hand and on one without; the JSON holds both.
+    let photo = entries.values().next().unwrap().path.clone();
+    let wall = dir.path().join("wall.png");
+    image::RgbImage::from_pixel(200, 160, image::Rgb([90, 120, 160])).save(&wall).unwrap();
+    let json = dir.path().join("detect.json");
+    let export = out.join("export");
+    let o = jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), photo.to_str().unwrap(), wall.to_str().unwrap()]);
+    let t = text(&o);
+    assert!(o.status.success(), "{t}");
+    assert!(t.contains("wall.png: no hand found") && t.contains("joints above the threshold") && t.contains("not a medical device"), "{t}");
+    let found: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert_eq!(found[0]["detection"]["hands"][0]["joints"].as_array().unwrap().len(), 11, "{found}");
+    assert_eq!(found[1]["detection"]["hands"].as_array().unwrap().len(), 0);
+    // Altered, truncated or mismatched weights are refused with what differs.
+    let bad = dir.path().join("bad-export");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::copy(export.join("jointscope.json"), bad.join("jointscope.json")).unwrap();
+    let mut altered = weights.clone();
+    altered[weights.len() / 2] ^= 0x40;
+    std::fs::write(bad.join("jointscope.bpk"), &altered).unwrap();
+    let detect_bad = || jointscope(&["detect", "--weights", bad.to_str().unwrap(), photo.to_str().unwrap()]);
+    assert_clean_failure(&detect_bad(), "altered");
+    std::fs::write(bad.join("jointscope.bpk"), &weights[..weights.len() - 100]).unwrap();
+    assert_clean_failure(&detect_bad(), "truncated");
+    std::fs::write(bad.join("jointscope.bpk"), &weights).unwrap();
+    let v2 = String::from_utf8(sidecar_bytes.clone()).unwrap().replacen("\"format_version\": 1", "\"format_version\": 2", 1);
+    std::fs::write(bad.join("jointscope.json"), v2).unwrap();
+    assert_clean_failure(&detect_bad(), "format version 2");
+
     // Evaluating again gives the same figures (seeded bootstrap, deterministic inference).
     let run = out.join("run");
     let first = std::fs::read_to_string(run.join("eval/metrics.json")).unwrap();

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 /// A hand joint assessed for inflammation (the joints of RA activity scores that a photo shows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")] // "MCP1", "IP", "WRIST": the names of `Joint::name`
 pub enum Joint {
     Mcp1,
     Mcp2,
@@ -113,6 +114,15 @@ impl FromStr for Joint {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn json_names_are_the_joint_names() {
+        for j in Joint::ALL {
+            let json = serde_json::to_string(&j).unwrap();
+            assert_eq!(json, format!("\"{}\"", j.name()));
+            assert_eq!(serde_json::from_str::<Joint>(&json).unwrap(), j);
+        }
+    }
 
     #[test]
     fn names_round_trip_and_landmarks_are_distinct() {

@@ -9,9 +9,11 @@ pub mod joints;
 pub mod manifest;
 pub mod preprocess;
 pub mod split;
+pub mod summary;
 pub mod synth;
 
 pub use error::DataError;
 pub use geometry::{CropBox, Point};
 pub use joints::Joint;
+pub use summary::DataSummary;
 pub use manifest::{Hand, Label, Manifest, ManifestRow, View};

@@ -18,7 +18,8 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid};
-use burn::tensor::{Device, Int, Tensor, TensorData};
+use burn::store::ModuleRecord;
+use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
 use serde::{Deserialize, Serialize};
 
 /// Which parts of the model are used.
@@ -88,6 +89,8 @@ pub enum ModelError {
     Config(String),
     #[error("invalid input: {0}")]
     Input(String),
+    #[error("weights: {0}")]
+    Weights(String),
 }
 
 impl ModelConfig {
@@ -105,6 +108,17 @@ impl ModelConfig {
             return Err(ModelError::Config("context_dim must be 1..=1024 and joints 1..=64".into()));
         }
         Ok(())
+    }
+
+    /// Build the model and load burnpack weights (`ModuleRecord::into_bytes`) into it; fails when
+    /// the bytes are not burnpack or do not fit this configuration.
+    pub fn load(&self, bytes: Vec<u8>, device: &Device) -> Result<JointNet, ModelError> {
+        let model = self.init(device)?;
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
+            .map_err(|e| ModelError::Weights(format!("not a burnpack weights file: {e:?}")))?;
+        model
+            .try_load_record(record)
+            .map_err(|e| ModelError::Weights(format!("the weights do not fit a {} model: {e:?}", self.arch)))
     }
 
     /// Build a freshly initialised model on `device`.

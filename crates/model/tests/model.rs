@@ -95,7 +95,7 @@ fn a_fresh_global_local_model_is_its_local_branch() {
 
 #[test]
 fn context_changes_the_global_local_prediction_once_trained() {
-    use burn::optim::{GradientsParams, Optimizer, SgdConfig};
+    use burn::optim::{GradientsParams, SgdConfig};
     let device = Device::flex().autodiff();
     let config = tiny(Arch::GlobalLocal);
     let mut model = config.init(&device).unwrap();

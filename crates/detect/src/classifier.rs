@@ -1,0 +1,107 @@
+//! The joint classifier with its sidecar: located joints in a photo → calibrated probability,
+//! verdict at the exported threshold, and class-activation map, per joint.
+use crate::{DetectError, Sidecar};
+use burn::tensor::{Device, Transaction};
+use image::RgbImage;
+use jointscope_data::geometry::{self, CropBox, Point};
+use jointscope_data::{Joint, preprocess};
+use jointscope_model::{BatchData, FEATURE_SIDE, JointNet};
+use serde::{Deserialize, Serialize};
+
+/// What the classifier says about one joint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct JointVerdict {
+    /// `MCP1`…`WRIST`.
+    pub joint: Joint,
+    /// Joint centre in photo pixels.
+    pub position: Point,
+    /// Calibrated probability of inflammation, sigmoid(logit / temperature).
+    pub probability: f32,
+    /// The model's raw logit.
+    pub logit: f32,
+    /// `probability >= threshold` (the threshold chosen on validation, from the sidecar).
+    pub inflamed: bool,
+    /// Class-activation map, `FEATURE_SIDE × FEATURE_SIDE` row-major, over `heatmap_box`: each cell's
+    /// evidence of inflammation (their mean plus a context constant is the logit).
+    pub heatmap: Vec<f32>,
+    /// The photo region the heat map covers (the joint crop; the whole-hand view for a global-only model).
+    pub heatmap_box: CropBox,
+}
+
+/// Loaded weights, checked against their sidecar, on one device.
+pub struct Classifier {
+    model: JointNet,
+    sidecar: Sidecar,
+    device: Device,
+}
+
+impl Classifier {
+    /// Parse `sidecar_json`, check `weights` against it (size, SHA-256) and load them on `device`.
+    pub fn from_bytes(sidecar_json: &[u8], weights: Vec<u8>, device: &Device) -> Result<Self, DetectError> {
+        let sidecar = Sidecar::parse(sidecar_json)?;
+        sidecar.check_weights(&weights)?;
+        let model = sidecar.architecture.load(weights, device).map_err(|e| DetectError::Weights(e.to_string()))?;
+        Ok(Classifier { model, sidecar, device: device.clone() })
+    }
+
+    /// The sidecar the weights came with.
+    pub fn sidecar(&self) -> &Sidecar {
+        &self.sidecar
+    }
+
+    /// Judge every joint in `located` (joint, centre in photo pixels) of `img`. The whole-hand view
+    /// and the crop sizes come from all of `located`, exactly as in training, so the probabilities
+    /// equal the trainer's `evaluate` for the same photo and positions.
+    pub async fn judge(&self, img: &RgbImage, located: &[(Joint, Point)]) -> Result<Vec<JointVerdict>, DetectError> {
+        if located.is_empty() {
+            return Ok(Vec::new());
+        }
+        if let Some((j, p)) = located.iter().find(|(_, p)| !(p.x.is_finite() && p.y.is_finite())) {
+            return Err(DetectError::Input(format!("{j} has no finite position ({}, {})", p.x, p.y)));
+        }
+        let config = &self.sidecar.architecture;
+        let (w, h) = (img.width(), img.height());
+        let scale = geometry::hand_scale(located, w, h);
+        let none = preprocess::Jitter::NONE;
+        let mut data = BatchData { global: preprocess::global_view(img, located, config.global_size, &none), ..Default::default() };
+        for &(j, p) in located {
+            data.local.extend(preprocess::joint_view(img, p, scale, config.local_size, &none));
+            data.joint.push(j.index() as i64);
+            data.image.push(0);
+        }
+        let batch = data.to_batch(config, &self.device).map_err(|e| DetectError::Input(e.to_string()))?;
+        let out = self.model.forward(batch);
+        let read = Transaction::default()
+            .register(out.logits)
+            .register(out.cam)
+            .execute_async()
+            .await
+            .map_err(|e| DetectError::Backend(format!("{e:?}")))?;
+        let vec = |d: &burn::tensor::TensorData| d.try_to_vec::<f32>().map_err(|e| DetectError::Backend(format!("{e:?}")));
+        let (logits, cam) = (vec(&read[0])?, vec(&read[1])?);
+        let side = FEATURE_SIDE * FEATURE_SIDE;
+        if logits.len() != located.len() || cam.len() != side * located.len() {
+            return Err(DetectError::Backend(format!("the model returned {} logits for {} joints", logits.len(), located.len())));
+        }
+        let global_box = geometry::hand_box(located, w, h);
+        Ok(located
+            .iter()
+            .enumerate()
+            .map(|(k, &(joint, position))| {
+                let probability = self.sidecar.probability(logits[k]);
+                JointVerdict {
+                    joint,
+                    position,
+                    probability,
+                    logit: logits[k],
+                    inflamed: probability >= self.sidecar.threshold,
+                    heatmap: cam[k * side..(k + 1) * side].to_vec(),
+                    heatmap_box: match config.arch {
+                        jointscope_model::Arch::Global => global_box,
+                        _ => geometry::joint_crop(position, scale),
+                    },
+                }
+            })
+            .collect())
+    }
+}

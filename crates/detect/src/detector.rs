@@ -1,0 +1,128 @@
+//! The whole detection: photo → hands (MediaPipe palm detection and landmarks) → every joint of
+//! every hand judged by the classifier.
+use crate::{Classifier, DetectError, JointVerdict};
+use burn::tensor::Device;
+use image::RgbImage;
+use jointscope_data::Hand;
+use jointscope_landmarks::{HandLandmarker, Options};
+use serde::{Deserialize, Serialize};
+
+/// One hand and its joints.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandResult {
+    /// The person's left or right hand.
+    pub handedness: Hand,
+    /// Confidence of `handedness` (0.5..1).
+    pub handedness_score: f32,
+    /// The landmark model's hand-presence score.
+    pub presence: f32,
+    /// The 21 MediaPipe landmarks: x, y in photo pixels, z relative depth.
+    pub landmarks: Vec<[f32; 3]>,
+    /// MCP1–5, PIP2–5, IP, wrist, at their landmarks.
+    pub joints: Vec<JointVerdict>,
+}
+
+/// Everything found in one photo. No hand gives an empty `hands`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Detection {
+    pub width: u32,
+    pub height: u32,
+    pub hands: Vec<HandResult>,
+}
+
+/// Hand landmarks and the joint classifier on one device.
+pub struct Detector {
+    landmarker: HandLandmarker,
+    classifier: Classifier,
+}
+
+impl Detector {
+    /// Build from the model files' bytes: MediaPipe palm detection and hand landmark `.tflite`,
+    /// the classifier's sidecar JSON and burnpack weights.
+    pub fn from_bytes(
+        palm_tflite: &[u8],
+        landmark_tflite: &[u8],
+        sidecar_json: &[u8],
+        weights: Vec<u8>,
+        device: &Device,
+        options: Options,
+    ) -> Result<Self, DetectError> {
+        let landmarker = HandLandmarker::new(palm_tflite, landmark_tflite, device, options)?;
+        let classifier = Classifier::from_bytes(sidecar_json, weights, device)?;
+        Ok(Detector { landmarker, classifier })
+    }
+
+    /// From parts already loaded (on the same device).
+    pub fn new(landmarker: HandLandmarker, classifier: Classifier) -> Self {
+        Detector { landmarker, classifier }
+    }
+
+    pub fn classifier(&self) -> &Classifier {
+        &self.classifier
+    }
+
+    /// Find the hands in `img` and judge each one's joints.
+    pub async fn detect(&self, img: &RgbImage) -> Result<Detection, DetectError> {
+        let found = self.landmarker.detect(img).await?;
+        let mut hands = Vec::with_capacity(found.len());
+        for hand in found {
+            let joints = self.classifier.judge(img, &hand.joints()).await?;
+            hands.push(HandResult {
+                handedness: hand.handedness,
+                handedness_score: hand.handedness_score,
+                presence: hand.presence,
+                landmarks: hand.landmarks,
+                joints,
+            });
+        }
+        Ok(Detection { width: img.width(), height: img.height(), hands })
+    }
+
+    /// Run every model once on blank inputs, so shader compilation and autotuning (WebGPU: up to
+    /// a second or two) happen before the first real photo.
+    pub async fn warm_up(&self) -> Result<(), DetectError> {
+        use burn::tensor::Tensor;
+        use jointscope_landmarks::{LANDMARK_INPUT, palm};
+        let device = self.landmarker.device();
+        self.landmarker.run_palm(Tensor::zeros([1, 3, palm::INPUT_SIZE, palm::INPUT_SIZE], device)).await?;
+        self.landmarker.run_landmarks(Tensor::zeros([1, 3, LANDMARK_INPUT, LANDMARK_INPUT], device)).await?;
+        let img = RgbImage::from_pixel(96, 96, image::Rgb([128, 128, 128]));
+        let joints: Vec<_> = jointscope_data::Joint::ALL
+            .iter()
+            .enumerate()
+            .map(|(k, &j)| (j, jointscope_data::Point::new(20.0 + 5.0 * k as f32, 70.0 - 4.0 * k as f32)))
+            .collect();
+        self.classifier.judge(&img, &joints).await?;
+        Ok(())
+    }
+
+    /// Decode an encoded photo (PNG or JPEG, size limits checked before decoding, EXIF orientation
+    /// applied) and [`detect`](Self::detect) in it.
+    pub async fn detect_encoded(&self, bytes: &[u8]) -> Result<Detection, DetectError> {
+        let img = jointscope_data::image_io::decode_rgb(bytes).map_err(|e| DetectError::Image(e.to_string()))?;
+        self.detect(&img).await
+    }
+
+    /// Detect in raw RGBA pixels (a canvas's `ImageData`), `width × height × 4` bytes.
+    pub async fn detect_rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Detection, DetectError> {
+        let img = rgba_to_rgb(rgba, width, height)?;
+        self.detect(&img).await
+    }
+
+    /// [`detect`](Self::detect) for native callers.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn detect_blocking(&self, img: &RgbImage) -> Result<Detection, DetectError> {
+        pollster::block_on(self.detect(img))
+    }
+}
+
+/// RGBA pixels (alpha ignored) into an RGB image, with the same size limits as decoding.
+pub fn rgba_to_rgb(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, DetectError> {
+    jointscope_data::image_io::check_dimensions(width, height).map_err(|e| DetectError::Image(e.to_string()))?;
+    let n = width as usize * height as usize;
+    if rgba.len() != n * 4 {
+        return Err(DetectError::Image(format!("{} bytes of pixels for a {width}×{height} RGBA image (expected {})", rgba.len(), n * 4)));
+    }
+    let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    RgbImage::from_raw(width, height, rgb).ok_or_else(|| DetectError::Image("pixel buffer does not fit the size".into()))
+}

@@ -1,0 +1,148 @@
+//! The export sidecar (`jointscope.json`): what the weights are, how to feed them, the threshold
+//! chosen on validation, and what they were trained on. The trainer writes it; every reader of the
+//! weights (the CLI, the browser) checks the weights against it before using them.
+use crate::DetectError;
+use jointscope_data::DataSummary;
+use jointscope_model::ModelConfig;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+/// Version of the weights + sidecar format; a reader refuses any other.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// File names inside an export folder.
+pub const WEIGHTS_FILE: &str = "jointscope.bpk";
+pub const SIDECAR_FILE: &str = "jointscope.json";
+
+/// The notice every export carries.
+pub const NOTICE: &str = "Research software, not a medical device. These weights were trained on the data named in \
+training_data; they do not diagnose anything. Weights trained on the synthetic benchmark say nothing about real hands.";
+
+/// How inputs are prepared (`jointscope_data::preprocess`); recorded so a reader can check it
+/// prepares them the same way.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InputSpec {
+    pub global_size: usize,
+    pub local_size: usize,
+    pub mean: [f32; 3],
+    pub std: [f32; 3],
+    pub joint_crop_scale: f32,
+    pub hand_box_margin: f32,
+}
+
+impl InputSpec {
+    /// The preprocessing this build of jointscope does for `model`.
+    pub fn current(model: &ModelConfig) -> Self {
+        use jointscope_data::{geometry, preprocess};
+        InputSpec {
+            global_size: model.global_size,
+            local_size: model.local_size,
+            mean: preprocess::MEAN,
+            std: preprocess::STD,
+            joint_crop_scale: geometry::JOINT_CROP_SCALE,
+            hand_box_margin: geometry::HAND_BOX_MARGIN,
+        }
+    }
+}
+
+/// The weights file's size and checksum.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WeightsInfo {
+    pub file: String,
+    pub bytes: usize,
+    pub sha256: String,
+}
+
+/// The export sidecar (`jointscope.json`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Sidecar {
+    pub format_version: u32,
+    pub producer: String,
+    pub architecture: ModelConfig,
+    pub parameters: usize,
+    pub input: InputSpec,
+    /// Joint names in the order of the model's joint-identity input.
+    pub joints: Vec<String>,
+    /// Probability = sigmoid(logit / temperature); the threshold applies to that probability.
+    pub temperature: f32,
+    pub threshold: f32,
+    pub threshold_objective: jointscope_metrics::Objective,
+    pub weights: WeightsInfo,
+    pub training_data: DataSummary,
+    pub validation_data: DataSummary,
+    /// True when trained on the synthetic benchmark.
+    pub synthetic_data: bool,
+    /// Headline test metrics, when the run was evaluated: (name, value, 95 % CI low, high).
+    pub test_metrics: Option<Vec<(String, f64, f64, f64)>>,
+    pub notice: String,
+}
+
+/// Hex SHA-256 of bytes.
+pub fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+impl Sidecar {
+    /// Parse a sidecar and check that this build can use it: format version, model
+    /// configuration, joint vocabulary, preprocessing, temperature and threshold.
+    pub fn parse(json: &[u8]) -> Result<Self, DetectError> {
+        let version: serde_json::Value =
+            serde_json::from_slice(json).map_err(|e| DetectError::Sidecar(format!("not JSON: {e}")))?;
+        match version.get("format_version").and_then(|v| v.as_u64()) {
+            Some(v) if v == u64::from(FORMAT_VERSION) => {}
+            Some(v) => {
+                return Err(DetectError::Sidecar(format!(
+                    "format version {v}, but this jointscope reads version {FORMAT_VERSION}; export the weights again"
+                )));
+            }
+            None => return Err(DetectError::Sidecar("no format_version: not a jointscope.json sidecar".into())),
+        }
+        let s: Sidecar = serde_json::from_value(version).map_err(|e| DetectError::Sidecar(e.to_string()))?;
+        s.architecture.validate().map_err(|e| DetectError::Sidecar(e.to_string()))?;
+        let names: Vec<&str> = jointscope_data::Joint::ALL.iter().map(|j| j.name()).collect();
+        if s.joints != names || s.architecture.joints != names.len() {
+            return Err(DetectError::Sidecar(format!("joints {:?}, but this jointscope knows {names:?}", s.joints)));
+        }
+        let expected = InputSpec::current(&s.architecture);
+        if s.input != expected {
+            return Err(DetectError::Sidecar(format!(
+                "the weights were trained with preprocessing {:?}, this jointscope does {expected:?}",
+                s.input
+            )));
+        }
+        if !(s.temperature.is_finite() && s.temperature > 0.0) {
+            return Err(DetectError::Sidecar(format!("temperature {} must be positive", s.temperature)));
+        }
+        if !(0.0..=1.0).contains(&s.threshold) {
+            return Err(DetectError::Sidecar(format!("threshold {} must be in 0..1", s.threshold)));
+        }
+        Ok(s)
+    }
+
+    /// Check `weights` against the recorded size and checksum; names what differs.
+    pub fn check_weights(&self, weights: &[u8]) -> Result<(), DetectError> {
+        if weights.len() != self.weights.bytes {
+            return Err(DetectError::Weights(format!(
+                "{} bytes, but {} says {} (truncated or a different file)",
+                weights.len(),
+                SIDECAR_FILE,
+                self.weights.bytes
+            )));
+        }
+        let sum = sha256(weights);
+        if sum != self.weights.sha256 {
+            return Err(DetectError::Weights(format!(
+                "checksum {}…, but {} says {}… (altered or a different file)",
+                &sum[..12],
+                SIDECAR_FILE,
+                &self.weights.sha256[..self.weights.sha256.len().min(12)]
+            )));
+        }
+        Ok(())
+    }
+
+    /// Calibrated probability of a logit.
+    pub fn probability(&self, logit: f32) -> f32 {
+        1.0 / (1.0 + (-logit / self.temperature).exp())
+    }
+}

@@ -1,0 +1,128 @@
+//! The classifier with its sidecar: weights are checked before use, bad ones refused with what
+//! differs, and every verdict is consistent with the model's own outputs.
+use burn::module::Module;
+use burn::tensor::Device;
+use image::{Rgb, RgbImage};
+use jointscope_data::{DataSummary, Joint, Point};
+use jointscope_detect::sidecar::{InputSpec, WeightsInfo, sha256};
+use jointscope_detect::{Classifier, DetectError, FORMAT_VERSION, NOTICE, Sidecar, rgba_to_rgb};
+use jointscope_model::{Arch, ModelConfig};
+use rand::{Rng, SeedableRng};
+
+fn summary() -> DataSummary {
+    DataSummary { manifest: "m.csv".into(), images: 2, patients: 1, labelled_joints: 22, inflamed_joints: 3, prevalence: 3.0 / 22.0 }
+}
+
+/// Freshly initialised weights of `arch` (small sizes) and a sidecar that describes them.
+fn export(arch: Arch) -> (Vec<u8>, Vec<u8>) {
+    let model = ModelConfig { arch, global_size: 32, local_size: 32, width: 8, ..ModelConfig::default() };
+    let device = Device::flex();
+    let net = model.init(&device).unwrap().with_initial_logit(-1.5);
+    let weights = net.clone().into_record().into_bytes().unwrap().to_vec();
+    let sidecar = Sidecar {
+        format_version: FORMAT_VERSION,
+        producer: "test".into(),
+        architecture: model.clone(),
+        parameters: net.num_params(),
+        input: InputSpec::current(&model),
+        joints: Joint::ALL.iter().map(|j| j.name().to_string()).collect(),
+        temperature: 1.3,
+        threshold: 0.2,
+        threshold_objective: Default::default(),
+        weights: WeightsInfo { file: "jointscope.bpk".into(), bytes: weights.len(), sha256: sha256(&weights) },
+        training_data: summary(),
+        validation_data: summary(),
+        synthetic_data: true,
+        test_metrics: None,
+        notice: NOTICE.into(),
+    };
+    (serde_json::to_vec(&sidecar).unwrap(), weights)
+}
+
+fn photo() -> (RgbImage, Vec<(Joint, Point)>) {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    let img = RgbImage::from_fn(160, 200, |_, _| Rgb([rng.random(), rng.random(), rng.random()]));
+    let joints = Joint::ALL.iter().enumerate().map(|(k, &j)| (j, Point::new(30.0 + 9.0 * k as f32, 40.0 + 11.0 * k as f32))).collect();
+    (img, joints)
+}
+
+fn err(sidecar: &[u8], weights: Vec<u8>) -> DetectError {
+    match Classifier::from_bytes(sidecar, weights, &Device::flex()) {
+        Ok(_) => panic!("accepted"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn verdicts_follow_the_sidecar_and_the_activation_map() {
+    for arch in [Arch::Local, Arch::GlobalLocal, Arch::Global] {
+        let (sidecar, weights) = export(arch);
+        let c = Classifier::from_bytes(&sidecar, weights, &Device::flex()).unwrap();
+        let (img, joints) = photo();
+        let v = pollster::block_on(c.judge(&img, &joints)).unwrap();
+        assert_eq!(v.len(), 11);
+        for (verdict, (j, p)) in v.iter().zip(&joints) {
+            assert_eq!((verdict.joint, verdict.position), (*j, *p));
+            let expected = 1.0 / (1.0 + (-verdict.logit / 1.3).exp());
+            assert!((verdict.probability - expected).abs() < 1e-6);
+            assert_eq!(verdict.inflamed, verdict.probability >= 0.2);
+            assert_eq!(verdict.heatmap.len(), 64);
+            // A fresh model's context is off, so the logit is exactly the map's mean.
+            let mean = verdict.heatmap.iter().sum::<f32>() / 64.0;
+            assert!((mean - verdict.logit).abs() < 1e-4, "{arch}: {mean} vs {}", verdict.logit);
+        }
+        // Judging is deterministic.
+        let again = pollster::block_on(c.judge(&img, &joints)).unwrap();
+        assert_eq!(v, again);
+    }
+    let (sidecar, weights) = export(Arch::Local);
+    let c = Classifier::from_bytes(&sidecar, weights, &Device::flex()).unwrap();
+    let (img, _) = photo();
+    assert!(pollster::block_on(c.judge(&img, &[])).unwrap().is_empty());
+    let nan = [(Joint::Mcp2, Point::new(f32::NAN, 3.0))];
+    assert!(matches!(pollster::block_on(c.judge(&img, &nan)), Err(DetectError::Input(_))));
+}
+
+#[test]
+fn wrong_weights_and_sidecars_are_refused_with_what_differs() {
+    let (sidecar, weights) = export(Arch::GlobalLocal);
+    let msg = |e: DetectError| e.to_string();
+
+    let mut altered = weights.clone();
+    altered[weights.len() / 3] ^= 1;
+    assert!(msg(err(&sidecar, altered)).contains("altered"));
+    assert!(msg(err(&sidecar, weights[..weights.len() - 1].to_vec())).contains("truncated"));
+
+    // Weights of another architecture, with a sidecar that claims this one: checksum fine, shapes not.
+    let (other_sidecar, other_weights) = export(Arch::Local);
+    let mut lying: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+    lying["weights"] = serde_json::from_slice::<serde_json::Value>(&other_sidecar).unwrap()["weights"].clone();
+    let e = err(&serde_json::to_vec(&lying).unwrap(), other_weights);
+    assert!(matches!(e, DetectError::Weights(_)) && msg(e.clone()).contains("global-local"), "{e}");
+
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+        f(&mut v);
+        msg(err(&serde_json::to_vec(&v).unwrap(), weights.clone()))
+    };
+    assert!(edit(&|v| v["format_version"] = 9.into()).contains("format version 9"));
+    assert!(edit(&|v| v["input"]["mean"] = serde_json::json!([0.4, 0.4, 0.4])).contains("preprocessing"));
+    assert!(edit(&|v| v["joints"][0] = "THUMB".into()).contains("joints"));
+    assert!(edit(&|v| v["threshold"] = 1.5.into()).contains("threshold"));
+    assert!(edit(&|v| v["temperature"] = 0.into()).contains("temperature"));
+    assert!(edit(&|v| v["architecture"]["local_size"] = 30.into()).contains("local_size"));
+    assert!(edit(&|v| { v.as_object_mut().unwrap().remove("format_version"); }).contains("not a jointscope.json"));
+    assert!(msg(err(b"\x89PNG....", weights.clone())).contains("not JSON"));
+    assert!(msg(err(&sidecar, b"not burnpack".to_vec())).contains("bytes"));
+}
+
+#[test]
+fn rgba_pixels_are_checked_before_use() {
+    let rgba: Vec<u8> = (0..4 * 32 * 40).map(|i| (i % 251) as u8).collect();
+    let img = rgba_to_rgb(&rgba, 32, 40).unwrap();
+    assert_eq!(img.get_pixel(1, 0).0, [4, 5, 6]);
+    assert!(rgba_to_rgb(&rgba, 33, 40).unwrap_err().to_string().contains("expected"));
+    assert!(rgba_to_rgb(&rgba[..4 * 3 * 2], 3, 2).unwrap_err().to_string().contains("too small"));
+    assert!(rgba_to_rgb(&[], 0, 0).is_err());
+    assert!(rgba_to_rgb(&[0; 4], 100_000, 100_000).unwrap_err().to_string().contains("pixels"));
+}

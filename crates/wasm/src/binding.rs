@@ -1,0 +1,128 @@
+//! The wasm-bindgen surface (wasm32 only).
+use burn::tensor::Device;
+use jointscope_detect::{DetectError, Detector};
+use jointscope_landmarks::{LandmarkError, Options};
+use std::rc::Rc;
+use wasm_bindgen::prelude::*;
+
+/// A typed, readable JavaScript error.
+fn js_error(e: &DetectError) -> JsValue {
+    let name = match e {
+        DetectError::Sidecar(_) => "SidecarError",
+        DetectError::Weights(_) => "WeightsError",
+        DetectError::Landmarks(LandmarkError::Input(_)) | DetectError::Image(_) => "ImageError",
+        DetectError::Landmarks(LandmarkError::Backend(_)) | DetectError::Backend(_) => "BackendError",
+        DetectError::Landmarks(_) => "ModelError",
+        DetectError::Input(_) => "InputError",
+    };
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name(name);
+    err.into()
+}
+
+fn backend_error(message: String) -> JsValue {
+    let err = js_sys::Error::new(&message);
+    err.set_name("BackendError");
+    err.into()
+}
+
+/// Which compute backends this bundle was built with: `["webgpu", "cpu"]` or `["cpu"]`.
+#[wasm_bindgen(js_name = backends)]
+pub fn backends() -> Vec<String> {
+    let mut b = Vec::new();
+    if cfg!(feature = "webgpu") {
+        b.push("webgpu".to_string());
+    }
+    b.push("cpu".to_string());
+    b
+}
+
+async fn device(backend: &str) -> Result<Device, JsValue> {
+    match backend {
+        "cpu" => Ok(Device::flex()),
+        #[cfg(feature = "webgpu")]
+        "webgpu" => Device::wgpu_options()
+            .init_async()
+            .await
+            .map_err(|e| backend_error(format!("WebGPU could not be initialised: {e}"))),
+        other => Err(backend_error(format!("backend {other:?} is not in this bundle (it has {:?})", backends()))),
+    }
+}
+
+/// Hand landmarks and the joint classifier, loaded and warmed up on one backend.
+#[wasm_bindgen]
+pub struct JointDetector {
+    inner: Rc<Detector>,
+    backend: String,
+}
+
+#[wasm_bindgen]
+impl JointDetector {
+    /// Load the MediaPipe palm and landmark `.tflite` files and the exported classifier
+    /// (`jointscope.json` + `jointscope.bpk`) on `backend` (`"webgpu"` or `"cpu"`), check the weights
+    /// against their sidecar, and run every model once. `mirrored`: photos are selfies.
+    pub async fn create(
+        palm: Vec<u8>,
+        landmark: Vec<u8>,
+        sidecar: Vec<u8>,
+        weights: Vec<u8>,
+        backend: String,
+        mirrored: bool,
+    ) -> Result<JointDetector, JsValue> {
+        let device = device(&backend).await?;
+        let options = Options { mirrored, ..Options::default() };
+        let detector = Detector::from_bytes(&palm, &landmark, &sidecar, weights, &device, options).map_err(|e| js_error(&e))?;
+        detector.warm_up().await.map_err(|e| js_error(&e))?;
+        Ok(JointDetector { inner: Rc::new(detector), backend })
+    }
+
+    /// The backend in use: `"webgpu"` or `"cpu"`.
+    #[wasm_bindgen(getter)]
+    pub fn backend(&self) -> String {
+        self.backend.clone()
+    }
+
+    /// The weights' sidecar (threshold, training data, notice) as JSON.
+    #[wasm_bindgen(getter)]
+    pub fn sidecar(&self) -> String {
+        serde_json::to_string(self.inner.classifier().sidecar()).unwrap_or_default()
+    }
+
+    /// Detect in RGBA pixels (`ImageData.data`), `width × height × 4` bytes. Resolves to the
+    /// detection as JSON (see `jointscope_detect::Detection`).
+    #[wasm_bindgen(js_name = detectRgba)]
+    pub fn detect_rgba(&self, rgba: Vec<u8>, width: u32, height: u32) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let d = inner.detect_rgba(&rgba, width, height).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::from_str(&serde_json::to_string(&d).map_err(|e| backend_error(e.to_string()))?))
+        })
+    }
+
+    /// Judge joints at positions the caller already knows (no landmark step), in a PNG or JPEG
+    /// file's bytes. `joints`: JSON `[{"joint": "MCP2", "x": 152.5, "y": 201.0}, …]` in photo
+    /// pixels. Resolves to JSON: one verdict per joint, in the given order. These are the
+    /// probabilities `jointscope evaluate` gives for the same photo and positions.
+    #[wasm_bindgen(js_name = judgeEncoded)]
+    pub fn judge_encoded(&self, bytes: Vec<u8>, joints: String) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let located = crate::joints::parse_joints(&joints).map_err(|m| js_error(&DetectError::Input(m)))?;
+            let img = jointscope_data::image_io::decode_rgb(&bytes).map_err(|e| js_error(&DetectError::Image(e.to_string())))?;
+            let v = inner.classifier().judge(&img, &located).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::from_str(&serde_json::to_string(&v).map_err(|e| backend_error(e.to_string()))?))
+        })
+    }
+
+    /// Decode a PNG or JPEG file's bytes (size limits checked first, EXIF orientation applied) and
+    /// detect in it. Resolves to the detection as JSON.
+    #[wasm_bindgen(js_name = detectEncoded)]
+    pub fn detect_encoded(&self, bytes: Vec<u8>) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let d = inner.detect_encoded(&bytes).await.map_err(|e| js_error(&e))?;
+            Ok(JsValue::from_str(&serde_json::to_string(&d).map_err(|e| backend_error(e.to_string()))?))
+        })
+    }
+}
+
