@@ -11,6 +11,12 @@ fi
 if ! command -v cc >/dev/null 2>&1; then need_apt+=(build-essential); fi
 if ! command -v pkg-config >/dev/null 2>&1; then need_apt+=(pkg-config); fi
 if ! command -v cargo >/dev/null 2>&1 && ! command -v curl >/dev/null 2>&1; then need_apt+=(curl ca-certificates); fi
+# The browser side: Chromium (headless, with SwiftShader for WebGPU) drives the end-to-end tests
+# through npm's playwright-core; binaryen's wasm-opt shrinks the wasm bundles.
+if ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
+if ! command -v node >/dev/null 2>&1; then need_apt+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then need_apt+=(npm); fi
+if ! command -v wasm-opt >/dev/null 2>&1; then need_apt+=(binaryen); fi
 # Python with pip and venv: fetches the MediaPipe models from PyPI and holds the reference runtimes.
 if ! command -v python3 >/dev/null 2>&1; then need_apt+=(python3); fi
 if ! python3 -m pip --version >/dev/null 2>&1; then need_apt+=(python3-pip); fi

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs every test of the workspace (one optimised build shared with the demo).
+# Runs every test: the Rust workspace (one optimised build shared with the demo), then the page and
+# the npm package in headless Chromium (tests/).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"   # where rustup puts cargo (scripts/setup.sh installs it when missing)
@@ -7,3 +8,6 @@ bash scripts/setup.sh
 bash scripts/fetch-models.sh        # MediaPipe's hand models, from PyPI (models/)
 bash scripts/setup-reference.sh     # TFLite interpreter + onnxruntime, the references for the burn import
 cargo test --release --workspace --locked
+# The browser side: both wasm bundles and the page, then real headless Chromium against them.
+bash scripts/build-web.sh
+(cd tests && npm ci --no-audit --no-fund && npm test)

@@ -1,0 +1,41 @@
+// The detector in a Web Worker, so the page stays responsive. Messages: { id, op, args } →
+// { id, ok: true, value } or { id, ok: false, error: { name, message } }.
+import { createEngine } from "./engine.js";
+
+let engine = null;
+
+const ops = {
+  async create(options) {
+    engine?.close();
+    engine = await createEngine(options);
+    return { backend: engine.backend, fallbackReason: engine.fallbackReason, sidecar: engine.sidecar };
+  },
+  async detect(input) {
+    return needEngine().detect(input);
+  },
+  async judge({ bytes, joints }) {
+    return needEngine().judge(bytes, joints);
+  },
+  async close() {
+    engine?.close();
+    engine = null;
+  },
+};
+
+function needEngine() {
+  if (!engine) {
+    const e = new Error("the detector is closed");
+    e.name = "StateError";
+    throw e;
+  }
+  return engine;
+}
+
+self.onmessage = async ({ data: { id, op, args } }) => {
+  try {
+    const value = await ops[op](args);
+    self.postMessage({ id, ok: true, value });
+  } catch (e) {
+    self.postMessage({ id, ok: false, error: { name: e?.name ?? "Error", message: e?.message ?? String(e) } });
+  }
+};
