@@ -40,7 +40,9 @@ export async function createEngine({ backend = "auto", files, mirrored = false }
     try {
       const mod = await BUNDLES[name]();
       await mod.default();
-      const detector = await mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, name, mirrored);
+      const creating = mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, name, mirrored);
+      // A GPU that traps inside the wasm can leave the promise unsettled: give "auto" a deadline.
+      const detector = i + 1 < order.length ? await deadline(creating, WEBGPU_START_MS, name) : await creating;
       return new Engine(detector, name, fallbackReason, { backend: name, files, mirrored });
     } catch (e) {
       const err = asError(e);
@@ -52,6 +54,16 @@ export async function createEngine({ backend = "auto", files, mirrored = false }
     }
   }
   throw typedError("BackendError", "no backend could start");
+}
+
+const WEBGPU_START_MS = 30_000;
+
+function deadline(promise, ms, name) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(typedError("BackendError", `${name} did not start within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
 }
 
 function asError(e) {

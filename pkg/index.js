@@ -8,6 +8,7 @@ const DEFAULT_MODELS = {
   landmark: new URL("./models/hand_landmark_full.tflite", import.meta.url),
 };
 const MAX_PIXELS = 50_000_000;
+const RETRY_ON_CPU = new Set(["BackendError", "RuntimeError", "WorkerError", "InternalError", "TypeError", "Error"]);
 
 async function bytesOf(source, what) {
   if (source instanceof Uint8Array) return source;
@@ -131,13 +132,25 @@ export class JointDetector {
     ]);
     const files = { weights: w, sidecar: s, palm, landmark };
     if (worker) {
-      const client = new WorkerClient();
+      const start = async (b) => {
+        const client = new WorkerClient();
+        try {
+          return [client, await client.call("create", { backend: b, files, mirrored })];
+        } catch (e) {
+          client.terminate();
+          throw e;
+        }
+      };
       try {
-        const info = await client.call("create", { backend, files, mirrored });
+        const [client, info] = await start(backend);
         return new JointDetector(JointDetector.#token, null, client, info);
       } catch (e) {
-        client.terminate();
-        throw e;
+        // A GPU failure can take its worker down (a trap inside wasm): with "auto", start over on
+        // the CPU in a fresh worker. Bad weights, models or photos are not retried.
+        if (backend !== "auto" || !RETRY_ON_CPU.has(e.name)) throw e;
+        const [client, info] = await start("cpu");
+        info.fallbackReason = `WebGPU failed (${e.message}); using the CPU`;
+        return new JointDetector(JointDetector.#token, null, client, info);
       }
     }
     const engine = await createEngine({ backend, files, mirrored });

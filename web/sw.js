@@ -25,7 +25,7 @@ self.addEventListener("fetch", (e) => {
   const url = new URL(e.request.url);
   if (e.request.method !== "GET" || url.origin !== self.location.origin) return;
   e.respondWith(
-    caches.match(e.request).then(
+    caches.match(e.request, { ignoreSearch: true }).then(
       (hit) =>
         hit ??
         fetch(e.request).then((res) => {

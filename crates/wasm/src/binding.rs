@@ -5,6 +5,19 @@ use jointscope_landmarks::{LandmarkError, Options};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = console, js_name = error)]
+    fn console_error(message: &str);
+}
+
+/// A panic is a bug (bad input is an error, never a panic), and in wasm it aborts: say where it
+/// happened on the console before the trap, so it can be reported.
+fn report_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| std::panic::set_hook(Box::new(|info| console_error(&format!("jointscope: internal error: {info}")))));
+}
+
 /// A typed, readable JavaScript error.
 fn js_error(e: &DetectError) -> JsValue {
     let name = match e {
@@ -69,6 +82,7 @@ impl JointDetector {
         backend: String,
         mirrored: bool,
     ) -> Result<JointDetector, JsValue> {
+        report_panics();
         let device = device(&backend).await?;
         let options = Options { mirrored, ..Options::default() };
         let detector = Detector::from_bytes(&palm, &landmark, &sidecar, weights, &device, options).map_err(|e| js_error(&e))?;
