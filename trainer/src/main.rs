@@ -1,6 +1,7 @@
 //! `jointscope`: the researcher's command line. See `jointscope --help`.
 fn main() {
-    let runtime_dir = quiet_gpu_probe();
+    // `serve` never touches a GPU and runs until killed (no cleanup): leave it out.
+    let runtime_dir = if std::env::args().nth(1).as_deref() == Some("serve") { None } else { quiet_gpu_probe() };
     let code = match jointscope_trainer::cli::main() {
         Ok(code) => code,
         Err(e) => {
