@@ -15,7 +15,8 @@ if ! wasm-bindgen --version 2>/dev/null | grep -q " $bindgen\$"; then
   echo "build-web: installing wasm-bindgen-cli $bindgen (a few minutes, once)"
   cargo install wasm-bindgen-cli --version "$bindgen" >/dev/null   # not --locked: see ../shared/PLATFORM.md
 fi
-bash scripts/fetch-models.sh >/dev/null
+models="${JOINTSCOPE_MODELS:-models}"
+bash scripts/fetch-models.sh "$models" >/dev/null
 
 for bundle in cpu webgpu; do
   features=()
@@ -36,7 +37,7 @@ for bundle in cpu webgpu; do
 done
 
 mkdir -p pkg/models
-cp models/palm_detection_full.tflite models/hand_landmark_full.tflite models/LICENSE-mediapipe models/NOTICE pkg/models/
+cp "$models"/palm_detection_full.tflite "$models"/hand_landmark_full.tflite "$models"/LICENSE-mediapipe "$models"/NOTICE pkg/models/
 
 rm -rf dist/web
 mkdir -p dist/web/pkg dist/web/weights
