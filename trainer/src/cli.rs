@@ -131,6 +131,13 @@ pub struct LocateArgs {
     /// Replace positions already filled in, too.
     #[arg(long)]
     pub overwrite: bool,
+    #[command(flatten)]
+    pub hands: HandModelArgs,
+}
+
+/// Which MediaPipe hand models run, where, and on what (shared by `locate` and `detect`).
+#[derive(Args, Debug, Clone)]
+pub struct HandModelArgs {
     /// The photos are mirror images (front-camera selfies).
     #[arg(long)]
     pub mirrored: bool,
@@ -144,6 +151,16 @@ pub struct LocateArgs {
     pub backend: BackendChoice,
 }
 
+impl HandModelArgs {
+    fn complexity(&self) -> jointscope_landmarks::Complexity {
+        if self.lite { jointscope_landmarks::Complexity::Lite } else { jointscope_landmarks::Complexity::Full }
+    }
+
+    fn models_dir(&self) -> PathBuf {
+        self.models.clone().unwrap_or_else(jointscope_landmarks::models_dir)
+    }
+}
+
 #[derive(Args, Debug, Clone)]
 pub struct DetectArgs {
     /// Photos (PNG or JPEG).
@@ -155,17 +172,8 @@ pub struct DetectArgs {
     /// Write the detections as JSON here (one array, a result or an error per photo).
     #[arg(long)]
     pub json: Option<PathBuf>,
-    /// The photos are mirror images (front-camera selfies).
-    #[arg(long)]
-    pub mirrored: bool,
-    /// Use MediaPipe's lite models (faster, less accurate).
-    #[arg(long)]
-    pub lite: bool,
-    /// Folder holding the .tflite files (default: $JOINTSCOPE_MODELS or models/, see scripts/fetch-models.sh).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
-    #[arg(long, value_enum, default_value = "flex")]
-    pub backend: BackendChoice,
+    #[command(flatten)]
+    pub hands: HandModelArgs,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -597,12 +605,12 @@ fn synth_cmd(config: &SynthConfig, out: &Path, quiet: bool) -> anyhow::Result<sy
 /// Exit status 0 when every photo was processed (with or without a hand), 1 when one failed.
 fn detect_cmd(a: &DetectArgs) -> anyhow::Result<i32> {
     use crate::detect::{DetectConfig, detect_file, detector, table};
-    let selected = crate::backend::select(a.backend)?;
+    let selected = crate::backend::select(a.hands.backend)?;
     let config = DetectConfig {
         weights: a.weights.clone(),
-        models: a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir),
-        complexity: if a.lite { jointscope_landmarks::Complexity::Lite } else { jointscope_landmarks::Complexity::Full },
-        mirrored: a.mirrored,
+        models: a.hands.models_dir(),
+        complexity: a.hands.complexity(),
+        mirrored: a.hands.mirrored,
     };
     let d = detector(&config, &selected.device)?;
     let threshold = d.classifier().sidecar().threshold;
@@ -630,14 +638,14 @@ fn detect_cmd(a: &DetectArgs) -> anyhow::Result<i32> {
 
 fn locate_cmd(a: &LocateArgs, quiet: bool) -> anyhow::Result<i32> {
     use crate::locate::{LocateConfig, PhotoResult};
-    let selected = crate::backend::select(a.backend)?;
+    let selected = crate::backend::select(a.hands.backend)?;
     let config = LocateConfig {
         manifest: a.manifest.clone(),
         out: a.out.clone(),
         overwrite: a.overwrite,
-        mirrored: a.mirrored,
-        complexity: if a.lite { jointscope_landmarks::Complexity::Lite } else { jointscope_landmarks::Complexity::Full },
-        models: a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir),
+        mirrored: a.hands.mirrored,
+        complexity: a.hands.complexity(),
+        models: a.hands.models_dir(),
     };
     let s = crate::locate::locate(&config, &selected.device, quiet)?;
     let count = |f: fn(&PhotoResult) -> bool| s.photos.values().filter(|r| f(r)).count();
