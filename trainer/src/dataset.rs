@@ -134,13 +134,16 @@ impl Dataset {
                 Some(r) => jitter(r, 0.04, 0.08, 0.15),
                 None => Jitter::NONE,
             };
-            data.global.extend(preprocess::global_view(&p.image, &p.located, config.global_size, &g));
-            for (j, pt, t) in joints {
-                let l = match rng.as_deref_mut() {
-                    Some(r) => jitter(r, 0.06, 0.1, 0.3),
-                    None => Jitter::NONE,
-                };
-                data.local.extend(preprocess::joint_view(&p.image, pt, p.scale, config.local_size, &l));
+            let sizes = (config.global_size, config.local_size);
+            let local_jitter = || match rng.as_deref_mut() {
+                Some(r) => jitter(r, 0.06, 0.1, 0.3),
+                None => Jitter::NONE,
+            };
+            let (global, local) =
+                preprocess::photo_views(&p.image, &p.located, p.scale, joints.iter().map(|j| j.1), sizes, &g, local_jitter);
+            data.global.extend(global);
+            data.local.extend(local);
+            for (j, _, t) in joints {
                 data.joint.push(j.index() as i64);
                 data.image.push(k);
                 targets.push(t);

@@ -43,6 +43,27 @@ pub fn joint_view(img: &RgbImage, point: Point, hand_scale: f32, size: usize, ji
     finish(sample_crop(img, &jitter.apply(&b), size), jitter)
 }
 
+/// One photo's model inputs, as the trainer and the browser both build them: the whole-hand view
+/// from every `located` joint, then a crop per joint in `judged`, sized by `hand_scale`, each with
+/// its own jitter from `local_jitter` (always [`Jitter::NONE`] at inference). Returns
+/// (global view, concatenated crops).
+pub fn photo_views(
+    img: &RgbImage,
+    located: &[(Joint, Point)],
+    hand_scale: f32,
+    judged: impl IntoIterator<Item = Point>,
+    (global_size, local_size): (usize, usize),
+    global_jitter: &Jitter,
+    mut local_jitter: impl FnMut() -> Jitter,
+) -> (Vec<f32>, Vec<f32>) {
+    let global = global_view(img, located, global_size, global_jitter);
+    let mut local = Vec::new();
+    for point in judged {
+        local.extend(joint_view(img, point, hand_scale, local_size, &local_jitter()));
+    }
+    (global, local)
+}
+
 fn finish(mut v: Vec<f32>, j: &Jitter) -> Vec<f32> {
     if j.gain != 1.0 || j.offset != 0.0 {
         v.iter_mut().for_each(|x| *x = *x * j.gain + j.offset);

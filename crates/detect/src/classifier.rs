@@ -63,12 +63,14 @@ impl Classifier {
         let (w, h) = (img.width(), img.height());
         let scale = geometry::hand_scale(located, w, h);
         let none = preprocess::Jitter::NONE;
-        let mut data = BatchData { global: preprocess::global_view(img, located, config.global_size, &none), ..Default::default() };
-        for &(j, p) in located {
-            data.local.extend(preprocess::joint_view(img, p, scale, config.local_size, &none));
-            data.joint.push(j.index() as i64);
-            data.image.push(0);
-        }
+        let sizes = (config.global_size, config.local_size);
+        let (global, local) = preprocess::photo_views(img, located, scale, located.iter().map(|l| l.1), sizes, &none, || none);
+        let data = BatchData {
+            global,
+            local,
+            joint: located.iter().map(|(j, _)| j.index() as i64).collect(),
+            image: vec![0; located.len()],
+        };
         let batch = data.to_batch(config, &self.device).map_err(|e| DetectError::Input(e.to_string()))?;
         let out = self.model.forward(batch);
         let read = Transaction::default()
