@@ -124,7 +124,8 @@ export class JointDetector {
       : DEFAULT_MODELS;
     const [w, s, palm, landmark] = await Promise.all([
       bytesOf(weights, "weights"),
-      typeof sidecarSource === "object" && !(sidecarSource instanceof URL) && !ArrayBuffer.isView(sidecarSource) && !(sidecarSource instanceof ArrayBuffer) && !(sidecarSource instanceof Blob)
+      // A parsed sidecar (a plain object) is encoded back; anything else is read like the weights.
+      sidecarSource?.constructor === Object
         ? new TextEncoder().encode(JSON.stringify(sidecarSource))
         : bytesOf(sidecarSource, "sidecar"),
       bytesOf(models.palm, "palm detection model"),
