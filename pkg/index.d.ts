@@ -13,7 +13,7 @@ export interface CreateOptions {
   sidecar?: string | URL | Bytes | object;
   /** Folder URL holding palm_detection_full.tflite and hand_landmark_full.tflite; default: this package's models/. */
   models?: string | URL;
-  /** "auto" (default): WebGPU when available, else (or when it fails to start) the CPU bundle. */
+  /** "auto" (default): WebGPU on a hardware adapter, else (no adapter, a software one, or a failed start) the CPU bundle. */
   backend?: Backend;
   /** Run in a Web Worker so the page stays responsive (default: true where workers exist). */
   worker?: boolean;

@@ -11,11 +11,32 @@ extern "C" {
     fn console_error(message: &str);
 }
 
+/// Forwards the libraries' warnings and errors (`log`) to the console: the GPU runtime reports
+/// shader compilation failures only there.
+struct ConsoleLog;
+
+impl log::Log for ConsoleLog {
+    fn enabled(&self, metadata: &log::Metadata) -> bool {
+        metadata.level() <= log::Level::Warn
+    }
+    fn log(&self, record: &log::Record) {
+        if self.enabled(record.metadata()) {
+            console_error(&format!("jointscope [{}] {}: {}", record.level(), record.target(), record.args()));
+        }
+    }
+    fn flush(&self) {}
+}
+
 /// A panic is a bug (bad input is an error, never a panic), and in wasm it aborts: say where it
 /// happened on the console before the trap, so it can be reported.
 fn report_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| std::panic::set_hook(Box::new(|info| console_error(&format!("jointscope: internal error: {info}")))));
+    ONCE.call_once(|| {
+        std::panic::set_hook(Box::new(|info| console_error(&format!("jointscope: internal error: {info}"))));
+        if log::set_logger(&ConsoleLog).is_ok() {
+            log::set_max_level(log::LevelFilter::Warn);
+        }
+    });
 }
 
 /// A typed, readable JavaScript error.
