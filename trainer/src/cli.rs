@@ -4,7 +4,7 @@ use crate::augment::Mix;
 use crate::losses::{LossConfig, LossKind};
 use crate::train::{RunConfig, Sampler, TrainParams};
 use crate::pretrain::{self, PretrainConfig};
-use crate::{evaluate, export, run, train};
+use crate::{backend, evaluate, export, run, train};
 use anyhow::{Context, bail};
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -66,6 +66,43 @@ pub enum Command {
     Demo(DemoArgs),
     /// The method's ablation (baseline → full method) over several seeds, as a Markdown table.
     Ablate(AblateArgs),
+    /// Speed figures for scripts/bench.sh: the training step, or the hand-landmark model.
+    Bench(BenchArgs),
+}
+
+/// What `jointscope bench` times.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum BenchWhat {
+    /// The classifier's training step (forward, cross-entropy, backward, AdamW) on a seeded batch.
+    Train,
+    /// The hand-landmark model alone on seeded 224×224 inputs (written to --inputs).
+    Landmarks,
+}
+
+#[derive(Args, Debug)]
+pub struct BenchArgs {
+    pub what: BenchWhat,
+    #[arg(long, value_enum, default_value_t = BackendChoice::Flex)]
+    pub backend: BackendChoice,
+    /// Photos per training batch (11 joint crops each).
+    #[arg(long, default_value_t = 8)]
+    pub images: usize,
+    /// Timed training steps (after 2 warm-up steps).
+    #[arg(long, default_value_t = 10)]
+    pub steps: usize,
+    /// Landmark inputs, and timed runs of each.
+    #[arg(long, default_value_t = 8)]
+    pub inputs: usize,
+    #[arg(long, default_value_t = 5)]
+    pub repeats: usize,
+    /// Where the landmark inputs are written (raw f32, NHWC) for the peer to read.
+    #[arg(long, default_value = "runs/bench/landmark-inputs.f32")]
+    pub inputs_file: PathBuf,
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    /// Also write the figures as JSON here.
+    #[arg(long)]
+    pub json: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]
@@ -465,6 +502,27 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
         Command::Detect(a) => detect_cmd(&a),
         Command::Serve { dir, port } => {
             crate::serve::serve(&dir, port)?;
+            Ok(0)
+        }
+        Command::Bench(a) => {
+            let selected = backend::select(a.backend)?;
+            let figures = match a.what {
+                BenchWhat::Train => crate::bench::train_step(&selected.device, &selected.name, &ModelConfig::default(), a.images, 2, a.steps)?,
+                BenchWhat::Landmarks => {
+                    if let Some(dir) = a.inputs_file.parent() {
+                        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+                    }
+                    let models = a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir);
+                    crate::bench::landmarks(&selected.device, &selected.name, &models, a.inputs, a.repeats, &a.inputs_file)?
+                }
+            };
+            println!(
+                "{}: {} on {}: {:.2} ms median over {} runs, {:.2} per second",
+                figures.what, figures.config, figures.backend, figures.median_ms, figures.repetitions, figures.items_per_s
+            );
+            if let Some(p) = &a.json {
+                run::write_json(p, &figures)?;
+            }
             Ok(0)
         }
         Command::LocateBench(a) => {

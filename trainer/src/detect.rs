@@ -2,6 +2,7 @@
 //! probability and verdict, with the exported weights (`jointscope export`), through
 //! `jointscope_detect` — the same code the wasm build runs.
 use anyhow::Context;
+use jointscope_detect::sidecar::{MAX_SIDECAR_BYTES, MAX_WEIGHTS_BYTES};
 use jointscope_detect::{Detection, Detector, SIDECAR_FILE, WEIGHTS_FILE};
 use jointscope_landmarks::{Complexity, HandLandmarker, Options};
 use std::fmt::Write as _;
@@ -19,11 +20,16 @@ pub struct DetectConfig {
 
 /// Load the hand models and the exported classifier on `device`.
 pub fn detector(config: &DetectConfig, device: &burn::tensor::Device) -> anyhow::Result<Detector> {
-    let read = |name: &str| {
+    let read = |name: &str, limit: usize| {
         let p = config.weights.join(name);
-        std::fs::read(&p).with_context(|| format!("reading {} (make it with `jointscope export`)", p.display()))
+        let hint = || format!("reading {} (make it with `jointscope export`)", p.display());
+        let len = std::fs::metadata(&p).with_context(hint)?.len();
+        if len > limit as u64 {
+            anyhow::bail!("{} is {len} bytes, the limit is {limit}: not a jointscope export", p.display());
+        }
+        std::fs::read(&p).with_context(hint)
     };
-    let (sidecar, weights) = (read(SIDECAR_FILE)?, read(WEIGHTS_FILE)?);
+    let (sidecar, weights) = (read(SIDECAR_FILE, MAX_SIDECAR_BYTES)?, read(WEIGHTS_FILE, MAX_WEIGHTS_BYTES)?);
     let classifier = jointscope_detect::Classifier::from_bytes(&sidecar, weights, device)
         .with_context(|| format!("loading the classifier from {}", config.weights.display()))?;
     let options = Options { mirrored: config.mirrored, ..Options::default() };

@@ -4,6 +4,7 @@
 pub mod ablate;
 pub mod augment;
 pub mod backend;
+pub mod bench;
 pub mod cli;
 pub mod dataset;
 pub mod detect;

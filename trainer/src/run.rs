@@ -104,7 +104,9 @@ impl RunDir {
     }
 
     /// Write a checkpoint folder atomically (a temporary folder renamed into place) and keep the
-    /// newest two.
+    /// newest two. It holds this epoch's weights, the training state and a copy of the best
+    /// weights so far (`best.bpk`), which a resumed run puts back as its model: a run killed
+    /// between writing the model and its checkpoint never pairs one epoch's state with another's best.
     pub fn save_checkpoint<S: Serialize>(&self, epoch: usize, model: &JointNet, state: &S) -> anyhow::Result<()> {
         let dir = self.checkpoints();
         let tmp = dir.join(format!("epoch-{epoch:04}.tmp"));
@@ -112,6 +114,9 @@ impl RunDir {
         let _ = std::fs::remove_dir_all(&tmp);
         std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
         std::fs::write(tmp.join("model.bpk"), model_bytes(model)?)?;
+        if self.model().exists() {
+            std::fs::copy(self.model(), tmp.join("best.bpk")).with_context(|| format!("copying {}", self.model().display()))?;
+        }
         std::fs::write(tmp.join("state.json"), serde_json::to_string_pretty(state)?)?;
         let _ = std::fs::remove_dir_all(&done);
         std::fs::rename(&tmp, &done).with_context(|| format!("renaming {}", done.display()))?;

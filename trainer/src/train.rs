@@ -377,6 +377,12 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, quiet: boo
         if let Some((epoch, dir)) = run.latest_checkpoint() {
             model = run::load_model_file(&config.model, &dir.join("model.bpk"), &ad)?;
             state = run::read_json(&dir.join("state.json"))?;
+            // The best weights as they were at this checkpoint (the model file may be newer).
+            let best = dir.join("best.bpk");
+            if best.exists() {
+                let bytes = std::fs::read(&best).with_context(|| format!("reading {}", best.display()))?;
+                run::write_atomic(&run.model(), &bytes)?;
+            }
             if !quiet {
                 eprintln!("resuming after epoch {epoch} from {}", dir.display());
             }

@@ -273,3 +273,56 @@ fn a_teacher_pseudo_labels_hidden_joints_for_a_student() {
         "no trained model",
     );
 }
+
+/// Kill (SIGKILL) a training run each time a new checkpoint appears — sometimes mid-save — and
+/// resume it, three times: the run always resumes from its last complete checkpoint and finishes
+/// with the full history, a loadable model and a best epoch it actually saw.
+#[test]
+fn a_killed_training_resumes_from_its_last_complete_checkpoint() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let o = jointscope(&["synth", "--out", data.to_str().unwrap(), "--patients", "16", "--healthy", "0", "--size", "128", "--seed", "3"]);
+    assert!(o.status.success(), "{}", text(&o));
+    let run = dir.path().join("run");
+    let (m, r) = (data.join("manifest.csv"), run.to_str().unwrap().to_string());
+    let epochs = 8;
+    let train = |resume: bool| {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_jointscope"));
+        c.args(["train", "--run", &r, "--backend", "flex", "--quiet"]);
+        if resume {
+            c.arg("--resume");
+        } else {
+            c.args(["--manifest", m.to_str().unwrap(), "--epochs", &epochs.to_string(), "--global-size", "32", "--local-size", "32", "--width", "8"]);
+        }
+        c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped());
+        c.spawn().expect("the binary runs")
+    };
+    let complete = |n: usize| run.join(format!("checkpoints/epoch-{n:04}/state.json")).exists();
+    let mut kills = Vec::new();
+    let mut child = train(false);
+    for round in 0..3 {
+        // Kill as soon as the next checkpoint folder (temporary or complete) shows up.
+        let next = 1 + (0..=epochs).rev().find(|&n| complete(n)).unwrap_or(0);
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while !run.join(format!("checkpoints/epoch-{next:04}.tmp")).exists() && !complete(next) {
+            assert!(child.try_wait().unwrap().is_none(), "training ended before kill {round}");
+            assert!(Instant::now() < deadline, "no checkpoint {next} within 300 s");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        kills.push(next);
+        child = train(true);
+    }
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "after kills at checkpoints {kills:?}: {}", String::from_utf8_lossy(&out.stderr));
+    let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
+    let epochs_seen: Vec<usize> = history.lines().skip(1).map(|l| l.split(',').next().unwrap().parse().unwrap()).collect();
+    assert_eq!(epochs_seen, (1..=epochs).collect::<Vec<_>>(), "{history}");
+    let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(run.join("model.json")).unwrap()).unwrap();
+    let best = meta["best_epoch"].as_u64().unwrap() as usize;
+    assert!((1..=epochs).contains(&best));
+    let o = jointscope(&["evaluate", "--run", &r]);
+    assert!(o.status.success(), "{}", text(&o));
+}

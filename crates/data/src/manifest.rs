@@ -22,6 +22,8 @@ use std::path::{Path, PathBuf};
 pub const REQUIRED_COLUMNS: [&str; 6] = ["image", "patient_id", "hand", "view", "joint", "label"];
 /// Most rows a manifest may have.
 pub const MAX_ROWS: usize = 2_000_000;
+/// Largest manifest file (2 million rows of about 100 bytes fit with room to spare).
+pub const MAX_BYTES: u64 = 1 << 30;
 
 /// Which hand a photo shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -226,6 +228,10 @@ pub fn resolve(root: &Path, image: &str) -> PathBuf {
 pub fn validate(path: &Path) -> Result<Report, DataError> {
     let err = |reason: String| DataError::Manifest { path: path.into(), reason };
     let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.into(), source })?;
+    let len = file.metadata().map_err(|source| DataError::Io { path: path.into(), source })?.len();
+    if len > MAX_BYTES {
+        return Err(err(format!("{len} bytes, the limit is {MAX_BYTES}")));
+    }
     let mut rdr = csv::ReaderBuilder::new().flexible(true).trim(csv::Trim::All).from_reader(file);
     let headers = rdr.headers().map_err(|e| err(format!("cannot read the header: {e}")))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));

@@ -10,6 +10,11 @@ use sha2::{Digest, Sha256};
 /// Version of the weights + sidecar format; a reader refuses any other.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Largest sidecar a reader accepts (a real one is about 3 KB).
+pub const MAX_SIDECAR_BYTES: usize = 1 << 20;
+/// Largest weights file a reader accepts (the largest architecture `ModelConfig::validate` allows is well under it).
+pub const MAX_WEIGHTS_BYTES: usize = 256 << 20;
+
 /// File names inside an export folder.
 pub const WEIGHTS_FILE: &str = "jointscope.bpk";
 pub const SIDECAR_FILE: &str = "jointscope.json";
@@ -86,6 +91,12 @@ impl Sidecar {
     /// Parse a sidecar and check that this build can use it: format version, model
     /// configuration, joint vocabulary, preprocessing, temperature and threshold.
     pub fn parse(json: &[u8]) -> Result<Self, DetectError> {
+        if json.len() > MAX_SIDECAR_BYTES {
+            return Err(DetectError::Sidecar(format!(
+                "{} bytes, the limit is {MAX_SIDECAR_BYTES}: not a {SIDECAR_FILE} sidecar",
+                json.len()
+            )));
+        }
         let version: serde_json::Value =
             serde_json::from_slice(json).map_err(|e| DetectError::Sidecar(format!("not JSON: {e}")))?;
         match version.get("format_version").and_then(|v| v.as_u64()) {
@@ -121,6 +132,9 @@ impl Sidecar {
 
     /// Check `weights` against the recorded size and checksum; names what differs.
     pub fn check_weights(&self, weights: &[u8]) -> Result<(), DetectError> {
+        if weights.len() > MAX_WEIGHTS_BYTES {
+            return Err(DetectError::Weights(format!("{} bytes, the limit is {MAX_WEIGHTS_BYTES}", weights.len())));
+        }
         if weights.len() != self.weights.bytes {
             return Err(DetectError::Weights(format!(
                 "{} bytes, but {} says {} (truncated or a different file)",
@@ -135,7 +149,7 @@ impl Sidecar {
                 "checksum {}…, but {} says {}… (altered or a different file)",
                 &sum[..12],
                 SIDECAR_FILE,
-                &self.weights.sha256[..self.weights.sha256.len().min(12)]
+                self.weights.sha256.chars().take(12).collect::<String>()
             )));
         }
         Ok(())

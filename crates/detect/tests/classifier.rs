@@ -111,6 +111,8 @@ fn wrong_weights_and_sidecars_are_refused_with_what_differs() {
     assert!(edit(&|v| v["threshold"] = 1.5.into()).contains("threshold"));
     assert!(edit(&|v| v["temperature"] = 0.into()).contains("temperature"));
     assert!(edit(&|v| v["architecture"]["local_size"] = 30.into()).contains("local_size"));
+    // A checksum that is not hex (multi-byte characters) is reported, not sliced mid-character.
+    assert!(edit(&|v| v["weights"]["sha256"] = "ééééééééééééééé".into()).contains("altered"));
     assert!(edit(&|v| { v.as_object_mut().unwrap().remove("format_version"); }).contains("not a jointscope.json"));
     assert!(msg(err(b"\x89PNG....", weights.clone())).contains("not JSON"));
     assert!(msg(err(&sidecar, b"not burnpack".to_vec())).contains("bytes"));

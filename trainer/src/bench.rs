@@ -1,0 +1,126 @@
+//! `jointscope bench`: speed figures that peers are measured against in the same run
+//! (scripts/bench.sh): the classifier's training step (vs PyTorch, bench/train_step.py) and the
+//! hand-landmark model (vs onnxruntime, bench/landmarks_ort.py), on identical seeded inputs.
+use crate::losses::weighted_bce;
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
+use jointscope_landmarks::{Complexity, HandLandmarker, LANDMARK_INPUT, Options};
+use jointscope_model::{BatchData, ModelConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::path::Path;
+use std::time::Instant;
+
+/// One measured configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub what: String,
+    pub backend: String,
+    pub config: String,
+    /// Timed repetitions (after the warm-up ones).
+    pub repetitions: usize,
+    /// Median milliseconds per repetition.
+    pub median_ms: f64,
+    /// Items (photos or images) per second at the median.
+    pub items_per_s: f64,
+    /// Trainable parameters (training step only).
+    pub parameters: Option<usize>,
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+/// A seeded batch: `images` whole-hand views and 11 joint crops each, every tenth joint positive.
+pub fn train_batch(config: &ModelConfig, images: usize, seed: u64) -> (BatchData, Vec<f32>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let joints = images * config.joints;
+    let mut values = |n: usize| (0..n).map(|_| rng.random_range(-2.0f32..2.0)).collect::<Vec<_>>();
+    let data = BatchData {
+        global: values(images * 3 * config.global_size * config.global_size),
+        local: values(joints * 3 * config.local_size * config.local_size),
+        joint: (0..joints).map(|k| (k % config.joints) as i64).collect(),
+        image: (0..joints).map(|k| (k / config.joints) as i64).collect(),
+    };
+    let targets = (0..joints).map(|k| f32::from(u8::from(k % 10 == 0))).collect();
+    (data, targets)
+}
+
+/// Forward, cross-entropy, backward and an AdamW step on one batch, `warmup + steps` times.
+pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize) -> anyhow::Result<Figures> {
+    let ad = device.clone().autodiff();
+    let mut model = config.init(&ad)?;
+    let mut optim = AdamWConfig::new().init();
+    let (data, targets) = train_batch(config, images, 17);
+    let n = targets.len();
+    let mut times = Vec::new();
+    for k in 0..warmup + steps {
+        let start = Instant::now();
+        let batch = data.to_batch(config, &ad)?;
+        let t = Tensor::<1>::from_data(TensorData::new(targets.clone(), [n]), &ad);
+        let loss = weighted_bce(model.forward(batch).logits, t, 1.0, 1.0);
+        let value: f32 = loss.clone().into_scalar();
+        anyhow::ensure!(value.is_finite(), "the loss became {value}");
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+        // Reading the next step's loss waits for this step's update, so in the steady state the
+        // median covers all of a step's work (PyTorch's side reads its loss the same way).
+        if k >= warmup {
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let ms = median(times);
+    Ok(Figures {
+        what: "training step".into(),
+        backend: backend.into(),
+        config: format!("{} {}/{} width {}, {images} photos × {} joints", config.arch, config.global_size, config.local_size, config.width, config.joints),
+        repetitions: steps,
+        median_ms: ms,
+        items_per_s: images as f64 * 1e3 / ms,
+        parameters: Some(model.num_params()),
+    })
+}
+
+/// The hand-landmark model alone on `count` seeded 224×224 inputs (batch 1), each run `repeats`
+/// times after one warm-up; writes the inputs as raw little-endian f32, NHWC, to `inputs` so the
+/// onnxruntime side reads the same ones.
+pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, repeats: usize, inputs: &Path) -> anyhow::Result<Figures> {
+    let marker = HandLandmarker::from_dir(models, Complexity::Full, device, Options::default())?;
+    let side = LANDMARK_INPUT;
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    let nhwc: Vec<f32> = (0..count * side * side * 3).map(|_| rng.random_range(0.0f32..1.0)).collect();
+    let bytes: Vec<u8> = nhwc.iter().flat_map(|v| v.to_le_bytes()).collect();
+    std::fs::write(inputs, bytes)?;
+    let mut times = Vec::new();
+    for i in 0..count {
+        let one = &nhwc[i * side * side * 3..(i + 1) * side * side * 3];
+        let mut nchw = vec![0f32; one.len()];
+        for (p, px) in one.chunks(3).enumerate() {
+            for c in 0..3 {
+                nchw[c * side * side + p] = px[c];
+            }
+        }
+        for r in 0..=repeats {
+            let start = Instant::now();
+            let input = Tensor::<4>::from_data(TensorData::new(nchw.clone(), [1, 3, side, side]), device);
+            let out = pollster::block_on(marker.run_landmarks(input))?;
+            anyhow::ensure!(out.len() == 1, "one output per input");
+            if r > 0 {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let ms = median(times);
+    Ok(Figures {
+        what: "hand landmarks (hand_landmark_full, 224×224, batch 1)".into(),
+        backend: backend.into(),
+        config: format!("{count} inputs × {repeats} runs"),
+        repetitions: count * repeats,
+        median_ms: ms,
+        items_per_s: 1e3 / ms,
+        parameters: None,
+    })
+}
