@@ -5,6 +5,8 @@ const [url, file, backend = "cpu"] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: "/usr/bin/chromium", args: ["--no-sandbox", "--disable-gpu", "--enable-unsafe-webgpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"] });
 const page = await browser.newPage();
 page.on("console", (m) => console.log("console:", m.type(), m.text()));
+// The detector runs in a Web Worker: its console (e.g. WGSL compilation errors) is where GPU failures show.
+page.on("worker", (w) => w.on("console", (m) => console.log("worker console:", m.type(), m.text())));
 page.on("pageerror", (e) => console.log("pageerror:", e.message));
 page.on("requestfailed", (r) => console.log("requestfailed:", r.url(), r.failure()?.errorText));
 const t0 = Date.now();
