@@ -1,6 +1,6 @@
 //! `jointscope bench`: speed figures that peers are measured against in the same run
 //! (scripts/bench.sh): the classifier's training step (vs PyTorch, bench/train_step.py) and the
-//! hand-landmark model (vs onnxruntime, bench/landmarks_ort.py), on identical seeded inputs.
+//! hand-landmark model (vs onnxruntime and LiteRT, bench/landmarks_peers.py), on identical seeded inputs.
 use crate::losses::weighted_bce;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -89,23 +89,17 @@ pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: 
 /// onnxruntime side reads the same ones.
 pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, repeats: usize, inputs: &Path) -> anyhow::Result<Figures> {
     let marker = HandLandmarker::from_dir(models, Complexity::Full, device, Options::default())?;
-    let side = LANDMARK_INPUT;
+    let (side, plane) = (LANDMARK_INPUT, LANDMARK_INPUT * LANDMARK_INPUT);
     let mut rng = ChaCha8Rng::seed_from_u64(23);
-    let nhwc: Vec<f32> = (0..count * side * side * 3).map(|_| rng.random_range(0.0f32..1.0)).collect();
-    let bytes: Vec<u8> = nhwc.iter().flat_map(|v| v.to_le_bytes()).collect();
-    std::fs::write(inputs, bytes)?;
+    // Planar (channel-major) inputs for burn; the peers read them channels-last.
+    let planar: Vec<Vec<f32>> = (0..count).map(|_| (0..3 * plane).map(|_| rng.random_range(0.0f32..1.0)).collect()).collect();
+    let nhwc = planar.iter().flat_map(|x| (0..plane).flat_map(move |p| (0..3).map(move |c| x[c * plane + p])));
+    crate::run::write_atomic(inputs, &nhwc.flat_map(f32::to_le_bytes).collect::<Vec<u8>>())?;
     let mut times = Vec::new();
-    for i in 0..count {
-        let one = &nhwc[i * side * side * 3..(i + 1) * side * side * 3];
-        let mut nchw = vec![0f32; one.len()];
-        for (p, px) in one.chunks(3).enumerate() {
-            for c in 0..3 {
-                nchw[c * side * side + p] = px[c];
-            }
-        }
+    for x in &planar {
         for r in 0..=repeats {
             let start = Instant::now();
-            let input = Tensor::<4>::from_data(TensorData::new(nchw.clone(), [1, 3, side, side]), device);
+            let input = Tensor::<4>::from_data(TensorData::new(x.clone(), [1, 3, side, side]), device);
             let out = pollster::block_on(marker.run_landmarks(input))?;
             anyhow::ensure!(out.len() == 1, "one output per input");
             if r > 0 {

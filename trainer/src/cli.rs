@@ -75,7 +75,7 @@ pub enum Command {
 pub enum BenchWhat {
     /// The classifier's training step (forward, cross-entropy, backward, AdamW) on a seeded batch.
     Train,
-    /// The hand-landmark model alone on seeded 224×224 inputs (written to --inputs).
+    /// The hand-landmark model alone on seeded 224×224 inputs (written to --inputs-file).
     Landmarks,
 }
 
@@ -509,9 +509,6 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
             let figures = match a.what {
                 BenchWhat::Train => crate::bench::train_step(&selected.device, &selected.name, &ModelConfig::default(), a.images, 2, a.steps)?,
                 BenchWhat::Landmarks => {
-                    if let Some(dir) = a.inputs_file.parent() {
-                        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-                    }
                     let models = a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir);
                     crate::bench::landmarks(&selected.device, &selected.name, &models, a.inputs, a.repeats, &a.inputs_file)?
                 }
