@@ -2,14 +2,26 @@
 # Speed against the peers, each ratio measured in this one run on this machine, into runs/bench/:
 #   training step: burn (flex; wgpu too with --wgpu) vs PyTorch (CPU) on the same batch and architecture;
 #   hand landmarks: burn (flex) vs onnxruntime and LiteRT on the same inputs.
-# Usage: scripts/bench.sh [--wgpu]    Prints a Markdown table (also runs/bench/bench.md).
+#   the same landmark model in headless Chromium: our wasm bundles vs onnxruntime-web (scripts/bench-web.sh).
+# Usage: scripts/bench.sh [--wgpu] [--no-web]    Prints Markdown tables (also runs/bench/bench.md).
+#   --wgpu: also burn's wgpu backend (a GPU, or Mesa's lavapipe where there is none);
+#   --no-web: skip the browser part (it builds both wasm bundles when they are missing or stale).
 # Installs what it needs: PyTorch from PyPI into ~/.cache/jointscope/pybench (a few GB: PyPI's
 # Linux wheel brings the CUDA libraries; it runs on the CPU here), and the reference runtimes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+wgpu=0 web=1
+for arg in "$@"; do
+  case "$arg" in
+    --wgpu) wgpu=1 ;;
+    --no-web) web=0 ;;
+    *) echo "usage: scripts/bench.sh [--wgpu] [--no-web]" >&2; exit 2 ;;
+  esac
+done
 export PATH="$HOME/.cargo/bin:$PATH"
 out=runs/bench
 mkdir -p "$out"
+rm -f "$out"/train-*.json "$out"/landmarks-*.json "$out"/landmarks-web.md "$out"/detect-hands-*.json
 venv="${JOINTSCOPE_PYBENCH:-$HOME/.cache/jointscope/pybench}"
 if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
   python3 -m venv "$venv"
@@ -24,13 +36,14 @@ cargo build --release --locked -p jointscope-trainer
 bin="${CARGO_TARGET_DIR:-target}/release/jointscope"
 
 "$bin" bench train --backend flex --json "$out/train-flex.json"
-[ "${1:-}" = "--wgpu" ] && "$bin" bench train --backend wgpu --json "$out/train-wgpu.json"
+[ "$wgpu" = 1 ] && "$bin" bench train --backend wgpu --json "$out/train-wgpu.json"
 "$venv/bin/python" bench/train_step.py --json "$out/train-torch.json"
 "$bin" bench landmarks --backend flex --inputs 8 --repeats 5 --inputs-file "$out/landmark-inputs.f32" --json "$out/landmarks-flex.json"
 "$ref/bin/python" bench/landmarks_peers.py "$models/hand_landmark_full.tflite" "$out/landmark-inputs.f32" 8 5 "$out/landmarks-peers.json"
 
-# Scaling: wall time and peak memory (GNU time) of detect as photos grow, and of training
-# (1 epoch) and evaluate as the dataset grows 1×, 4×, 16×.
+# Scaling: wall time and peak memory (GNU time) of whole commands, model loading included:
+# detect and evaluate as photos grow; detect (in-process timing too) and evaluate as the joints per
+# photo grow; training (1 epoch) and evaluate as the dataset grows 1×, 4×, 16×.
 command -v /usr/bin/time >/dev/null || sudo apt-get install -y time >/dev/null 2>&1 || apt-get install -y time >/dev/null
 measure() { /usr/bin/time -f "%e %M" -o "$out/time.txt" "$@" >/dev/null 2>&1 || true; tail -1 "$out/time.txt"; }
 weights=runs/demo/export
@@ -40,7 +53,7 @@ for size in 320 640 1280 2560; do
   d="$out/photos-$size"
   [ -d "$d/images" ] || "$bin" synth --out "$d" --patients 2 --healthy 0 --size "$size" --seed 5 --quiet >/dev/null
   read -r secs kb < <(measure "$bin" detect --weights "$weights" --backend flex $(ls "$d"/images/* | head -4))
-  echo "detect 4 photos,$size,$secs,$kb" >> "$out/scaling.csv"
+  echo "detect 4 photos,$size × $size,$secs,$kb" >> "$out/scaling.csv"
 done
 for scale in 1 4 16; do
   d="$out/data-$scale"
@@ -48,9 +61,28 @@ for scale in 1 4 16; do
   rm -rf "$out/run-$scale"
   read -r secs kb < <(measure "$bin" train --manifest "$d/manifest.csv" --run "$out/run-$scale" --epochs 1 --backend flex --quiet)
   echo "train 1 epoch,$((40 * scale)) photos,$secs,$kb" >> "$out/scaling.csv"
-  read -r secs kb < <(measure "$bin" evaluate --run "$out/run-$scale" --quiet)
-  echo "evaluate,$((40 * scale)) photos,$secs,$kb" >> "$out/scaling.csv"
+  read -r secs kb < <(measure "$bin" evaluate --run "$out/run-$scale" --manifest "$d/manifest.csv" --quiet)
+  echo "evaluate,$((40 * scale)) photos × 11 joints,$secs,$kb" >> "$out/scaling.csv"
 done
+# Joints per photo: the 160 photos of the 4× set with the first 1, 3, 6 or all 11 joints of each
+# photo in the manifest (the run trained above), and photos as large as in the detect rows.
+for k in 1 3 6 11; do
+  awk -F, -v k="$k" 'NR == 1 { print; next } { if (++n[$1] <= k) print }' "$out/data-4/manifest.csv" > "$out/data-4/joints-$k.csv"
+  read -r secs kb < <(measure "$bin" evaluate --run "$out/run-4" --manifest "$out/data-4/joints-$k.csv" --quiet)
+  echo "evaluate,160 photos × $k joints,$secs,$kb" >> "$out/scaling.csv"
+done
+for size in 320 1280 2560; do
+  read -r secs kb < <(measure "$bin" evaluate --run "$out/run-1" --manifest "$out/photos-$size/manifest.csv" --quiet)
+  echo "evaluate 4 photos × 11 joints,$size × $size,$secs,$kb" >> "$out/scaling.csv"
+done
+# Detection against the hands (so joints) in a photo: 0, 1 or 2 hands side by side, 320 px each.
+for hands in 0 1 2; do
+  read -r secs kb < <(measure "$bin" bench detect --weights "$weights" --backend flex --hands "$hands" --inputs 8 --repeats 3 --json "$out/detect-hands-$hands.json")
+  echo "bench detect (8 photos × 4 runs),$hands hands per photo,$secs,$kb" >> "$out/scaling.csv"
+done
+if [ "$web" = 1 ]; then
+  bash scripts/bench-web.sh 8 5 >/dev/null || echo "bench: the browser part failed (above); the native figures follow" >&2
+fi
 
 python3 - "$out" <<'PY' | tee "$out/bench.md"
 import json, glob, os, platform, sys
@@ -78,4 +110,15 @@ if rows:
     print("| what | size | seconds | peak MB |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['what']} | {r['size']} | {float(r['seconds']):.2f} | {int(r['peak_kb']) / 1024:.0f} |")
+    print()
+hands = [f for h in range(3) for f in load(f"detect-hands-{h}.json")]
+if hands:
+    print("Detection against the hands in a photo (flex, in-process, median per photo):\n")
+    print("| photos | ms per photo | time vs no hand |\n|---|---|---|")
+    for f in hands:
+        print(f"| {f['config']} | {f['median_ms']:.1f} | {f['median_ms'] / hands[0]['median_ms']:.2f}× |")
+    print()
+web = os.path.join(out, "landmarks-web.md")
+if os.path.exists(web):
+    print(open(web).read())
 PY

@@ -24,6 +24,14 @@ for bundle in cpu webgpu; do
   echo "build-web: building the $bundle bundle"
   cargo build --release --locked --target wasm32-unknown-unknown -p jointscope-wasm "${features[@]}"
   raw="$target/wasm32-unknown-unknown/release/jointscope_wasm.wasm"
+  # wasm-opt takes minutes on the WebGPU bundle: skip it when cargo's output is what the bundle
+  # in pkg/wasm was made from.
+  stamp="$target/jointscope-web-$bundle.sha256"
+  source_sum="$(sha256sum "$raw" | cut -d' ' -f1) $(command -v wasm-opt >/dev/null 2>&1 && echo opt)"
+  if [ -f "pkg/wasm/$bundle/jointscope_wasm_bg.wasm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$source_sum" ]; then
+    echo "build-web: the $bundle bundle is up to date"
+    continue
+  fi
   work="$(mktemp -d)"
   cp "$raw" "$work/jointscope_wasm.wasm"
   # wasm-opt before wasm-bindgen: Debian's binaryen breaks the module when run after it.
@@ -34,6 +42,7 @@ for bundle in cpu webgpu; do
   rm -rf "pkg/wasm/$bundle"
   wasm-bindgen --target web --out-dir "pkg/wasm/$bundle" "$work/jointscope_wasm.wasm"
   rm -rf "$work"
+  echo "$source_sum" > "$stamp"
 done
 
 mkdir -p pkg/models

@@ -262,6 +262,22 @@ test("truncated weights give a readable message", async () => {
   await context.close();
 });
 
+test("the landmark model alone (the benchmarks' entry) runs and refuses a wrong-sized input", async () => {
+  const { page, context } = await openPage(`${origin}/?backend=cpu`);
+  const r = await page.evaluate(async () => {
+    const { default: init, LandmarkModel } = await import("/pkg/wasm/cpu/jointscope_wasm.js");
+    await init();
+    const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+    const model = await LandmarkModel.create(await get("/pkg/models/palm_detection_full.tflite"), await get("/pkg/models/hand_landmark_full.tflite"), "cpu");
+    const out = await model.run(new Float32Array(3 * 224 * 224).fill(0.5));
+    const bad = await model.run(new Float32Array(10)).then(() => null, (e) => `${e.name}: ${e.message}`);
+    return { n: out.length, finite: out.every(Number.isFinite), bad };
+  });
+  assert.deepEqual([r.n, r.finite], [65, true]);
+  assert.match(r.bad ?? "", /^InputError: .*takes 3 × 224 × 224 values, got 10$/);
+  await context.close();
+});
+
 test("no request leaves the page's origin and none carries a body", () => {
   assert.ok(requests.length > 10);
   for (const r of requests) {

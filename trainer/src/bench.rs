@@ -1,10 +1,14 @@
 //! `jointscope bench`: speed figures that peers are measured against in the same run
 //! (scripts/bench.sh): the classifier's training step (vs PyTorch, bench/train_step.py) and the
-//! hand-landmark model (vs onnxruntime and LiteRT, bench/landmarks_peers.py), on identical seeded inputs.
+//! hand-landmark model (vs onnxruntime and LiteRT, bench/landmarks_peers.py), on identical seeded inputs;
+//! and the whole detection as the number of hands (joints) in a photo grows.
 use crate::losses::weighted_bce;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
+use image::RgbImage;
+use jointscope_data::synth::{HandSpec, PatientTraits, render_hand, render_no_hand, sample_patient_severity};
+use jointscope_data::{Hand, View};
 use jointscope_landmarks::{Complexity, HandLandmarker, LANDMARK_INPUT, Options};
 use jointscope_model::{BatchData, ModelConfig};
 use rand::{Rng, SeedableRng};
@@ -112,6 +116,66 @@ pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, re
         what: "hand landmarks (hand_landmark_full, 224×224, batch 1)".into(),
         backend: backend.into(),
         config: format!("{count} inputs × {repeats} runs"),
+        repetitions: count * repeats,
+        median_ms: ms,
+        items_per_s: 1e3 / ms,
+        parameters: None,
+    })
+}
+
+/// A seeded synthetic photo holding `hands` hands side by side, each on a `size`-pixel square
+/// (no hand: a background with skin-coloured blobs).
+fn photo_with_hands(hands: usize, size: u32, rng: &mut ChaCha8Rng) -> RgbImage {
+    if hands == 0 {
+        return render_no_hand(size, 2, rng);
+    }
+    let traits = PatientTraits::sample(rng);
+    let severity = sample_patient_severity(rng, 0.3);
+    let mut img = RgbImage::new(size * hands as u32, size);
+    for h in 0..hands {
+        let hand = if h % 2 == 0 { Hand::Right } else { Hand::Left };
+        let spec = HandSpec { hand, view: View::Dorsal, severity: severity[h % 2], traits };
+        let drawn = render_hand(&spec, size, 1.0, rng);
+        image::imageops::replace(&mut img, &drawn.image, i64::from(h as u32 * size), 0);
+    }
+    img
+}
+
+/// The whole detection (palm detection → landmarks → every joint's verdict) on `count` seeded
+/// synthetic photos with `hands` hands each (0, 1 or 2; `size` px per hand), each run `repeats`
+/// times after a warm-up: how its cost grows with the joints in a photo.
+pub fn detect(config: &crate::detect::DetectConfig, device: &Device, backend: &str, hands: usize, size: u32, count: usize, repeats: usize) -> anyhow::Result<Figures> {
+    anyhow::ensure!(hands <= 2, "the detector returns at most 2 hands per photo; asked for {hands}");
+    anyhow::ensure!(count > 0 && repeats > 0, "need at least one photo and one timed run");
+    anyhow::ensure!(size >= 64, "hands are drawn on squares of at least 64 pixels; asked for {size}");
+    jointscope_data::image_io::check_dimensions(size.saturating_mul(hands.max(1) as u32), size).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let detector = crate::detect::detector(config, device)?;
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let photos: Vec<RgbImage> = (0..count).map(|_| photo_with_hands(hands, size, &mut rng)).collect();
+    let (mut found, mut judged) = (0, 0);
+    let mut times = Vec::new();
+    for img in &photos {
+        for r in 0..=repeats {
+            let start = Instant::now();
+            let d = detector.detect_blocking(img)?;
+            if r == 0 {
+                found += d.hands.len();
+                judged += d.hands.iter().map(|h| h.joints.len()).sum::<usize>();
+            } else {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let ms = median(times);
+    Ok(Figures {
+        what: "detection (palm → landmarks → joint verdicts)".into(),
+        backend: backend.into(),
+        config: format!(
+            "{hands} hand(s) drawn per {}×{size} photo; found {:.1} hands and judged {:.1} joints per photo; {count} photos × {repeats} runs",
+            size * hands.max(1) as u32,
+            found as f64 / count as f64,
+            judged as f64 / count as f64
+        ),
         repetitions: count * repeats,
         median_ms: ms,
         items_per_s: 1e3 / ms,

@@ -66,7 +66,7 @@ pub enum Command {
     Demo(DemoArgs),
     /// The method's ablation (baseline → full method) over several seeds, as a Markdown table.
     Ablate(AblateArgs),
-    /// Speed figures for scripts/bench.sh: the training step, or the hand-landmark model.
+    /// Speed figures for scripts/bench.sh: the training step, the hand-landmark model, or detection.
     Bench(BenchArgs),
 }
 
@@ -77,6 +77,9 @@ pub enum BenchWhat {
     Train,
     /// The hand-landmark model alone on seeded 224×224 inputs (written to --inputs-file).
     Landmarks,
+    /// The whole detection with exported weights (--weights) on --inputs seeded synthetic photos
+    /// holding --hands hands each (0, 1 or 2: 0, 11 or 22 joints).
+    Detect,
 }
 
 #[derive(Args, Debug)]
@@ -100,6 +103,15 @@ pub struct BenchArgs {
     pub inputs_file: PathBuf,
     #[arg(long)]
     pub models: Option<PathBuf>,
+    /// Detect: the export folder (jointscope.json + jointscope.bpk).
+    #[arg(long, default_value = "runs/demo/export")]
+    pub weights: PathBuf,
+    /// Detect: hands per photo, side by side.
+    #[arg(long, default_value_t = 1)]
+    pub hands: usize,
+    /// Detect: pixels per hand (each hand is drawn on a square this size).
+    #[arg(long, default_value_t = 320)]
+    pub size: u32,
     /// Also write the figures as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -511,6 +523,15 @@ pub fn run_command(command: Command, quiet: bool) -> anyhow::Result<i32> {
                 BenchWhat::Landmarks => {
                     let models = a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir);
                     crate::bench::landmarks(&selected.device, &selected.name, &models, a.inputs, a.repeats, &a.inputs_file)?
+                }
+                BenchWhat::Detect => {
+                    let config = crate::detect::DetectConfig {
+                        weights: a.weights.clone(),
+                        models: a.models.clone().unwrap_or_else(jointscope_landmarks::models_dir),
+                        complexity: jointscope_landmarks::Complexity::Full,
+                        mirrored: false,
+                    };
+                    crate::bench::detect(&config, &selected.device, &selected.name, a.hands, a.size, a.inputs, a.repeats)?
                 }
             };
             println!(

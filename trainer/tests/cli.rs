@@ -95,6 +95,14 @@ fn quick_demo_trains_evaluates_exports_and_resumes() {
     let found: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
     assert_eq!(found[0]["detection"]["hands"][0]["joints"].as_array().unwrap().len(), 11, "{found}");
     assert_eq!(found[1]["detection"]["hands"].as_array().unwrap().len(), 0);
+    // The detection benchmark runs on the export (two hands side by side) and refuses what it cannot draw.
+    let (ex, figures) = (export.to_str().unwrap(), dir.path().join("bench-detect.json"));
+    let o = jointscope(&["bench", "detect", "--weights", ex, "--hands", "2", "--inputs", "1", "--repeats", "1", "--json", figures.to_str().unwrap()]);
+    assert!(o.status.success(), "{}", text(&o));
+    let fig: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&figures).unwrap()).unwrap();
+    assert!(fig["median_ms"].as_f64().unwrap() > 0.0 && fig["config"].as_str().unwrap().starts_with("2 hand(s) drawn per 640×320 photo"), "{fig}");
+    assert_clean_failure(&jointscope(&["bench", "detect", "--weights", ex, "--hands", "3"]), "at most 2 hands");
+    assert_clean_failure(&jointscope(&["bench", "detect", "--weights", ex, "--size", "20000"]), "the limits are");
     // Altered, truncated or mismatched weights are refused with what differs.
     let bad = dir.path().join("bad-export");
     std::fs::create_dir_all(&bad).unwrap();

@@ -1,7 +1,7 @@
 //! The wasm-bindgen surface (wasm32 only).
-use burn::tensor::Device;
+use burn::tensor::{Device, Tensor, TensorData};
 use jointscope_detect::{DetectError, Detector};
-use jointscope_landmarks::{LandmarkError, Options};
+use jointscope_landmarks::{HandLandmarker, LANDMARK_INPUT, LandmarkError, Options};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -161,3 +161,40 @@ impl JointDetector {
     }
 }
 
+
+/// MediaPipe's hand-landmark model alone (no palm detection, no classifier), so that it can be
+/// timed against other runtimes on identical inputs in the same browser (`bench/web`).
+#[wasm_bindgen]
+pub struct LandmarkModel {
+    inner: Rc<HandLandmarker>,
+}
+
+#[wasm_bindgen]
+impl LandmarkModel {
+    /// Load the palm and landmark `.tflite` files on `backend` (`"webgpu"` or `"cpu"`).
+    pub async fn create(palm: Vec<u8>, landmark: Vec<u8>, backend: String) -> Result<LandmarkModel, JsValue> {
+        report_panics();
+        let device = device(&backend).await?;
+        let marker = HandLandmarker::new(&palm, &landmark, &device, Options::default()).map_err(|e| js_error(&e.into()))?;
+        Ok(LandmarkModel { inner: Rc::new(marker) })
+    }
+
+    /// Run the landmark model on one planar 3×224×224 input (values 0..1, the layout of the ONNX
+    /// conversion's `input_1`). Resolves to a `Float32Array` of 65 values: 21 × (x, y, z) in input
+    /// pixels, the presence score and the handedness score.
+    pub fn run(&self, planar: Vec<f32>) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let side = LANDMARK_INPUT;
+            if planar.len() != 3 * side * side {
+                return Err(js_error(&DetectError::Input(format!("the landmark model takes 3 × {side} × {side} values, got {}", planar.len()))));
+            }
+            let input = Tensor::<4>::from_data(TensorData::new(planar, [1, 3, side, side]), inner.device());
+            let out = inner.run_landmarks(input).await.map_err(|e| js_error(&e.into()))?;
+            let o = out.into_iter().next().ok_or_else(|| backend_error("the landmark model returned nothing".into()))?;
+            let mut values = o.landmarks;
+            values.extend([o.presence, o.handedness]);
+            Ok(js_sys::Float32Array::from(&values[..]).into())
+        })
+    }
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The hand-landmark model in headless Chromium: our CPU and WebGPU bundles (burn) against
+# onnxruntime-web (npm; wasm and WebGPU) in the same page on the same inputs (bench/web).
+# Usage: scripts/bench-web.sh [COUNT] [REPEATS]   Prints a Markdown table, writes runs/bench/landmarks-web.json.
+# Builds the bundles (scripts/build-web.sh); needs Chromium (/usr/bin/chromium or
+# $CHROMIUM), and the ONNX conversion of the model (scripts/setup-reference.sh's environment makes it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+count="${1:-8}"
+repeats="${2:-5}"
+out=runs/bench
+mkdir -p "$out"
+models="${JOINTSCOPE_MODELS:-$PWD/models}"
+bash scripts/fetch-models.sh "$models" >/dev/null
+bash scripts/setup-reference.sh >/dev/null
+ref="${JOINTSCOPE_PYREF:-$HOME/.cache/jointscope/pyref}"
+onnx="$models/reference/hand_landmark_full.tflite.onnx"
+# tflite2onnx converts the file on first use (the same conversion the native peers run).
+[ -f "$onnx" ] || (cd scripts && "$ref/bin/python" -c "import sys, tflite_reference; tflite_reference.onnx(sys.argv[1])" "$models/hand_landmark_full.tflite")
+bash scripts/build-web.sh   # both bundles (skipping what is already built from the same code)
+cargo build --release --locked -p jointscope-trainer
+bin="${CARGO_TARGET_DIR:-target}/release/jointscope"
+(cd bench && npm ci --no-audit --no-fund --loglevel=error)
+
+site=dist/bench-web
+rm -rf "$site"
+mkdir -p "$site/models" "$site/ort"
+cp bench/web/* "$site/"
+cp -r pkg/wasm "$site/"
+cp "$models/palm_detection_full.tflite" "$models/hand_landmark_full.tflite" "$site/models/"
+cp "$onnx" "$site/models/hand_landmark_full.onnx"
+ortdist=bench/node_modules/onnxruntime-web/dist
+cp "$ortdist/ort.min.mjs" "$ortdist/ort-wasm-simd-threaded.jsep.mjs" "$ortdist/ort-wasm-simd-threaded.jsep.wasm" "$site/ort/"
+
+log="$(mktemp)"
+"$bin" serve "$site" --port 0 > "$log" &
+server=$!
+trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
+url=""
+for _ in $(seq 100); do
+  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -1 || true)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { echo "bench-web: the server did not start" >&2; exit 1; }
+node bench/landmarks_web.mjs "$url" "$out/landmarks-web.json" "$count" "$repeats" | tee "$out/landmarks-web.md"
