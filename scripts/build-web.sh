@@ -24,10 +24,10 @@ for bundle in cpu webgpu; do
   echo "build-web: building the $bundle bundle"
   cargo build --release --locked --target wasm32-unknown-unknown -p jointscope-wasm "${features[@]}"
   raw="$target/wasm32-unknown-unknown/release/jointscope_wasm.wasm"
-  # wasm-opt takes minutes on the WebGPU bundle: skip it when cargo's output is what the bundle
-  # in pkg/wasm was made from.
+  # wasm-opt takes minutes on the WebGPU bundle: skip it when cargo's output is what this
+  # checkout's bundle in pkg/wasm was made from (the stamp names the checkout: targets can be shared).
   stamp="$target/jointscope-web-$bundle.sha256"
-  source_sum="$(sha256sum "$raw" | cut -d' ' -f1) $(command -v wasm-opt >/dev/null 2>&1 && echo opt)"
+  source_sum="$(sha256sum "$raw" | cut -d' ' -f1) $PWD $(command -v wasm-opt >/dev/null 2>&1 && echo opt)"
   if [ -f "pkg/wasm/$bundle/jointscope_wasm_bg.wasm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$source_sum" ]; then
     echo "build-web: the $bundle bundle is up to date"
     continue
