@@ -1,5 +1,6 @@
-// One detector on one wasm bundle. Used inside the Web Worker (worker.js) and, with
-// `worker: false`, on the main thread; index.js is the public face of both.
+// One detector on one wasm bundle, on exactly the backend it is given. Used inside the Web Worker
+// (worker.js) and, with `worker: false`, on the main thread; index.js chooses the backend and
+// falls back, for both.
 
 const BUNDLES = {
   webgpu: () => import("./wasm/webgpu/jointscope_wasm.js"),
@@ -26,76 +27,53 @@ export function typedError(name, message) {
   return e;
 }
 
-// Errors that say the backend, not the inputs, failed: worth retrying on the CPU.
-const BACKEND_FAILURES = new Set(["BackendError", "RuntimeError", "CompileError", "LinkError", "TypeError"]);
-
 /**
- * Load a bundle and build a detector. `files`: { palm, landmark, sidecar, weights } as Uint8Array.
- * backend "auto" tries WebGPU when a hardware adapter exists and falls back to the CPU bundle when
- * WebGPU fails to start; "webgpu" or "cpu" use that one only (a software adapter included).
+ * Errors that say the backend, not the inputs, failed — the only ones "auto" retries on the CPU:
+ * WebGPU would not start (BackendError), the wasm trapped (RuntimeError), the bundle would not
+ * compile or link (CompileError, LinkError), or the worker died with it (WorkerError). Bad weights,
+ * models or photos fail the same way on every backend and are never retried.
  */
-export async function createEngine({ backend = "auto", files, mirrored = false }) {
-  if (!["auto", "webgpu", "cpu"].includes(backend)) {
-    throw typedError("InputError", `backend must be "auto", "webgpu" or "cpu", not ${JSON.stringify(backend)}`);
-  }
-  const order = backend === "auto" ? ((await webgpuAvailable()) ? ["webgpu", "cpu"] : ["cpu"]) : [backend];
-  let fallbackReason;
-  for (const [i, name] of order.entries()) {
-    try {
-      const mod = await BUNDLES[name]();
-      await mod.default();
-      const creating = mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, name, mirrored);
-      // A GPU that traps inside the wasm can leave the promise unsettled: give "auto" a deadline.
-      const detector = i + 1 < order.length ? await deadline(creating, WEBGPU_START_MS, name) : await creating;
-      return new Engine(detector, name, fallbackReason, { backend: name, files, mirrored });
-    } catch (e) {
-      const err = asError(e);
-      if (i + 1 < order.length && BACKEND_FAILURES.has(err.name)) {
-        fallbackReason = `WebGPU failed (${err.message}); using the CPU`;
-        continue;
-      }
-      throw err;
-    }
-  }
-  throw typedError("BackendError", "no backend could start");
-}
-
-const WEBGPU_START_MS = 30_000;
-
-function deadline(promise, ms, name) {
-  let timer;
-  const late = new Promise((_, reject) => {
-    timer = setTimeout(() => reject(typedError("BackendError", `${name} did not start within ${ms / 1000} s`)), ms);
-  });
-  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
-}
+export const RETRYABLE = new Set(["BackendError", "RuntimeError", "CompileError", "LinkError", "WorkerError"]);
 
 function asError(e) {
-  if (e instanceof Error) return e;
-  return typedError("Error", String(e));
+  return e instanceof Error ? e : typedError("Error", String(e));
+}
+
+/**
+ * Load the bundle of `backend` ("webgpu" or "cpu") and build a detector on it, warmed up.
+ * `files`: { palm, landmark, sidecar, weights } as Uint8Array.
+ */
+export async function createEngine({ backend, files, mirrored = false }) {
+  if (!(backend in BUNDLES)) throw typedError("InputError", `backend must be "webgpu" or "cpu", not ${JSON.stringify(backend)}`);
+  try {
+    const mod = await BUNDLES[backend]();
+    await mod.default();
+    const detector = await mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, backend, mirrored);
+    return new Engine(detector, mod.limits(), { backend, files, mirrored });
+  } catch (e) {
+    throw asError(e);
+  }
 }
 
 class Engine {
-  constructor(detector, backend, fallbackReason, recipe) {
+  constructor(detector, limits, recipe) {
     this.detector = detector;
-    this.backend = backend;
-    this.fallbackReason = fallbackReason;
+    this.backend = recipe.backend;
     this.recipe = recipe;
-    this.sidecar = JSON.parse(detector.sidecar);
+    this.limits = limits;
+    this.sidecar = detector.sidecar;
   }
 
   /** input: { bytes } (an encoded PNG/JPEG) or { rgba, width, height }. Resolves to a Detection. */
-  async detect(input) {
-    const json = await this.#guard(() =>
+  detect(input) {
+    return this.#guard(() =>
       input.bytes ? this.detector.detectEncoded(input.bytes) : this.detector.detectRgba(input.rgba, input.width, input.height),
     );
-    return toDetection(JSON.parse(json), this.sidecar);
   }
 
   /** Judge given joint positions in an encoded photo. joints: [{ joint, x, y }]. */
-  async judge(bytes, joints) {
-    const json = await this.#guard(() => this.detector.judgeEncoded(bytes, JSON.stringify(joints)));
-    return JSON.parse(json).map((v) => toJoint(v, this.sidecar));
+  judge(bytes, joints) {
+    return this.#guard(() => this.detector.judgeEncoded(bytes, joints));
   }
 
   // A trap inside wasm (which our Rust never means to raise) leaves the instance unusable:
@@ -107,8 +85,7 @@ class Engine {
       const err = asError(e);
       if (err.name === "RuntimeError") {
         try {
-          const fresh = await createEngine(this.recipe);
-          this.detector = fresh.detector;
+          this.detector = (await createEngine(this.recipe)).detector;
         } catch {
           /* the next call reports it */
         }
@@ -122,35 +99,4 @@ class Engine {
     this.detector?.free?.();
     this.detector = null;
   }
-}
-
-function toJoint(v, sidecar) {
-  return {
-    name: v.joint,
-    x: v.position.x,
-    y: v.position.y,
-    probability: v.probability,
-    inflamed: v.inflamed,
-    threshold: sidecar.threshold,
-    logit: v.logit,
-    heatmap: {
-      size: Math.round(Math.sqrt(v.heatmap.length)),
-      values: Float32Array.from(v.heatmap),
-      box: { x: v.heatmap_box.center.x, y: v.heatmap_box.center.y, side: v.heatmap_box.side, angle: v.heatmap_box.angle },
-    },
-  };
-}
-
-function toDetection(d, sidecar) {
-  return {
-    width: d.width,
-    height: d.height,
-    hands: d.hands.map((h) => ({
-      handedness: h.handedness === "Left" ? "left" : "right",
-      handednessScore: h.handedness_score,
-      presence: h.presence,
-      landmarks: h.landmarks.map(([x, y, z]) => ({ x, y, z })),
-      joints: h.joints.map((v) => toJoint(v, sidecar)),
-    })),
-  };
 }

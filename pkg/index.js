@@ -1,14 +1,14 @@
 // jointscope: per-joint inflammation detection in hand photos, in the browser. Nothing leaves
 // the page: the photo, the weights and the models are processed by WebAssembly on this device.
-import { createEngine, typedError } from "./engine.js";
+import { createEngine, typedError, webgpuAvailable, RETRYABLE } from "./engine.js";
 
 // Literal URLs, so bundlers (Vite, webpack 5) copy the model files along.
 const DEFAULT_MODELS = {
   palm: new URL("./models/palm_detection_full.tflite", import.meta.url),
   landmark: new URL("./models/hand_landmark_full.tflite", import.meta.url),
 };
-const MAX_PIXELS = 50_000_000;
-const RETRY_ON_CPU = new Set(["BackendError", "RuntimeError", "WorkerError", "InternalError", "TypeError", "Error"]);
+// A GPU that traps inside the wasm can leave its start unsettled: a first choice gets this long.
+const START_DEADLINE_MS = 30_000;
 
 async function bytesOf(source, what) {
   if (source instanceof Uint8Array) return source;
@@ -29,7 +29,7 @@ async function bytesOf(source, what) {
 }
 
 /** Turn any supported image source into what the engine takes: encoded bytes or RGBA pixels. */
-async function toInput(source) {
+async function toInput(source, limits) {
   if (typeof Blob !== "undefined" && source instanceof Blob) {
     return { bytes: new Uint8Array(await source.arrayBuffer()), owned: true };
   }
@@ -41,8 +41,9 @@ async function toInput(source) {
   if (!(width > 0 && height > 0)) {
     throw typedError("ImageError", "expected an ImageBitmap, ImageData, canvas, image, video frame or Blob with a size");
   }
-  if (width * height > MAX_PIXELS) {
-    throw typedError("ImageError", `the image has ${((width * height) / 1e6).toFixed(1)} megapixels; at most 50 are accepted`);
+  // Checked before the pixels are drawn: the limits are the wasm's own (jointscope_data::image_io).
+  if (width * height > limits.maxPixels) {
+    throw typedError("ImageError", `the image has ${((width * height) / 1e6).toFixed(1)} megapixels; at most ${limits.maxPixels / 1e6} are accepted`);
   }
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
@@ -76,9 +77,58 @@ class WorkerClient {
     });
   }
 
-  terminate() {
+  close() {
     this.worker.terminate();
   }
+}
+
+/** A detector started in a Web Worker, with the same face as an engine on the main thread. */
+async function startInWorker(options) {
+  const client = new WorkerClient();
+  try {
+    const info = await client.call("create", options);
+    return {
+      ...info,
+      detect: (input, transfer) => client.call("detect", input, transfer),
+      judge: (bytes, joints) => client.call("judge", { bytes, joints }),
+      close: () => client.close(),
+    };
+  } catch (e) {
+    client.close();
+    throw e;
+  }
+}
+
+function deadline(promise, ms, name) {
+  let timer;
+  const late = new Promise((_, reject) => {
+    timer = setTimeout(() => reject(typedError("BackendError", `${name} did not start within ${ms / 1000} s`)), ms);
+  });
+  return Promise.race([promise, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * The one fallback path: the backends to try in order — "auto" is WebGPU then the CPU where a
+ * hardware adapter exists, else the CPU alone (so the WebGPU bundle is never fetched) — each
+ * started by `start`; a later one is tried only after an error in RETRYABLE.
+ */
+async function startWithFallback(backend, start) {
+  if (!["auto", "webgpu", "cpu"].includes(backend)) {
+    throw typedError("InputError", `backend must be "auto", "webgpu" or "cpu", not ${JSON.stringify(backend)}`);
+  }
+  const order = backend === "auto" ? ((await webgpuAvailable()) ? ["webgpu", "cpu"] : ["cpu"]) : [backend];
+  let fallbackReason;
+  for (const [i, name] of order.entries()) {
+    const last = i + 1 === order.length;
+    try {
+      const started = await (last ? start(name) : deadline(start(name), START_DEADLINE_MS, name));
+      return { started, fallbackReason };
+    } catch (e) {
+      if (last || !RETRYABLE.has(e?.name)) throw e;
+      fallbackReason = `WebGPU failed (${e.name}: ${e.message}); using the CPU`;
+    }
+  }
+  throw typedError("BackendError", "no backend could start");
 }
 
 /**
@@ -87,18 +137,18 @@ class WorkerClient {
  */
 export class JointDetector {
   #engine;
-  #client;
 
-  constructor(token, engine, client, info) {
+  constructor(token, engine, fallbackReason) {
     if (token !== JointDetector.#token) throw typedError("StateError", "use JointDetector.create()");
     this.#engine = engine;
-    this.#client = client;
     /** "webgpu" or "cpu". */
-    this.backend = info.backend;
+    this.backend = engine.backend;
     /** Why "auto" fell back to the CPU, if it did. */
-    this.fallbackReason = info.fallbackReason;
+    this.fallbackReason = fallbackReason;
     /** The weights' sidecar: threshold, training data, notice. */
-    this.sidecar = info.sidecar;
+    this.sidecar = engine.sidecar;
+    /** The limits photos are checked against. */
+    this.limits = engine.limits;
   }
 
   static #token = Symbol("create");
@@ -132,64 +182,38 @@ export class JointDetector {
       bytesOf(models.landmark, "hand landmark model"),
     ]);
     const files = { weights: w, sidecar: s, palm, landmark };
-    if (worker) {
-      const start = async (b) => {
-        const client = new WorkerClient();
-        try {
-          return [client, await client.call("create", { backend: b, files, mirrored })];
-        } catch (e) {
-          client.terminate();
-          throw e;
-        }
-      };
-      try {
-        const [client, info] = await start(backend);
-        return new JointDetector(JointDetector.#token, null, client, info);
-      } catch (e) {
-        // A GPU failure can take its worker down (a trap inside wasm): with "auto", start over on
-        // the CPU in a fresh worker. Bad weights, models or photos are not retried.
-        if (backend !== "auto" || !RETRY_ON_CPU.has(e.name)) throw e;
-        const [client, info] = await start("cpu");
-        info.fallbackReason = `WebGPU failed (${e.message}); using the CPU`;
-        return new JointDetector(JointDetector.#token, null, client, info);
-      }
-    }
-    const engine = await createEngine({ backend, files, mirrored });
-    return new JointDetector(JointDetector.#token, engine, null, engine);
+    // A GPU failure can take its worker down (a trap inside wasm): each try gets a fresh one.
+    const start = worker ? (b) => startInWorker({ backend: b, files, mirrored }) : (b) => createEngine({ backend: b, files, mirrored });
+    const { started, fallbackReason } = await startWithFallback(backend, start);
+    return new JointDetector(JointDetector.#token, started, fallbackReason);
   }
 
   /**
    * Detect in an ImageBitmap, ImageData, canvas, OffscreenCanvas, <img>, <video>, VideoFrame or a
-   * Blob/File (decoded by jointscope itself, EXIF orientation honoured). Resolves to
-   * { width, height, hands: [{ handedness, handednessScore, presence, landmarks, joints }] };
-   * each joint: { name, x, y, probability, inflamed, threshold, heatmap }.
+   * Blob/File (decoded by jointscope itself, EXIF orientation honoured). Resolves to a Detection
+   * (see index.d.ts: the types are generated from the Rust structs the wasm returns).
    */
   async detect(source) {
-    const input = await toInput(source);
-    // Buffers made here move to the worker; a caller's ImageData is copied, never detached.
-    const { owned, ...message } = input;
-    if (this.#client) return this.#client.call("detect", message, owned ? [(message.bytes ?? message.rgba).buffer] : []);
     if (!this.#engine) throw typedError("StateError", "the detector is closed");
-    return this.#engine.detect(message);
+    const { owned, ...input } = await toInput(source, this.limits);
+    // Buffers made here move to a worker; a caller's ImageData is copied, never detached.
+    return this.#engine.detect(input, owned ? [(input.bytes ?? input.rgba).buffer] : []);
   }
 
   /**
    * Judge joints at known positions (no landmark step) in an encoded photo (Blob or bytes).
-   * joints: [{ joint: "MCP2", x, y }] in photo pixels. Resolves to one result per joint.
+   * joints: [{ joint: "MCP2", x, y }] in photo pixels. Resolves to one verdict per joint.
    */
   async judge(photo, joints) {
-    const bytes = await bytesOf(photo, "photo");
-    if (this.#client) return this.#client.call("judge", { bytes, joints });
     if (!this.#engine) throw typedError("StateError", "the detector is closed");
-    return this.#engine.judge(bytes, joints);
+    return this.#engine.judge(await bytesOf(photo, "photo"), joints);
   }
 
   /** Free the models (and the worker). */
   close() {
-    this.#client?.terminate();
     this.#engine?.close();
-    this.#client = this.#engine = null;
+    this.#engine = null;
   }
 }
 
-export { webgpuAvailable } from "./engine.js";
+export { webgpuAvailable };

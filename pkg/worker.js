@@ -8,7 +8,7 @@ const ops = {
   async create(options) {
     engine?.close();
     engine = await createEngine(options);
-    return { backend: engine.backend, fallbackReason: engine.fallbackReason, sidecar: engine.sidecar };
+    return { backend: engine.backend, sidecar: engine.sidecar, limits: engine.limits };
   },
   async detect(input) {
     return needEngine().detect(input);

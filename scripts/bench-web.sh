@@ -7,6 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
+source scripts/node.sh   # Node 20.19+ (the machine's, or Node 22 from PyPI)
 count="${1:-8}"
 repeats="${2:-5}"
 out=runs/bench

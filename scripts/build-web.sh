@@ -27,7 +27,7 @@ for bundle in cpu webgpu; do
   # wasm-opt takes minutes on the WebGPU bundle: skip it when cargo's output is what this
   # checkout's bundle in pkg/wasm was made from (the stamp names the checkout: targets can be shared).
   stamp="$target/jointscope-web-$bundle.sha256"
-  source_sum="$(sha256sum "$raw" | cut -d' ' -f1) $PWD $(command -v wasm-opt >/dev/null 2>&1 && echo opt)"
+  source_sum="$(sha256sum "$raw" | cut -d' ' -f1) $PWD $(command -v wasm-opt >/dev/null 2>&1 && echo opt || true)"
   if [ -f "pkg/wasm/$bundle/jointscope_wasm_bg.wasm" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$source_sum" ]; then
     echo "build-web: the $bundle bundle is up to date"
     continue
@@ -57,6 +57,7 @@ if [ -f "$weights/jointscope.bpk" ]; then
 else
   echo "build-web: no weights in $weights (run \`jointscope demo\` or \`jointscope export\` first); the page will say so" >&2
 fi
+bash scripts/stamp-sw.sh dist/web
 for f in pkg/wasm/*/jointscope_wasm_bg.wasm; do
   printf 'build-web: %s %s bytes (%s gzip)\n' "$f" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
 done

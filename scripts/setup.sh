@@ -14,8 +14,7 @@ if ! command -v cargo >/dev/null 2>&1 && ! command -v curl >/dev/null 2>&1; then
 # The browser side: Chromium (headless, with SwiftShader for WebGPU) drives the end-to-end tests
 # through npm's playwright-core; binaryen's wasm-opt shrinks the wasm bundles.
 if ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); fi
-if ! command -v node >/dev/null 2>&1; then need_apt+=(nodejs); fi
-if ! command -v npm >/dev/null 2>&1; then need_apt+=(npm); fi
+# (Node.js for the browser tests comes from scripts/node.sh: the distributions' is too old for Vite 8.)
 if ! command -v wasm-opt >/dev/null 2>&1; then need_apt+=(binaryen); fi
 # Python with pip and venv: fetches the MediaPipe models from PyPI and holds the reference runtimes.
 if ! command -v python3 >/dev/null 2>&1; then need_apt+=(python3); fi

@@ -32,6 +32,12 @@ function explain(e) {
 
 async function start() {
   if ("serviceWorker" in navigator) {
+    // A rebuilt page comes with a new service worker, which takes over at once: reload onto it
+    // (only when one was already in charge, so a first visit is not reloaded).
+    const returning = Boolean(navigator.serviceWorker.controller);
+    navigator.serviceWorker.addEventListener("controllerchange", () => {
+      if (returning) location.reload();
+    });
     navigator.serviceWorker.register("sw.js").catch(() => {}); // offline use is a bonus, not a need
   }
   const params = new URLSearchParams(location.search);
@@ -39,6 +45,7 @@ async function start() {
   try {
     detector = await JointDetector.create({ weights: "weights/jointscope.bpk", models: "pkg/models/", backend, worker: params.get("worker") !== "0" });
     $("backend").textContent = detector.backend === "webgpu" ? "WebGPU (your graphics chip)" : "the CPU (WebAssembly)";
+    provenance(detector.sidecar);
     if (detector.fallbackReason) console.info(detector.fallbackReason);
     document.body.dataset.ready = detector.backend;
     status("Ready. Take or choose a photo.");
@@ -47,6 +54,15 @@ async function start() {
     status(explain(e), "error");
   }
   await showHistory();
+}
+
+// What the weights were trained on, from their sidecar (not assumed).
+function provenance(sidecar) {
+  const t = sidecar.training_data;
+  $("provenance").textContent = sidecar.synthetic_data
+    ? "The model on this page was trained on synthetic drawn hands, not on real patients; its results say nothing reliable about your joints."
+    : `The model on this page was trained on ${t.images} photos of ${t.patients} people (${t.inflamed_joints} of ${t.labelled_joints} joints labelled inflamed). It can still be wrong about your joints.`;
+  document.body.dataset.synthetic = String(sidecar.synthetic_data);
 }
 
 async function analyse(source, name) {
@@ -108,8 +124,8 @@ function draw(detection, bitmap) {
   for (const hand of detection.hands) {
     for (const j of hand.joints) {
       ctx.beginPath();
-      ctx.arc(j.x * sx, j.y * sy, Math.max(5, 9 * scale), 0, 2 * Math.PI);
-      ctx.fillStyle = colour(j.probability, j.threshold);
+      ctx.arc(j.position.x * sx, j.position.y * sy, Math.max(5, 9 * scale), 0, 2 * Math.PI);
+      ctx.fillStyle = colour(j.probability, detection.threshold);
       ctx.globalAlpha = 0.85;
       ctx.fill();
       ctx.globalAlpha = 1;
@@ -126,7 +142,7 @@ function draw(detection, bitmap) {
     let best = null;
     for (const hand of detection.hands) {
       for (const j of hand.joints) {
-        const d = Math.hypot(j.x - x, j.y - y);
+        const d = Math.hypot(j.position.x - x, j.position.y - y);
         if (!best || d < best.d) best = { d, j, hand };
       }
     }
@@ -146,9 +162,9 @@ function list(detection) {
     const body = table.createTBody();
     for (const j of hand.joints) {
       const row = body.insertRow();
-      row.dataset.joint = j.name;
+      row.dataset.joint = j.joint;
       row.dataset.probability = j.probability.toFixed(6);
-      row.insertCell().textContent = j.name;
+      row.insertCell().textContent = j.joint;
       row.insertCell().textContent = `${Math.round(j.probability * 100)} %`;
       const verdict = row.insertCell();
       verdict.textContent = j.inflamed ? "above threshold" : "";
@@ -167,10 +183,10 @@ function list(detection) {
 function heat(hand, j) {
   if (!current?.bitmap) return;
   $("heat").hidden = false;
-  $("heat-title").textContent = `${hand.handedness} ${j.name}: ${Math.round(j.probability * 100)} %`;
+  $("heat-title").textContent = `${hand.handedness} ${j.joint}: ${Math.round(j.probability * 100)} %`;
   const c = $("heat-canvas");
   const ctx = c.getContext("2d");
-  const { x, y, side, angle } = j.heatmap.box;
+  const { center: { x, y }, side, angle } = j.heatmapBox;
   const sx = current.bitmap.width / current.detection.width;
   ctx.save();
   ctx.clearRect(0, 0, c.width, c.height);
@@ -180,8 +196,8 @@ function heat(hand, j) {
   ctx.scale(k, k);
   ctx.drawImage(current.bitmap, -x * sx, -y * sx);
   ctx.restore();
-  const n = j.heatmap.size;
-  const v = j.heatmap.values;
+  const v = j.heatmap;
+  const n = Math.round(Math.sqrt(v.length));
   const lo = Math.min(...v);
   const hi = Math.max(...v);
   const cell = c.width / n;
@@ -209,7 +225,7 @@ async function save() {
     model: detector.sidecar?.producer ?? "",
     hands: current.detection.hands.map((h) => ({
       handedness: h.handedness,
-      joints: h.joints.map((j) => ({ name: j.name, probability: j.probability, inflamed: j.inflamed })),
+      joints: h.joints.map((j) => ({ name: j.joint, probability: j.probability, inflamed: j.inflamed })),
     })),
     thumbnail: current.bitmap ? await thumbnail(current.bitmap) : null,
   };

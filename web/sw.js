@@ -1,15 +1,12 @@
-// Offline after the first visit: every file of the page, the wasm bundles, the hand models and the
+// Offline after the first visit: every file of the page, the CPU bundle, the hand models and the
 // weights are cached on install and served from the cache first. Only same-origin GET requests are
-// handled; nothing is ever sent anywhere.
-const CACHE = "jointscope-v1";
-const FILES = [
-  "./", "index.html", "style.css", "app.js", "history.js",
-  "pkg/index.js", "pkg/engine.js", "pkg/worker.js",
-  "pkg/wasm/cpu/jointscope_wasm.js", "pkg/wasm/cpu/jointscope_wasm_bg.wasm",
-  "pkg/models/palm_detection_full.tflite", "pkg/models/hand_landmark_full.tflite",
-  "weights/jointscope.bpk", "weights/jointscope.json",
-];
-// The WebGPU bundle is large: cached when first used rather than on install.
+// handled; nothing is ever sent anywhere. scripts/stamp-sw.sh fills in VERSION (a hash of every
+// file the built page is made of) and FILES, so a rebuilt page brings a new service worker with a
+// new cache: it takes over at once and the page reloads onto it (app.js).
+const VERSION = "__VERSION__";
+const FILES = __FILES__;
+const CACHE = `jointscope-${VERSION}`;
+// The WebGPU bundle is large and only some browsers use it: cached when first fetched.
 
 self.addEventListener("install", (e) => {
   e.waitUntil(caches.open(CACHE).then((c) => c.addAll(FILES)).then(() => self.skipWaiting()));
@@ -17,7 +14,10 @@ self.addEventListener("install", (e) => {
 
 self.addEventListener("activate", (e) => {
   e.waitUntil(
-    caches.keys().then((keys) => Promise.all(keys.filter((k) => k !== CACHE).map((k) => caches.delete(k)))).then(() => self.clients.claim()),
+    caches
+      .keys()
+      .then((keys) => Promise.all(keys.filter((k) => k.startsWith("jointscope-") && k !== CACHE).map((k) => caches.delete(k))))
+      .then(() => self.clients.claim()),
   );
 });
 
@@ -25,16 +25,15 @@ self.addEventListener("fetch", (e) => {
   const url = new URL(e.request.url);
   if (e.request.method !== "GET" || url.origin !== self.location.origin) return;
   e.respondWith(
-    caches.match(e.request, { ignoreSearch: true }).then(
-      (hit) =>
-        hit ??
-        fetch(e.request).then((res) => {
-          if (res.ok) {
-            const copy = res.clone();
-            caches.open(CACHE).then((c) => c.put(e.request, copy));
-          }
-          return res;
-        }),
+    caches.open(CACHE).then((cache) =>
+      cache.match(e.request, { ignoreSearch: true }).then(
+        (hit) =>
+          hit ??
+          fetch(e.request).then((res) => {
+            if (res.ok) cache.put(e.request, res.clone());
+            return res;
+          }),
+      ),
     ),
   );
 });

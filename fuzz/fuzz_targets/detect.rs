@@ -6,23 +6,18 @@
 //! jointscope.json + jointscope.bpk; scripts/fuzz.sh makes one).
 #![no_main]
 use burn::tensor::Device;
-use jointscope_detect::{Detector, SIDECAR_FILE, WEIGHTS_FILE};
-use jointscope_landmarks::{Complexity, HandLandmarker, Options};
+use jointscope_detect::{DetectError, Detector};
+use jointscope_landmarks::{Complexity, LandmarkError, Options};
 use libfuzzer_sys::fuzz_target;
 use std::sync::OnceLock;
 
 fn detector() -> &'static Detector {
     static D: OnceLock<Detector> = OnceLock::new();
     D.get_or_init(|| {
-        let device = Device::flex();
         let models = jointscope_landmarks::models_dir();
-        let landmarker = HandLandmarker::from_dir(&models, Complexity::Full, &device, Options::default())
-            .unwrap_or_else(|e| panic!("set JOINTSCOPE_MODELS to the hand models' folder: {e}"));
         let dir = std::path::PathBuf::from(std::env::var_os("JOINTSCOPE_FUZZ_WEIGHTS").expect("set JOINTSCOPE_FUZZ_WEIGHTS"));
-        let read = |f: &str| std::fs::read(dir.join(f)).unwrap_or_else(|e| panic!("{}: {e}", dir.join(f).display()));
-        let classifier = jointscope_detect::Classifier::from_bytes(&read(SIDECAR_FILE), read(WEIGHTS_FILE), &device)
-            .expect("the exported weights");
-        Detector::new(landmarker, classifier)
+        Detector::from_dirs(&dir, &models, Complexity::Full, &Device::flex(), Options::default())
+            .unwrap_or_else(|e| panic!("set JOINTSCOPE_MODELS and JOINTSCOPE_FUZZ_WEIGHTS: {e}"))
     })
 }
 
@@ -39,11 +34,26 @@ fuzz_target!(|data: &[u8]| {
     };
     match result {
         Ok(det) => {
+            let limits = jointscope_data::image_io::LIMITS;
+            assert!(det.width >= limits.min_side && det.height >= limits.min_side);
+            assert!(u64::from(det.width) * u64::from(det.height) <= limits.max_pixels);
+            assert!(det.hands.len() <= 2);
             for hand in &det.hands {
+                assert_eq!(hand.landmarks.len(), 21);
+                assert!(hand.landmarks.iter().flatten().all(|v| v.is_finite()));
                 assert_eq!(hand.joints.len(), 11);
-                assert!(hand.joints.iter().all(|j| (0.0..=1.0).contains(&j.probability)));
+                for j in &hand.joints {
+                    assert!((0.0..=1.0).contains(&j.probability), "{}", j.probability);
+                    assert_eq!(j.inflamed, j.probability >= det.threshold);
+                    assert_eq!(j.heatmap.len(), 64);
+                }
             }
         }
-        Err(e) => assert!(!e.to_string().is_empty()),
+        // Bad photo bytes are the photo's fault and must say so; any other kind (the backend, the
+        // models, the weights) failing on a photo is a bug.
+        Err(e) => assert!(
+            matches!(e, DetectError::Image(_) | DetectError::Landmarks(LandmarkError::Input(_))),
+            "a photo gave a non-photo error: {e:?}"
+        ),
     }
 });

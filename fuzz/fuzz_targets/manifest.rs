@@ -1,6 +1,7 @@
 //! Manifest CSV bytes → validation (every row checked, problems collected) → reading.
 #![no_main]
-use jointscope_data::manifest::{validate, Manifest};
+use jointscope_data::DataError;
+use jointscope_dataset::manifest::{validate, Manifest};
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -19,14 +20,18 @@ fn path() -> &'static PathBuf {
 fuzz_target!(|data: &[u8]| {
     let p = path();
     std::fs::write(p, data).expect("writing the manifest");
-    if let Ok(report) = validate(p) {
-        let ok = report.is_ok();
-        match Manifest::read(p) {
-            Ok(m) => {
-                assert!(ok);
-                assert!(!m.images().is_empty());
-            }
-            Err(e) => assert!(!e.to_string().is_empty()),
+    let Ok(report) = validate(p) else { return };
+    // Every problem names a data line (the header is line 1).
+    assert!(report.problems.iter().all(|q| q.line >= 2), "{:?}", report.problems);
+    match Manifest::read(p) {
+        Ok(m) => {
+            assert!(report.is_ok());
+            assert_eq!(m.rows, report.rows);
+            assert_eq!(m.images().iter().map(|e| e.joints.len()).sum::<usize>(), m.rows.len());
         }
+        // A readable file is refused for its rows only: problems, or none at all.
+        Err(DataError::Invalid { count, .. }) => assert_eq!(count, report.problems.len()),
+        Err(DataError::Empty(_)) => assert!(report.rows.is_empty() && report.problems.is_empty()),
+        Err(e) => panic!("validate read the file but Manifest::read failed otherwise: {e}"),
     }
 });

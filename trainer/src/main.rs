@@ -1,14 +1,15 @@
-//! `jointscope`: the researcher's command line. See `jointscope --help`.
+//! `jointscope`: the researcher's command line, a thin shell over `jointscope-train`.
+mod bars;
+mod cli;
+mod commands;
+
 fn main() {
     // `serve` never touches a GPU and runs until killed (no cleanup): leave it out.
     let runtime_dir = if std::env::args().nth(1).as_deref() == Some("serve") { None } else { quiet_gpu_probe() };
-    let code = match jointscope_trainer::cli::main() {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("error: {e:#}");
-            1
-        }
-    };
+    let code = commands::main().unwrap_or_else(|e| {
+        eprintln!("error: {e:#}");
+        1
+    });
     if let Some(dir) = runtime_dir {
         let _ = std::fs::remove_dir_all(dir);
     }

@@ -1,16 +1,9 @@
 //! `jointscope locate` end to end: joint positions filled in by MediaPipe's landmarks on the
 //! synthetic benchmark (whose true positions are known), written back without losing anything.
+mod common;
+use common::{jointscope, text};
 use std::collections::HashMap;
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn jointscope(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_jointscope")).args(args).arg("--quiet").output().expect("the binary runs")
-}
-
-fn text(o: &Output) -> String {
-    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr))
-}
 
 type Rows = Vec<HashMap<String, String>>;
 
@@ -71,7 +64,8 @@ fn locate_fills_in_joint_positions_close_to_the_truth() {
     }
     let mean = errors.iter().sum::<f32>() / errors.len() as f32;
     eprintln!("locate: mean joint error {mean:.3} hand sizes over {} joints", errors.len());
-    assert!(mean < 0.15, "{mean}");
+    // Measured 0.048 hand sizes: 0.075 allows 1.5×.
+    assert!(mean < 0.075, "{mean}");
     // The completed manifest is a valid one.
     let o = jointscope(&["validate", blank.to_str().unwrap()]);
     assert!(o.status.success(), "{}", text(&o));

@@ -16,6 +16,8 @@ pub enum DataError {
     Invalid { path: PathBuf, count: usize, first: String },
     #[error("dataset is empty: {0}")]
     Empty(String),
+    #[error("invalid settings: {0}")]
+    Settings(String),
     #[error("cannot write {path}: {reason}")]
     Write { path: PathBuf, reason: String },
 }

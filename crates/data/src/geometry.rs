@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 /// A point in image pixels (x to the right, y down).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct Point {
     pub x: f32,
     pub y: f32,
@@ -21,6 +22,7 @@ impl Point {
 
 /// A square region of an image, possibly rotated, possibly reaching outside the image.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct CropBox {
     pub center: Point,
     /// Side length in image pixels.

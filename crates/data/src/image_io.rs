@@ -1,7 +1,7 @@
 //! Image loading with limits: file size and pixel count are checked before decoding, EXIF
 //! orientation is applied, and every failure is a [`DataError`] naming the file.
 use crate::error::DataError;
-use image::{DynamicImage, ImageDecoder, ImageReader, Limits, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageReader, RgbImage};
 use std::io::{BufReader, Cursor, Read};
 use std::path::Path;
 
@@ -13,6 +13,20 @@ pub const MAX_PIXELS: u64 = 50_000_000;
 pub const MAX_SIDE: u32 = 16_384;
 /// Smallest side accepted, in pixels: below this no joint can be judged.
 pub const MIN_SIDE: u32 = 32;
+
+/// The limits above as one record (what the browser checks before it hands pixels over).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+pub struct PhotoLimits {
+    pub max_file_bytes: u64,
+    pub max_pixels: u64,
+    pub max_side: u32,
+    pub min_side: u32,
+}
+
+/// Every limit on a photo.
+pub const LIMITS: PhotoLimits = PhotoLimits { max_file_bytes: MAX_FILE_BYTES, max_pixels: MAX_PIXELS, max_side: MAX_SIDE, min_side: MIN_SIDE };
 
 /// Read and decode an image file into 8-bit RGB.
 pub fn load_rgb(path: &Path) -> Result<RgbImage, DataError> {
@@ -67,13 +81,19 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Invalid(e.to_string()))?;
-    if reader.format().is_none() {
-        return Err(DecodeError::Invalid("unrecognised file format (expected PNG or JPEG)".into()));
+    match reader.format() {
+        None => return Err(DecodeError::Invalid("unrecognised file format (expected PNG or JPEG)".into())),
+        // The JPEG decoder fills a cut-off file with grey and reports success: refuse one whose
+        // image data (after its last start-of-scan marker) never reaches the end-of-image marker.
+        Some(image::ImageFormat::Jpeg) if !jpeg_ends(bytes) => {
+            return Err(DecodeError::Invalid("truncated JPEG: its image data ends before the end-of-image marker".into()));
+        }
+        _ => {}
     }
     let mut decoder = reader.into_decoder().map_err(|e| DecodeError::Invalid(e.to_string()))?;
     let (w, h) = decoder.dimensions();
     check_dimensions(w, h)?;
-    let mut limits = Limits::default();
+    let mut limits = image::Limits::default();
     limits.max_image_width = Some(MAX_SIDE);
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_PIXELS * 8 + (1 << 20));
@@ -84,6 +104,15 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
         img.apply_orientation(o);
     }
     Ok(img.to_rgb8())
+}
+
+/// Whether a JPEG's last scan (after its last SOS marker, FF DA) is followed by an EOI marker (FF D9).
+fn jpeg_ends(bytes: &[u8]) -> bool {
+    let marker = |m: u8| move |w: &[u8]| w[0] == 0xFF && w[1] == m;
+    match bytes.windows(2).rposition(marker(0xDA)) {
+        Some(sos) => bytes[sos..].windows(2).any(marker(0xD9)),
+        None => false,
+    }
 }
 
 /// Check an image's dimensions against the limits.
@@ -130,6 +159,23 @@ mod tests {
         let full = png(64, 64, image::ExtendedColorType::Rgb8, 3);
         assert!(matches!(decode_rgb(&full[..full.len() / 2]), Err(DecodeError::Invalid(_))));
         assert!(matches!(decode_rgb(&png(8, 8, image::ExtendedColorType::Rgb8, 3)), Err(DecodeError::Invalid(_))));
+    }
+
+    #[test]
+    fn refuses_a_truncated_jpeg_the_decoder_would_fill_with_grey() {
+        let img = image::RgbImage::from_fn(64, 48, |x, y| image::Rgb([(x * 4) as u8, (y * 5) as u8, 90]));
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90).encode_image(&img).unwrap();
+        assert!(decode_rgb(&jpeg).is_ok());
+        let cut = &jpeg[..jpeg.len() * 2 / 3];
+        match decode_rgb(cut) {
+            Err(DecodeError::Invalid(m)) => assert!(m.starts_with("truncated JPEG"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+        // Bytes after the end-of-image marker (some cameras append data) are fine.
+        let mut padded = jpeg.clone();
+        padded.extend_from_slice(b"trailing camera data");
+        assert!(decode_rgb(&padded).is_ok());
     }
 
     #[test]

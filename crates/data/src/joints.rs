@@ -6,6 +6,7 @@ use std::str::FromStr;
 /// A hand joint assessed for inflammation (the joints of RA activity scores that a photo shows).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")] // "MCP1", "IP", "WRIST": the names of `Joint::name`
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub enum Joint {
     Mcp1,
     Mcp2,

@@ -1,19 +1,20 @@
-//! Data for jointscope: the joint vocabulary, the dataset manifest (format, validation, patient-level
-//! splits), image loading with limits, joint-crop geometry and preprocessing shared by the trainer and
-//! the browser, and a synthetic hand generator whose ground truth is known.
+//! What the trainer and the browser both need to read a hand photo alike: the joint vocabulary,
+//! hands and views, image decoding with limits, crop geometry, the one rotated-crop sampler and the
+//! model's preprocessing, and the small records the export carries. Nothing here reads manifests or
+//! draws synthetic hands (`jointscope-dataset` does), so the browser bundle carries none of it.
 
 pub mod error;
 pub mod geometry;
+pub mod hand;
 pub mod image_io;
 pub mod joints;
-pub mod manifest;
+pub mod objective;
 pub mod preprocess;
-pub mod split;
 pub mod summary;
-pub mod synth;
 
 pub use error::DataError;
 pub use geometry::{CropBox, Point};
+pub use hand::{Hand, View};
 pub use joints::Joint;
+pub use objective::Objective;
 pub use summary::DataSummary;
-pub use manifest::{Hand, Label, Manifest, ManifestRow, View};

@@ -1,5 +1,6 @@
-//! Turning an image region into the model's input: bilinear sampling of a (rotated) square crop
-//! into a normalised CHW `f32` buffer. Pure Rust, so native and browser inputs are bit-identical.
+//! Turning an image region into a model's input: bilinear sampling of a (rotated) crop into a
+//! normalised CHW `f32` buffer, for the classifier and for the hand-landmark models alike. Pure
+//! Rust, so native and browser inputs are bit-identical.
 use crate::geometry::{self, CropBox, Point};
 use crate::joints::Joint;
 use image::RgbImage;
@@ -76,8 +77,27 @@ pub const MEAN: [f32; 3] = [0.5, 0.5, 0.5];
 /// Per-channel standard deviation pixel values are divided by.
 pub const STD: [f32; 3] = [0.25, 0.25, 0.25];
 
-/// Sample `crop` of `img` into a `3 × size × size` buffer (channel-major), normalised with
-/// [`MEAN`] and [`STD`]. Pixels outside the image read as the mean (zero after normalisation).
+/// How [`sample_rotated_into`] normalises what it samples and what it reads outside the photo.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Sampling {
+    /// Subtracted per channel from values in 0..1.
+    pub mean: [f32; 3],
+    /// Divides each channel after the mean is subtracted.
+    pub std: [f32; 3],
+    /// The colour (0..1 per channel) of pixels outside the photo.
+    pub border: [f32; 3],
+}
+
+impl Sampling {
+    /// The classifier's input: normalised with [`MEAN`] and [`STD`]; outside the photo reads as
+    /// the mean (zero after normalisation).
+    pub const CLASSIFIER: Sampling = Sampling { mean: MEAN, std: STD, border: MEAN };
+    /// MediaPipe's input (`ImageToTensorCalculator` with `BORDER_ZERO`): values 0..1, black outside.
+    pub const UNIT_ZERO_BORDER: Sampling = Sampling { mean: [0.0; 3], std: [1.0; 3], border: [0.0; 3] };
+}
+
+/// Sample `crop` of `img` into a `3 × size × size` buffer (channel-major) for the classifier
+/// ([`Sampling::CLASSIFIER`]).
 pub fn sample_crop(img: &RgbImage, crop: &CropBox, size: usize) -> Vec<f32> {
     let mut out = vec![0.0f32; 3 * size * size];
     sample_crop_into(img, crop, size, &mut out);
@@ -86,45 +106,66 @@ pub fn sample_crop(img: &RgbImage, crop: &CropBox, size: usize) -> Vec<f32> {
 
 /// [`sample_crop`] into a caller's buffer of length `3 * size * size`.
 pub fn sample_crop_into(img: &RgbImage, crop: &CropBox, size: usize, out: &mut [f32]) {
+    sample_rotated_into(img, crop.center, (crop.side, crop.side), crop.angle, size, &Sampling::CLASSIFIER, out);
+}
+
+/// The one rotated-crop sampler, shared by the classifier's crops and the hand-landmark ROIs:
+/// the `width × height` rectangle of `img` centred on `center` and rotated clockwise by `angle`
+/// radians, sampled bilinearly (pixel centres at half-integers) into `size × size`, channel-major,
+/// normalised by `sampling`. Non-finite geometry reads as the border.
+pub fn sample_rotated_into(
+    img: &RgbImage,
+    center: Point,
+    (width, height): (f32, f32),
+    angle: f32,
+    size: usize,
+    sampling: &Sampling,
+    out: &mut [f32],
+) {
     assert_eq!(out.len(), 3 * size * size, "output buffer has the wrong length");
     let (w, h) = (img.width() as i64, img.height() as i64);
     let raw = img.as_raw();
-    let step = crop.side / size as f32;
-    let (sin, cos) = crop.angle.sin_cos();
+    let (step_x, step_y) = (width / size as f32, height / size as f32);
+    let (sin, cos) = angle.sin_cos();
     let plane = size * size;
+    let Sampling { mean, std, border } = *sampling;
     for oy in 0..size {
         for ox in 0..size {
             // Offset of the output pixel's centre from the crop centre, in image pixels.
-            let u = (ox as f32 + 0.5) * step - crop.side / 2.0;
-            let v = (oy as f32 + 0.5) * step - crop.side / 2.0;
-            let x = crop.center.x + u * cos - v * sin - 0.5;
-            let y = crop.center.y + u * sin + v * cos - 0.5;
-            let (x0, y0) = (x.floor(), y.floor());
-            let (fx, fy) = (x - x0, y - y0);
-            let (x0, y0) = (x0 as i64, y0 as i64);
+            let u = (ox as f32 + 0.5) * step_x - width / 2.0;
+            let v = (oy as f32 + 0.5) * step_y - height / 2.0;
+            let x = center.x + u * cos - v * sin - 0.5;
+            let y = center.y + u * sin + v * cos - 0.5;
             let mut acc = [0.0f32; 3];
-            for (dy, wy) in [(0i64, 1.0 - fy), (1, fy)] {
-                for (dx, wx) in [(0i64, 1.0 - fx), (1, fx)] {
-                    let wgt = wx * wy;
-                    if wgt == 0.0 {
-                        continue;
-                    }
-                    let (px, py) = (x0 + dx, y0 + dy);
-                    if px < 0 || py < 0 || px >= w || py >= h {
-                        for (c, a) in acc.iter_mut().enumerate() {
-                            *a += wgt * MEAN[c];
+            if !(x.is_finite() && y.is_finite()) {
+                acc = border;
+            } else {
+                let (x0, y0) = (x.floor(), y.floor());
+                let (fx, fy) = (x - x0, y - y0);
+                let (x0, y0) = (x0 as i64, y0 as i64);
+                for (dy, wy) in [(0i64, 1.0 - fy), (1, fy)] {
+                    for (dx, wx) in [(0i64, 1.0 - fx), (1, fx)] {
+                        let wgt = wx * wy;
+                        if wgt == 0.0 {
+                            continue;
                         }
-                    } else {
-                        let i = ((py * w + px) * 3) as usize;
-                        for (c, a) in acc.iter_mut().enumerate() {
-                            *a += wgt * raw[i + c] as f32 / 255.0;
+                        let (px, py) = (x0 + dx, y0 + dy);
+                        if px < 0 || py < 0 || px >= w || py >= h {
+                            for (c, a) in acc.iter_mut().enumerate() {
+                                *a += wgt * border[c];
+                            }
+                        } else {
+                            let i = ((py * w + px) * 3) as usize;
+                            for (c, a) in acc.iter_mut().enumerate() {
+                                *a += wgt * raw[i + c] as f32 / 255.0;
+                            }
                         }
                     }
                 }
             }
             let o = oy * size + ox;
             for c in 0..3 {
-                out[c * plane + o] = (acc[c] - MEAN[c]) / STD[c];
+                out[c * plane + o] = (acc[c] - mean[c]) / std[c];
             }
         }
     }

@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 
 /// What the classifier says about one joint.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct JointVerdict {
     /// `MCP1`…`WRIST`.
     pub joint: Joint,
@@ -28,6 +30,25 @@ pub struct JointVerdict {
     pub heatmap_box: CropBox,
 }
 
+/// Files of an export folder: `jointscope.json` and `jointscope.bpk`, each refused above its limit
+/// before it is read.
+#[cfg(not(target_family = "wasm"))]
+pub fn read_export(dir: &std::path::Path) -> Result<(Vec<u8>, Vec<u8>), DetectError> {
+    use crate::sidecar::{MAX_SIDECAR_BYTES, MAX_WEIGHTS_BYTES, SIDECAR_FILE, WEIGHTS_FILE};
+    let read = |name: &str, limit: usize| {
+        let p = dir.join(name);
+        let missing = |e: std::io::Error| format!("cannot read {} ({e}); make it with `jointscope export`", p.display());
+        let len = std::fs::metadata(&p).map_err(missing)?.len();
+        if len > limit as u64 {
+            return Err(format!("{} is {len} bytes, the limit is {limit}: not a jointscope export", p.display()));
+        }
+        std::fs::read(&p).map_err(missing)
+    };
+    let sidecar = read(SIDECAR_FILE, MAX_SIDECAR_BYTES).map_err(DetectError::Sidecar)?;
+    let weights = read(WEIGHTS_FILE, MAX_WEIGHTS_BYTES).map_err(DetectError::Weights)?;
+    Ok((sidecar, weights))
+}
+
 /// Loaded weights, checked against their sidecar, on one device.
 pub struct Classifier {
     model: JointNet,
@@ -42,6 +63,13 @@ impl Classifier {
         sidecar.check_weights(&weights)?;
         let model = sidecar.architecture.load(weights, device).map_err(|e| DetectError::Weights(e.to_string()))?;
         Ok(Classifier { model, sidecar, device: device.clone() })
+    }
+
+    /// Load an export folder (`jointscope export`) on `device`.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn from_dir(dir: &std::path::Path, device: &Device) -> Result<Self, DetectError> {
+        let (sidecar, weights) = read_export(dir)?;
+        Self::from_bytes(&sidecar, weights, device)
     }
 
     /// The sidecar the weights came with.

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 
 /// One hand and its joints.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct HandResult {
     /// The person's left or right hand.
     pub handedness: Hand,
@@ -24,9 +26,14 @@ pub struct HandResult {
 
 /// Everything found in one photo. No hand gives an empty `hands`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct Detection {
+    /// Size of the (EXIF-rotated) photo the coordinates refer to.
     pub width: u32,
     pub height: u32,
+    /// The weights' decision threshold on `probability` (from their sidecar).
+    pub threshold: f32,
     pub hands: Vec<HandResult>,
 }
 
@@ -52,6 +59,27 @@ impl Detector {
         Ok(Detector { landmarker, classifier })
     }
 
+    /// Load an export folder (`jointscope export`) and the MediaPipe models of `complexity` from
+    /// `models` on `device`.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn from_dirs(
+        export: &std::path::Path,
+        models: &std::path::Path,
+        complexity: jointscope_landmarks::Complexity,
+        device: &Device,
+        options: Options,
+    ) -> Result<Self, DetectError> {
+        let classifier = Classifier::from_dir(export, device)?;
+        Ok(Detector { landmarker: HandLandmarker::from_dir(models, complexity, device, options)?, classifier })
+    }
+
+    /// Decode a photo file (limits checked first, EXIF orientation applied) and detect in it.
+    #[cfg(not(target_family = "wasm"))]
+    pub fn detect_file(&self, photo: &std::path::Path) -> Result<Detection, DetectError> {
+        let img = jointscope_data::image_io::load_rgb(photo).map_err(|e| DetectError::Image(e.to_string()))?;
+        self.detect_blocking(&img)
+    }
+
     /// From parts already loaded (on the same device).
     pub fn new(landmarker: HandLandmarker, classifier: Classifier) -> Self {
         Detector { landmarker, classifier }
@@ -75,7 +103,7 @@ impl Detector {
                 joints,
             });
         }
-        Ok(Detection { width: img.width(), height: img.height(), hands })
+        Ok(Detection { width: img.width(), height: img.height(), threshold: self.classifier.sidecar().threshold, hands })
     }
 
     /// Run every model once on blank inputs, so shader compilation and autotuning (WebGPU: up to

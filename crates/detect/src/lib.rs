@@ -11,6 +11,8 @@ mod detector;
 pub mod sidecar;
 
 pub use classifier::{Classifier, JointVerdict};
+#[cfg(not(target_family = "wasm"))]
+pub use classifier::read_export;
 pub use detector::{Detection, Detector, HandResult, rgba_to_rgb};
 pub use sidecar::{FORMAT_VERSION, NOTICE, SIDECAR_FILE, Sidecar, WEIGHTS_FILE};
 

@@ -7,8 +7,9 @@ use jointscope_model::ModelConfig;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-/// Version of the weights + sidecar format; a reader refuses any other.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version of the weights + sidecar format; a reader refuses any other. (2: test metrics as named
+/// values with optional intervals; the training data's count of fully located images.)
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Largest sidecar a reader accepts (a real one is about 3 KB).
 pub const MAX_SIDECAR_BYTES: usize = 1 << 20;
@@ -26,6 +27,7 @@ training_data; they do not diagnose anything. Weights trained on the synthetic b
 /// How inputs are prepared (`jointscope_data::preprocess`); recorded so a reader can check it
 /// prepares them the same way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct InputSpec {
     pub global_size: usize,
     pub local_size: usize,
@@ -52,14 +54,36 @@ impl InputSpec {
 
 /// The weights file's size and checksum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct WeightsInfo {
     pub file: String,
     pub bytes: usize,
     pub sha256: String,
 }
 
+/// One metric of the test evaluation: its value (`None`: undefined on the test data) and 95 %
+/// bootstrap interval (`None`: none computed).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+pub struct MetricValue {
+    pub name: String,
+    pub value: Option<f64>,
+    pub ci: Option<(f64, f64)>,
+}
+
+/// The exported weights' evaluation on their run's own held-out test patients.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+pub struct TestMetrics {
+    pub patients: usize,
+    pub joints: usize,
+    pub inflamed: usize,
+    pub metrics: Vec<MetricValue>,
+}
+
 /// The export sidecar (`jointscope.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct Sidecar {
     pub format_version: u32,
     pub producer: String,
@@ -71,14 +95,15 @@ pub struct Sidecar {
     /// Probability = sigmoid(logit / temperature); the threshold applies to that probability.
     pub temperature: f32,
     pub threshold: f32,
-    pub threshold_objective: jointscope_metrics::Objective,
+    pub threshold_objective: jointscope_data::Objective,
     pub weights: WeightsInfo,
     pub training_data: DataSummary,
     pub validation_data: DataSummary,
-    /// True when trained on the synthetic benchmark.
+    /// True when the training manifest is the synthetic generator's own (its `synth.json` records
+    /// the manifest's checksum), so the weights say nothing about real hands.
     pub synthetic_data: bool,
-    /// Headline test metrics, when the run was evaluated: (name, value, 95 % CI low, high).
-    pub test_metrics: Option<Vec<(String, f64, f64, f64)>>,
+    /// The run's evaluation on its own test patients with these very weights, when there is one.
+    pub test_metrics: Option<TestMetrics>,
     pub notice: String,
 }
 
@@ -157,6 +182,6 @@ impl Sidecar {
 
     /// Calibrated probability of a logit.
     pub fn probability(&self, logit: f32) -> f32 {
-        1.0 / (1.0 + (-logit / self.temperature).exp())
+        jointscope_model::probability(logit, self.temperature)
     }
 }

@@ -10,7 +10,15 @@ use jointscope_model::{Arch, ModelConfig};
 use rand::{Rng, SeedableRng};
 
 fn summary() -> DataSummary {
-    DataSummary { manifest: "m.csv".into(), images: 2, patients: 1, labelled_joints: 22, inflamed_joints: 3, prevalence: 3.0 / 22.0 }
+    DataSummary {
+        manifest: "m.csv".into(),
+        images: 2,
+        patients: 1,
+        labelled_joints: 22,
+        inflamed_joints: 3,
+        prevalence: 3.0 / 22.0,
+        images_with_all_joints: 2,
+    }
 }
 
 /// Freshly initialised weights of `arch` (small sizes) and a sidecar that describes them.

@@ -51,11 +51,12 @@ impl LandmarkError {
     }
 }
 
-/// Folder holding the fetched model files: `$JOINTSCOPE_MODELS`, else `models/` in the workspace root.
+/// Folder holding the fetched model files: `$JOINTSCOPE_MODELS`, else `models/` in the current
+/// folder (where `scripts/fetch-models.sh` puts them when run from the repository).
 #[cfg(not(target_family = "wasm"))]
 pub fn models_dir() -> std::path::PathBuf {
     match std::env::var_os("JOINTSCOPE_MODELS") {
         Some(d) if !d.is_empty() => d.into(),
-        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+        _ => std::path::PathBuf::from("models"),
     }
 }

@@ -96,46 +96,13 @@ pub fn iou(a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)) -> f32 {
 }
 
 /// Samples the ROI of `img` into a `size`×`size` planar RGB tensor (CHW, values 0..1), bilinear, zero
-/// outside the photo — MediaPipe's `ImageToTensorCalculator` with `BORDER_ZERO`.
+/// outside the photo — MediaPipe's `ImageToTensorCalculator` with `BORDER_ZERO` — through the
+/// classifier's own sampler (`jointscope_data::preprocess`).
 pub fn sample(img: &RgbImage, roi: &Roi, size: usize) -> Vec<f32> {
-    let (w, h) = (img.width() as i64, img.height() as i64);
-    let raw = img.as_raw();
-    let plane = size * size;
-    let mut out = vec![0.0f32; 3 * plane];
-    let (s, c) = roi.rotation.sin_cos();
-    let (sx, sy) = (roi.width / size as f32, roi.height / size as f32);
-    for v in 0..size {
-        for u in 0..size {
-            let a = (u as f32 + 0.5) * sx - roi.width / 2.0;
-            let b = (v as f32 + 0.5) * sy - roi.height / 2.0;
-            // Photo coordinates with pixel centres at integers.
-            let x = roi.cx + a * c - b * s - 0.5;
-            let y = roi.cy + a * s + b * c - 0.5;
-            if !(x > -1.0 && y > -1.0 && x < w as f32 && y < h as f32) {
-                continue;
-            }
-            let (x0, y0) = (x.floor() as i64, y.floor() as i64);
-            let (fx, fy) = (x - x0 as f32, y - y0 as f32);
-            let mut acc = [0.0f32; 3];
-            for (dy, wy) in [(0, 1.0 - fy), (1, fy)] {
-                for (dx, wx) in [(0, 1.0 - fx), (1, fx)] {
-                    let (px, py) = (x0 + dx, y0 + dy);
-                    if px < 0 || py < 0 || px >= w || py >= h {
-                        continue;
-                    }
-                    let i = ((py * w + px) * 3) as usize;
-                    let wgt = wx * wy;
-                    for ch in 0..3 {
-                        acc[ch] += wgt * raw[i + ch] as f32;
-                    }
-                }
-            }
-            let o = v * size + u;
-            for ch in 0..3 {
-                out[ch * plane + o] = acc[ch] / 255.0;
-            }
-        }
-    }
+    use jointscope_data::preprocess::{Sampling, sample_rotated_into};
+    let mut out = vec![0.0f32; 3 * size * size];
+    let center = jointscope_data::Point::new(roi.cx, roi.cy);
+    sample_rotated_into(img, center, (roi.width, roi.height), roi.rotation, size, &Sampling::UNIT_ZERO_BORDER, &mut out);
     out
 }
 
@@ -191,8 +158,12 @@ mod tests {
             *p = (60.0 + 20.0 * finger, 160.0 - 20.0 * k);
         }
         let roi = Roi::from_landmarks(&pts).unwrap();
-        assert!(roi.rotation.abs() < 0.2, "{}", roi.rotation);
+        // Wrist (100, 200) to the MCP mean (100, 160): upright, so no rotation at all.
+        assert!(roi.rotation.abs() < 1e-6, "{}", roi.rotation);
         assert!((roi.width - roi.height).abs() < 1e-3);
-        assert!(roi.width > 140.0, "{}", roi.width);
+        // The landmarks span x 60..140, y 100..200: 100 px on the long side, scaled by 2.
+        assert!((roi.width - 200.0).abs() < 1e-3, "{}", roi.width);
+        // Centre of that box (100, 150), shifted by −0.1 of its height towards the fingers: (100, 140).
+        assert!((roi.cx - 100.0).abs() < 1e-3 && (roi.cy - 140.0).abs() < 1e-3, "({}, {})", roi.cx, roi.cy);
     }
 }

@@ -6,10 +6,10 @@ use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ExtendedColorType, ImageEncoder, RgbImage};
 use jointscope_data::geometry::Point;
 use jointscope_data::Hand;
-use jointscope_landmarks::{models_dir, Complexity, DetectedHand, HandLandmarker, LandmarkError, Options};
+use jointscope_landmarks::{Complexity, DetectedHand, HandLandmarker, LandmarkError, Options};
 
 mod common;
-use common::{landmark_error, synthetic_hand};
+use common::{landmark_error, models_dir, synthetic_hand};
 
 fn marker() -> HandLandmarker {
     HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options::default()).expect("models load")
@@ -55,28 +55,35 @@ fn every_pixel_format_and_exif_orientation_finds_the_hand() {
     let m = marker();
     let r = synthetic_hand(1, Hand::Left, 320);
     let rgb = DynamicImage::ImageRgb8(r.image.clone());
-    // (what, bytes, must the hand be found)
-    let cases: Vec<(&str, Vec<u8>, bool)> = vec![
-        ("RGB PNG", png(&rgb), true),
-        ("RGBA PNG", png(&DynamicImage::ImageRgba8(rgb.to_rgba8())), true),
-        ("16-bit RGB PNG", png(&DynamicImage::ImageRgb16(rgb.to_rgb16())), true),
+    let cases: Vec<(&str, Vec<u8>)> = vec![
+        ("RGB PNG", png(&rgb)),
+        ("RGBA PNG", png(&DynamicImage::ImageRgba8(rgb.to_rgba8()))),
+        ("16-bit RGB PNG", png(&DynamicImage::ImageRgb16(rgb.to_rgb16()))),
         // Stored turned a quarter left; EXIF orientation 6 says "turn 90° clockwise to display".
-        ("EXIF-rotated JPEG", jpeg_with_orientation(&image::imageops::rotate270(&r.image), 6), true),
-        // The drawn hands are told from their background mostly by skin colour: in grey, MediaPipe's
-        // palm detector scores them 0–0.5 (1 of 5 found), so here a miss is allowed; garbage is not.
-        ("grayscale PNG", png(&DynamicImage::ImageLuma8(rgb.to_luma8())), false),
-        ("16-bit grayscale + alpha PNG", png(&DynamicImage::ImageLumaA16(rgb.to_luma_alpha16())), false),
+        ("EXIF-rotated JPEG", jpeg_with_orientation(&image::imageops::rotate270(&r.image), 6)),
     ];
-    for (what, bytes, must_find) in cases {
+    for (what, bytes) in cases {
         let hands = detect(&m, &bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
-        if hands.is_empty() && !must_find {
-            eprintln!("{what}: no hand found");
-            continue;
-        }
         assert_eq!(hands.len(), 1, "{what}");
         let e = landmark_error(&hands[0], &r.landmarks);
         eprintln!("{what}: mean error {e:.3} hand scales, {:?}", hands[0].handedness);
-        assert!(e < 0.12, "{what}: {e}");
+        // Measured 0.040–0.041 for every format: 0.06 allows 1.5×.
+        assert!(e < 0.06, "{what}: {e}");
+    }
+}
+
+#[test]
+fn grey_photos_decode_and_give_no_hand_rather_than_garbage() {
+    // The drawn hands are told from their background mostly by skin colour: in grey, MediaPipe's
+    // palm detector does not find this one (seed 1), in 8-bit grey or 16-bit grey with alpha.
+    let m = marker();
+    let rgb = DynamicImage::ImageRgb8(synthetic_hand(1, Hand::Left, 320).image);
+    for (what, bytes) in [
+        ("grayscale PNG", png(&DynamicImage::ImageLuma8(rgb.to_luma8()))),
+        ("16-bit grayscale + alpha PNG", png(&DynamicImage::ImageLumaA16(rgb.to_luma_alpha16()))),
+    ] {
+        let hands = detect(&m, &bytes).unwrap_or_else(|e| panic!("{what}: {e}"));
+        assert!(hands.is_empty(), "{what}: {} hand(s)", hands.len());
     }
 }
 
@@ -120,6 +127,7 @@ fn a_photo_of_both_hands_gives_both() {
     let shifted = left.landmarks.map(|p| Point::new(p.x + 320.0, p.y));
     let (e0, e1) = (landmark_error(&hands[0], &right.landmarks), landmark_error(&hands[1], &shifted));
     eprintln!("two hands: mean errors {e0:.3}, {e1:.3} hand scales");
-    assert!(e0 < 0.12 && e1 < 0.12);
+    // Measured 0.042 and 0.045: 0.07 allows 1.5×.
+    assert!(e0 < 0.07 && e1 < 0.07);
 }
 

@@ -2,13 +2,13 @@
 
 use burn::tensor::{Device, Tensor, TensorData};
 use jointscope_data::{Hand, Joint};
-use jointscope_landmarks::tflite::{OpKind, TfliteModel};
-use jointscope_landmarks::{models_dir, Complexity, HandLandmarker, LandmarkError, Options, Roi, LANDMARK_INPUT};
+use jointscope_landmarks::tflite::TfliteModel;
+use jointscope_landmarks::{Complexity, HandLandmarker, LandmarkError, Options, Roi, LANDMARK_INPUT};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 mod common;
-use common::{landmark_error, synthetic_hand};
+use common::{landmark_error, models_dir, synthetic_hand};
 
 fn model_bytes(name: &str) -> Vec<u8> {
     let path = models_dir().join(name);
@@ -17,23 +17,6 @@ fn model_bytes(name: &str) -> Vec<u8> {
 
 fn marker(device: &Device) -> HandLandmarker {
     HandLandmarker::from_dir(&models_dir(), Complexity::Full, device, Options::default()).expect("models load")
-}
-
-#[test]
-fn parses_the_four_models_with_the_expected_operators() {
-    for (file, convs, depthwise, prelu, input) in [
-        ("hand_landmark_full.tflite", 31, 16, 0, [1, 224, 224, 3]),
-        ("hand_landmark_lite.tflite", 31, 16, 0, [1, 224, 224, 3]),
-        ("palm_detection_full.tflite", 35, 28, 31, [1, 192, 192, 3]),
-        ("palm_detection_lite.tflite", 30, 23, 26, [1, 192, 192, 3]),
-    ] {
-        let m = TfliteModel::parse(&model_bytes(file)).unwrap();
-        let count = |f: fn(&OpKind) -> bool| m.ops.iter().filter(|o| f(&o.kind)).count();
-        assert_eq!(count(|k| matches!(k, OpKind::Conv2d { .. })), convs, "{file}");
-        assert_eq!(count(|k| matches!(k, OpKind::Depthwise { .. })), depthwise, "{file}");
-        assert_eq!(count(|k| matches!(k, OpKind::PRelu)), prelu, "{file}");
-        assert_eq!(m.tensors[m.inputs[0]].shape, input, "{file}");
-    }
 }
 
 #[test]
@@ -49,11 +32,16 @@ fn truncated_or_altered_model_files_are_refused_without_panicking() {
     let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
     png.extend([0u8; 64]);
     assert!(TfliteModel::parse(&png).is_err());
-    // Flipped bytes across the header and tables: an error or a model, never a panic.
+    // Flipped bytes across the header and tables: a model error or a model, never a panic or another
+    // kind of error; a flip in the file identifier ("TFL3", bytes 4..8) is always refused.
     for pos in [0usize, 4, 8, 16, 32, 64, 200, 1000] {
         let mut b = bytes.clone();
         b[pos] ^= 0xff;
-        let _ = TfliteModel::parse(&b).and_then(|m| jointscope_landmarks::graph::Graph::new(&m, &device).map(|_| ()));
+        let r = TfliteModel::parse(&b).and_then(|m| jointscope_landmarks::graph::Graph::new(&m, &device).map(|_| ()));
+        assert!(matches!(r, Ok(()) | Err(LandmarkError::Model(_))), "flip at {pos}: {r:?}");
+        if (4..8).contains(&pos) {
+            assert!(r.is_err(), "a flipped file identifier was accepted");
+        }
     }
     // Swapped models are caught by their input sizes.
     let palm = model_bytes("palm_detection_lite.tflite");
@@ -77,8 +65,9 @@ fn finds_a_synthetic_hand_and_its_joints() {
         assert_eq!(h.joints().len(), Joint::COUNT);
     }
     eprintln!("synthetic hands (seed, drawn, detected, mean error / hand scale, presence): {errors:?}");
+    // Measured 0.041–0.050 hand scales: 0.075 allows 1.5× the worst.
     for (seed, _, _, err, _) in &errors {
-        assert!(*err < 0.12, "seed {seed}: mean landmark error {err} hand scales");
+        assert!(*err < 0.075, "seed {seed}: mean landmark error {err} hand scales");
     }
 }
 
@@ -118,7 +107,8 @@ fn flex_and_wgpu_agree_on_the_landmark_model() {
     let b = run(&gpu);
     let max = a.landmarks.iter().zip(&b.landmarks).map(|(x, y)| (x - y).abs()).fold(0.0f32, f32::max);
     eprintln!("flex vs wgpu: max landmark difference {max} px, presence {} vs {}", a.presence, b.presence);
-    assert!(max < 1e-2, "{max}");
-    assert!((a.presence - b.presence).abs() < 1e-4);
+    // Measured 9.2e-5 px and 7e-8 on lavapipe: 5e-4 px and 1e-6 allow 5× and 14×.
+    assert!(max < 5e-4, "{max}");
+    assert!((a.presence - b.presence).abs() < 1e-6, "{} vs {}", a.presence, b.presence);
 }
 

@@ -10,13 +10,12 @@ use burn::tensor::{Device, Tensor, TensorData};
 use jointscope_data::Hand;
 use jointscope_landmarks::graph::Graph;
 use jointscope_landmarks::roi::{letterbox, sample, Roi};
-use jointscope_landmarks::tflite::TfliteModel;
-use jointscope_landmarks::models_dir;
+use jointscope_landmarks::tflite::{Activation, OpKind, Padding, TfliteModel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
 mod common;
-use common::synthetic_hand;
+use common::{models_dir, synthetic_hand};
 
 fn python() -> PathBuf {
     let venv = std::env::var_os("JOINTSCOPE_PYREF")
@@ -106,8 +105,16 @@ fn landmark_models_match_onnxruntime_and_the_tflite_interpreter() {
             for (name, reference, mine) in both(runtime, model, &inputs, 224) {
                 let d = max_diff(&reference, &mine);
                 eprintln!("{runtime} {model} {name}: max |burn − reference| = {d:.2e} over {} values", mine.len());
-                // Landmarks (63 per input) are pixels of the 224 crop; presence and handedness are probabilities.
-                let tol = if mine.len() == 63 * inputs.len() { 1e-3 } else { 1e-4 };
+                // Outputs in order: landmarks (px of the 224 crop), presence, handedness, world
+                // landmarks (m). Largest differences measured over both runtimes and both models:
+                // 4.2e-4 px, 6.4e-8, 3.2e-6, 7.1e-7; the tolerances allow 2.4×, 8×, 3× and 4×.
+                let tol = match name.as_str() {
+                    "Identity" => 1e-3,
+                    "Identity_1" => 5e-7,
+                    "Identity_2" => 1e-5,
+                    "Identity_3" => 3e-6,
+                    other => panic!("{model}: unexpected output {other}"),
+                };
                 assert!(d <= tol, "{runtime} {model} {name}: {d}");
             }
         }
@@ -123,8 +130,10 @@ fn palm_models_match_the_tflite_interpreter_which_onnx_conversion_cannot_handle(
         for (name, reference, mine) in &outs {
             let d = max_diff(reference, mine);
             eprintln!("{model} {name}: max |burn − tflite| = {d:.2e} over {} values", mine.len());
-            // Box offsets are in pixels of the 192 input; scores are logits.
-            assert!(d <= 2e-3, "{model} {name}: {d}");
+            // Box offsets are in pixels of the 192 input (measured 1.5e-4), scores are logits
+            // (measured 2.9e-5): 5e-4 and 1e-4 allow about 3×.
+            let tol = if mine.len() == 2016 { 1e-4 } else { 5e-4 };
+            assert!(d <= tol, "{model} {name}: {d}");
         }
         // The palm is found by both, at the same anchor.
         let argmax = |v: &[f32]| v.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).unwrap().0;
@@ -133,5 +142,53 @@ fn palm_models_match_the_tflite_interpreter_which_onnx_conversion_cannot_handle(
         let best = scores.1[argmax(&scores.1)];
         eprintln!("{model}: best palm logit {best:.3} (tflite) vs {:.3} (burn)", scores.2[argmax(&scores.2)]);
         assert!(best > 0.0, "{model}: the reference finds no palm");
+    }
+}
+
+/// What Google's schema says about one operator, in the `ops` listing's terms.
+fn describe(kind: &OpKind) -> serde_json::Value {
+    let pad = |p: &Padding| if *p == Padding::Same { "SAME" } else { "VALID" };
+    let act = |a: &Activation| match a {
+        Activation::None => "NONE",
+        Activation::Relu => "RELU",
+        Activation::ReluN1To1 => "RELU_N1_TO_1",
+        Activation::Relu6 => "RELU6",
+        Activation::Tanh => "TANH",
+    };
+    let conv = |name: &str, p: &Padding, s: &[usize; 2], a: &Activation| serde_json::json!({ "op": name, "stride": s, "padding": pad(p), "act": act(a) });
+    match kind {
+        OpKind::Conv2d { padding, stride, act: a, .. } => conv("CONV_2D", padding, stride, a),
+        OpKind::Depthwise { padding, stride, act: a, .. } => conv("DEPTHWISE_CONV_2D", padding, stride, a),
+        other => serde_json::json!({ "op": match other {
+            OpKind::Add { .. } => "ADD",
+            OpKind::Concat { .. } => "CONCATENATION",
+            OpKind::Dequantize => "DEQUANTIZE",
+            OpKind::FullyConnected { .. } => "FULLY_CONNECTED",
+            OpKind::Logistic => "LOGISTIC",
+            OpKind::MaxPool { .. } => "MAX_POOL_2D",
+            OpKind::Mean { .. } => "MEAN",
+            OpKind::Pad => "PAD",
+            OpKind::PRelu => "PRELU",
+            OpKind::Relu => "RELU",
+            OpKind::Relu6 => "RELU6",
+            OpKind::Reshape => "RESHAPE",
+            OpKind::ResizeBilinear { .. } => "RESIZE_BILINEAR",
+            OpKind::Conv2d { .. } | OpKind::Depthwise { .. } => unreachable!(),
+        } }),
+    }
+}
+
+#[test]
+fn the_parser_reads_the_operators_googles_schema_lists() {
+    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/tflite_reference.py");
+    for model in ["hand_landmark_full.tflite", "hand_landmark_lite.tflite", "palm_detection_full.tflite", "palm_detection_lite.tflite"] {
+        let path = models_dir().join(model);
+        let out = Command::new(python()).arg(&script).arg("ops").arg(&path).output().unwrap();
+        assert!(out.status.success(), "{model}: {}", String::from_utf8_lossy(&out.stderr));
+        let reference: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let ours = TfliteModel::parse(&std::fs::read(&path).unwrap()).unwrap();
+        let listed: Vec<serde_json::Value> = ours.ops.iter().map(|o| describe(&o.kind)).collect();
+        assert_eq!(serde_json::Value::Array(listed), reference["ops"], "{model}: operators differ");
+        assert_eq!(serde_json::json!(ours.tensors[ours.inputs[0]].shape), reference["input"], "{model}: input shape");
     }
 }

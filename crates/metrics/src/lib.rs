@@ -1,6 +1,7 @@
 //! Binary-classification metrics for joint-level detection: confusion counts, sensitivity,
 //! specificity, precision, F1, G-mean, ROC-AUC, PR-AUC (average precision), threshold selection,
-//! calibration error, and patient-clustered bootstrap confidence intervals.
+//! calibration error, and patient-clustered bootstrap confidence intervals. A metric the data
+//! cannot define (sensitivity without positives, an AUC with one class) is `None`, never 0.
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -15,8 +16,9 @@ pub struct Confusion {
     pub fn_: usize,
 }
 
-fn ratio(a: usize, b: usize) -> f64 {
-    if b == 0 { 0.0 } else { a as f64 / b as f64 }
+/// `a / b`, undefined (`None`) when `b` is 0.
+fn ratio(a: usize, b: usize) -> Option<f64> {
+    (b > 0).then(|| a as f64 / b as f64)
 }
 
 impl Confusion {
@@ -33,25 +35,26 @@ impl Confusion {
         }
         c
     }
-    /// Recall of the positive class (0 when there are no positives).
-    pub fn sensitivity(&self) -> f64 {
+    /// Recall of the positive class; undefined without positives.
+    pub fn sensitivity(&self) -> Option<f64> {
         ratio(self.tp, self.tp + self.fn_)
     }
-    /// Recall of the negative class (0 when there are no negatives).
-    pub fn specificity(&self) -> f64 {
+    /// Recall of the negative class; undefined without negatives.
+    pub fn specificity(&self) -> Option<f64> {
         ratio(self.tn, self.tn + self.fp)
     }
-    /// Positive predictive value (0 when nothing is predicted positive).
-    pub fn precision(&self) -> f64 {
+    /// Positive predictive value; undefined when nothing is predicted positive.
+    pub fn precision(&self) -> Option<f64> {
         ratio(self.tp, self.tp + self.fp)
     }
-    /// Harmonic mean of precision and sensitivity.
-    pub fn f1(&self) -> f64 {
+    /// Harmonic mean of precision and sensitivity, 2·TP / (2·TP + FP + FN); undefined when there
+    /// are no positives and none are predicted.
+    pub fn f1(&self) -> Option<f64> {
         ratio(2 * self.tp, 2 * self.tp + self.fp + self.fn_)
     }
-    /// Geometric mean of sensitivity and specificity.
-    pub fn g_mean(&self) -> f64 {
-        (self.sensitivity() * self.specificity()).sqrt()
+    /// Geometric mean of sensitivity and specificity; undefined without both classes.
+    pub fn g_mean(&self) -> Option<f64> {
+        Some((self.sensitivity()? * self.specificity()?).sqrt())
     }
 }
 
@@ -88,13 +91,14 @@ pub fn roc_auc(scores: &[f32], labels: &[bool]) -> Option<f64> {
 /// Points of the ROC curve (false-positive rate, true-positive rate), from (0,0) to (1,1).
 pub fn roc_curve(scores: &[f32], labels: &[bool]) -> Vec<(f64, f64)> {
     let (p, n) = class_counts(labels);
-    curve(scores, labels, |tp, fp| (ratio(fp, n), ratio(tp, p)), (0.0, 0.0))
+    let r = |a, b| ratio(a, b).unwrap_or(0.0);
+    curve(scores, labels, |tp, fp| (r(fp, n), r(tp, p)), (0.0, 0.0))
 }
 
 /// Points of the precision–recall curve (recall, precision).
 pub fn pr_curve(scores: &[f32], labels: &[bool]) -> Vec<(f64, f64)> {
     let (p, _) = class_counts(labels);
-    curve(scores, labels, |tp, fp| (ratio(tp, p), if tp + fp == 0 { 1.0 } else { ratio(tp, tp + fp) }), (0.0, 1.0))
+    curve(scores, labels, |tp, fp| (ratio(tp, p).unwrap_or(0.0), ratio(tp, tp + fp).unwrap_or(1.0)), (0.0, 1.0))
 }
 
 fn class_counts(labels: &[bool]) -> (usize, usize) {
@@ -126,21 +130,13 @@ pub fn pr_auc(scores: &[f32], labels: &[bool]) -> Option<f64> {
     Some(pts.windows(2).map(|w| (w[1].0 - w[0].0) * w[1].1).sum())
 }
 
-/// What a threshold is chosen to maximise.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
-#[serde(rename_all = "kebab-case")]
-pub enum Objective {
-    F1,
-    #[default]
-    GMean,
-}
+pub use jointscope_data::Objective;
 
-impl Objective {
-    pub fn value(self, c: &Confusion) -> f64 {
-        match self {
-            Objective::F1 => c.f1(),
-            Objective::GMean => c.g_mean(),
-        }
+/// The value of `objective` at these counts (undefined as for [`Confusion`]).
+pub fn objective_value(objective: Objective, c: &Confusion) -> Option<f64> {
+    match objective {
+        Objective::F1 => c.f1(),
+        Objective::GMean => c.g_mean(),
     }
 }
 
@@ -152,8 +148,9 @@ pub fn best_threshold(scores: &[f32], labels: &[bool], objective: Objective) -> 
     cand.sort_by(|a, b| a.total_cmp(b));
     cand.dedup();
     let mut best = (f64::MIN, 0.5f32);
+    // (An objective undefined on these labels leaves every candidate at f64::MIN: the first wins.)
     for (k, &t) in cand.iter().enumerate() {
-        let v = objective.value(&Confusion::at(scores, labels, t));
+        let v = objective_value(objective, &Confusion::at(scores, labels, t)).unwrap_or(f64::MIN);
         if v > best.0 {
             // Put the threshold halfway down to the next lower score, so it generalises.
             let lower = if k == 0 { t } else { (t + cand[k - 1]) / 2.0 };
@@ -220,13 +217,28 @@ pub fn fit_temperature(logits: &[f32], labels: &[bool]) -> f32 {
     ((a + b) / 2.0).exp() as f32
 }
 
-/// A point estimate with a 95 % interval.
+/// A metric's value with a 95 % interval. `value` is `None` where the metric is undefined on the
+/// data (sensitivity without positives, ROC-AUC with one class); `ci` is `None` without bootstrap
+/// resamples, or when the metric was undefined in every resample.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Estimate {
-    pub value: f64,
-    pub lo: f64,
-    pub hi: f64,
+    pub value: Option<f64>,
+    pub ci: Option<(f64, f64)>,
 }
+
+impl Estimate {
+    /// `0.812 [0.700, 0.901]`, `0.812` without an interval, `undefined` without a value.
+    pub fn display(&self, decimals: usize) -> String {
+        match (self.value, self.ci) {
+            (None, _) => "undefined".into(),
+            (Some(v), Some((lo, hi))) => format!("{v:.decimals$} [{lo:.decimals$}, {hi:.decimals$}]"),
+            (Some(v), None) => format!("{v:.decimals$}"),
+        }
+    }
+}
+
+/// The metrics of a [`Report`], in table order.
+pub const METRICS: [&str; 7] = ["F1", "G-mean", "sensitivity", "specificity", "precision", "ROC-AUC", "PR-AUC"];
 
 /// Every reported metric at one threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -240,41 +252,28 @@ pub struct Report {
     pub sensitivity: Estimate,
     pub specificity: Estimate,
     pub precision: Estimate,
-    pub roc_auc: Option<Estimate>,
-    pub pr_auc: Option<Estimate>,
+    pub roc_auc: Estimate,
+    pub pr_auc: Estimate,
+    /// Bootstrap resamples behind the intervals (0: no intervals).
+    pub resamples: usize,
 }
 
 impl Report {
-    /// Named rows (metric, value, lo, hi) for tables.
+    /// Named rows (metric, estimate) in the order of [`METRICS`].
     pub fn rows(&self) -> Vec<(&'static str, Estimate)> {
-        let mut v = vec![
-            ("F1", self.f1),
-            ("G-mean", self.g_mean),
-            ("sensitivity", self.sensitivity),
-            ("specificity", self.specificity),
-            ("precision", self.precision),
-        ];
-        if let Some(e) = self.roc_auc {
-            v.push(("ROC-AUC", e));
-        }
-        if let Some(e) = self.pr_auc {
-            v.push(("PR-AUC", e));
-        }
-        v
+        let all = [self.f1, self.g_mean, self.sensitivity, self.specificity, self.precision, self.roc_auc, self.pr_auc];
+        METRICS.into_iter().zip(all).collect()
+    }
+
+    /// One metric by its name in [`METRICS`].
+    pub fn get(&self, name: &str) -> Option<Estimate> {
+        self.rows().into_iter().find(|(n, _)| *n == name).map(|(_, e)| e)
     }
 }
 
 fn point_metrics(scores: &[f32], labels: &[bool], t: f32) -> [Option<f64>; 7] {
     let c = Confusion::at(scores, labels, t);
-    [
-        Some(c.f1()),
-        Some(c.g_mean()),
-        Some(c.sensitivity()),
-        Some(c.specificity()),
-        Some(c.precision()),
-        roc_auc(scores, labels),
-        pr_auc(scores, labels),
-    ]
+    [c.f1(), c.g_mean(), c.sensitivity(), c.specificity(), c.precision(), roc_auc(scores, labels), pr_auc(scores, labels)]
 }
 
 /// Evaluate at `threshold`, with 95 % percentile intervals from `resamples` bootstrap draws of
@@ -306,28 +305,29 @@ pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f
             }
         }
     }
-    let est = |k: usize| -> Option<Estimate> {
-        let value = point[k]?;
-        let d = &mut draws[k].clone();
-        if d.is_empty() {
-            return Some(Estimate { value, lo: value, hi: value });
+    let est = |k: usize| -> Estimate {
+        let value = point[k];
+        let mut d = draws[k].clone();
+        if value.is_none() || d.is_empty() {
+            return Estimate { value, ci: None };
         }
         d.sort_by(|a, b| a.total_cmp(b));
         let q = |p: f64| d[((p * (d.len() - 1) as f64).round() as usize).min(d.len() - 1)];
-        Some(Estimate { value, lo: q(0.025), hi: q(0.975) })
+        Estimate { value, ci: Some((q(0.025), q(0.975))) }
     };
     Report {
         threshold,
         n: scores.len(),
         positives: labels.iter().filter(|y| **y).count(),
         confusion: Confusion::at(scores, labels, threshold),
-        f1: est(0).expect("always defined"),
-        g_mean: est(1).expect("always defined"),
-        sensitivity: est(2).expect("always defined"),
-        specificity: est(3).expect("always defined"),
-        precision: est(4).expect("always defined"),
+        f1: est(0),
+        g_mean: est(1),
+        sensitivity: est(2),
+        specificity: est(3),
+        precision: est(4),
         roc_auc: est(5),
         pr_auc: est(6),
+        resamples,
     }
 }
 
@@ -351,15 +351,44 @@ mod tests {
         let (s, l) = from_confusion(8, 4, 80, 2);
         let c = Confusion::at(&s, &l, 0.5);
         assert_eq!(c, Confusion { tp: 8, fp: 4, tn: 80, fn_: 2 });
-        assert!((c.sensitivity() - 0.8).abs() < 1e-12);
-        assert!((c.specificity() - 80.0 / 84.0).abs() < 1e-12);
-        assert!((c.precision() - 8.0 / 12.0).abs() < 1e-12);
-        assert!((c.f1() - 16.0 / 22.0).abs() < 1e-12);
-        assert!((c.g_mean() - (0.8f64 * 80.0 / 84.0).sqrt()).abs() < 1e-12);
-        // Degenerate: nothing predicted positive.
+        assert!((c.sensitivity().unwrap() - 0.8).abs() < 1e-12);
+        assert!((c.specificity().unwrap() - 80.0 / 84.0).abs() < 1e-12);
+        assert!((c.precision().unwrap() - 8.0 / 12.0).abs() < 1e-12);
+        assert!((c.f1().unwrap() - 16.0 / 22.0).abs() < 1e-12);
+        assert!((c.g_mean().unwrap() - (0.8f64 * 80.0 / 84.0).sqrt()).abs() < 1e-12);
+    }
+
+    #[test]
+    fn nothing_predicted_positive_leaves_precision_undefined_and_f1_zero() {
         let (s, l) = from_confusion(0, 0, 10, 3);
         let c = Confusion::at(&s, &l, 0.5);
-        assert_eq!((c.f1(), c.precision(), c.g_mean(), c.specificity()), (0.0, 0.0, 0.0, 1.0));
+        assert_eq!((c.f1(), c.precision(), c.g_mean(), c.specificity()), (Some(0.0), None, Some(0.0), Some(1.0)));
+    }
+
+    #[test]
+    fn metrics_needing_a_class_the_data_lacks_are_undefined() {
+        // Only negatives: sensitivity, G-mean and both AUCs are undefined, not 0.
+        let (s, l) = from_confusion(0, 2, 10, 0);
+        let c = Confusion::at(&s, &l, 0.5);
+        assert_eq!((c.sensitivity(), c.g_mean(), c.specificity()), (None, None, Some(10.0 / 12.0)));
+        let clusters: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
+        let r = report(&s, &l, &clusters, 0.5, 100, 0);
+        for name in ["sensitivity", "G-mean", "ROC-AUC", "PR-AUC"] {
+            assert_eq!(r.get(name).unwrap(), Estimate { value: None, ci: None }, "{name}");
+        }
+        assert_eq!(r.get("sensitivity").unwrap().display(3), "undefined");
+        // Only positives: specificity undefined.
+        let (s, l) = from_confusion(3, 0, 0, 1);
+        assert_eq!(Confusion::at(&s, &l, 0.5).specificity(), None);
+    }
+
+    #[test]
+    fn no_resamples_means_no_interval() {
+        let (s, l) = from_confusion(8, 4, 80, 2);
+        let clusters: Vec<String> = (0..s.len()).map(|i| format!("p{i}")).collect();
+        let r = report(&s, &l, &clusters, 0.5, 0, 0);
+        assert!(r.rows().iter().all(|(_, e)| e.ci.is_none() && e.value.is_some()));
+        assert_eq!(r.sensitivity.display(3), "0.800");
     }
 
     #[test]
@@ -384,14 +413,14 @@ mod tests {
         let l = [false, false, false, false, true, true, true];
         let t = best_threshold(&s, &l, Objective::F1);
         assert!(t > 0.3 && t <= 0.35, "threshold {t}");
-        assert_eq!(Confusion::at(&s, &l, t).f1(), 1.0);
+        assert_eq!(Confusion::at(&s, &l, t).f1(), Some(1.0));
         // Catching the low positive at the cost of one false positive beats missing it.
         let s = [0.1, 0.2, 0.3, 0.4, 0.5, 0.9, 0.45];
         let l = [false, false, false, false, false, true, true];
         let tg = best_threshold(&s, &l, Objective::GMean);
         let c = Confusion::at(&s, &l, tg);
         assert_eq!((c.tp, c.fp), (2, 1));
-        assert!((c.g_mean() - (0.8f64).sqrt()).abs() < 1e-12);
+        assert!((c.g_mean().unwrap() - (0.8f64).sqrt()).abs() < 1e-12);
     }
 
     #[test]
@@ -403,8 +432,9 @@ mod tests {
         let b = report(&scores, &labels, &clusters, 0.5, 300, 1);
         assert_eq!(a, b);
         for (_, e) in a.rows() {
-            assert!(e.lo <= e.value + 1e-9 && e.value <= e.hi + 1e-9, "{e:?}");
-            assert!(e.hi - e.lo < 0.5);
+            let (v, (lo, hi)) = (e.value.unwrap(), e.ci.unwrap());
+            assert!(lo <= v + 1e-9 && v <= hi + 1e-9, "{e:?}");
+            assert!(hi - lo < 0.5);
         }
     }
 

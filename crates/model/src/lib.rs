@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 /// Which parts of the model are used.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub enum Arch {
     /// Baseline: the joint crop alone.
     Local,
@@ -33,6 +34,10 @@ pub enum Arch {
     GlobalLocal,
     /// Whole-hand view modulated by joint identity, no joint crop.
     Global,
+}
+
+impl Arch {
+    pub const ALL: [Arch; 3] = [Arch::GlobalLocal, Arch::Local, Arch::Global];
 }
 
 impl std::str::FromStr for Arch {
@@ -59,6 +64,7 @@ impl std::fmt::Display for Arch {
 
 /// Sizes and switches of a [`JointNet`]. Serialised into checkpoints and the export sidecar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct ModelConfig {
     pub arch: Arch,
     /// Side of the whole-hand view in pixels (a power of two times 8).
@@ -77,6 +83,12 @@ impl Default for ModelConfig {
     fn default() -> Self {
         Self { arch: Arch::GlobalLocal, global_size: 128, local_size: 64, width: 16, context_dim: 64, joints: 11 }
     }
+}
+
+/// The calibrated probability of inflammation for a logit: sigmoid(logit / temperature), the
+/// temperature fitted on validation data (1 for raw probabilities).
+pub fn probability(logit: f32, temperature: f32) -> f32 {
+    1.0 / (1.0 + (-logit / temperature).exp())
 }
 
 /// Side of every encoder's output feature map (and of the class-activation map).
@@ -248,6 +260,9 @@ pub struct Batch {
     pub joint: Tensor<1, Int>,
     /// Which global view each crop belongs to, `[joints]`.
     pub image: Tensor<1, Int>,
+    /// Per joint, 1 to let the whole-hand view into the context and 0 to withhold it (context
+    /// dropout in training, [`Arch::GlobalLocal`] only); `None` keeps every joint's.
+    pub context_keep: Option<Tensor<1>>,
 }
 
 /// Host-side batch data, turned into a [`Batch`] on any device.
@@ -297,6 +312,7 @@ impl BatchData {
             local: Tensor::from_data(TensorData::new(self.local.clone(), [n, 3, ls, ls]), device),
             joint: Tensor::from_data(TensorData::new(self.joint.clone(), [n]), device),
             image: Tensor::from_data(TensorData::new(self.image.clone(), [n]), device),
+            context_keep: None,
         })
     }
 }
@@ -345,7 +361,10 @@ impl JointNet {
             let e = embed.forward(batch.joint.reshape([n as i32, 1])).reshape([n as i32, -1]); // [n, d]
             let input = match (&self.local, global_map) {
                 (Some(_), Some(map)) => {
-                    let g = map.mean_dim(3).mean_dim(2).reshape([0, -1]).select(0, batch.image); // [n, c]
+                    let mut g = map.mean_dim(3).mean_dim(2).reshape([0, -1]).select(0, batch.image); // [n, c]
+                    if let Some(keep) = batch.context_keep {
+                        g = g * keep.reshape([n as i32, 1]);
+                    }
                     Tensor::cat(vec![g, e], 1)
                 }
                 _ => e,

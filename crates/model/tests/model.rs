@@ -109,6 +109,29 @@ fn context_changes_the_global_local_prediction_once_trained() {
 }
 
 #[test]
+fn withheld_context_leaves_only_the_crop_and_the_joint() {
+    use burn::optim::{GradientsParams, SgdConfig};
+    let device = Device::flex().autodiff();
+    let config = tiny(Arch::GlobalLocal);
+    let mut model = config.init(&device).unwrap();
+    let loss = model.forward(batch(&config, 2, 6, 9).to_batch(&config, &device).unwrap()).logits.powf_scalar(2.0).sum();
+    let grads = GradientsParams::from_grads(loss.backward(), &model);
+    model = SgdConfig::new().init().step(0.1, model, grads);
+    // Same crop and joint in two photos: with the context withheld from both, the photos no longer
+    // matter; with it kept for one, they do.
+    let run = |keep: [f32; 2]| {
+        let mut b = same_crop_two_photos(&config).to_batch(&config, &device).unwrap();
+        b.context_keep = Some(burn::tensor::Tensor::from_floats(keep, &device));
+        values(model.forward(b).logits)
+    };
+    let withheld = run([0.0, 0.0]);
+    assert_eq!(withheld[0], withheld[1]);
+    let kept = run([1.0, 0.0]);
+    assert!((kept[0] - kept[1]).abs() > 1e-6, "{kept:?}");
+    assert_eq!(kept[1], withheld[1]);
+}
+
+#[test]
 fn default_model_is_small_enough_for_the_browser() {
     let config = ModelConfig::default();
     let model = config.init(&Device::flex()).unwrap();

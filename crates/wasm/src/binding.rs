@@ -1,9 +1,25 @@
-//! The wasm-bindgen surface (wasm32 only).
+//! The wasm-bindgen surface (wasm32 only): Rust values go to JavaScript as plain objects
+//! (serde-wasm-bindgen), typed by the TypeScript declarations tsify derives from the same Rust types.
 use burn::tensor::{Device, Tensor, TensorData};
+use jointscope_data::{Joint, Point};
 use jointscope_detect::{DetectError, Detector};
 use jointscope_landmarks::{HandLandmarker, LANDMARK_INPUT, LandmarkError, Options};
+use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+
+/// A joint at a known position in photo pixels (what `judgeEncoded` takes).
+#[derive(Debug, Clone, Serialize, Deserialize, tsify::Tsify)]
+pub struct JointAt {
+    pub joint: Joint,
+    pub x: f32,
+    pub y: f32,
+}
+
+/// A Rust value as a plain JavaScript object (`null` for `None`, arrays for tuples and vectors).
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| backend_error(e.to_string()))
+}
 
 #[wasm_bindgen]
 extern "C" {
@@ -58,6 +74,12 @@ fn backend_error(message: String) -> JsValue {
     let err = js_sys::Error::new(&message);
     err.set_name("BackendError");
     err.into()
+}
+
+/// The limits every photo is checked against (file size, pixels, sides).
+#[wasm_bindgen(unchecked_return_type = "PhotoLimits")]
+pub fn limits() -> Result<JsValue, JsValue> {
+    to_js(&jointscope_data::image_io::LIMITS)
 }
 
 /// Which compute backends this bundle was built with: `["webgpu", "cpu"]` or `["cpu"]`.
@@ -117,47 +139,40 @@ impl JointDetector {
         self.backend.clone()
     }
 
-    /// The weights' sidecar (threshold, training data, notice) as JSON.
-    #[wasm_bindgen(getter)]
-    pub fn sidecar(&self) -> String {
-        serde_json::to_string(self.inner.classifier().sidecar()).unwrap_or_default()
+    /// The weights' sidecar (threshold, training data, notice).
+    #[wasm_bindgen(getter, unchecked_return_type = "Sidecar")]
+    pub fn sidecar(&self) -> Result<JsValue, JsValue> {
+        to_js(self.inner.classifier().sidecar())
     }
 
-    /// Detect in RGBA pixels (`ImageData.data`), `width × height × 4` bytes. Resolves to the
-    /// detection as JSON (see `jointscope_detect::Detection`).
-    #[wasm_bindgen(js_name = detectRgba)]
+    /// Detect in RGBA pixels (`ImageData.data`), `width × height × 4` bytes.
+    #[wasm_bindgen(js_name = detectRgba, unchecked_return_type = "Promise<Detection>")]
     pub fn detect_rgba(&self, rgba: Vec<u8>, width: u32, height: u32) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
-        wasm_bindgen_futures::future_to_promise(async move {
-            let d = inner.detect_rgba(&rgba, width, height).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::from_str(&serde_json::to_string(&d).map_err(|e| backend_error(e.to_string()))?))
-        })
+        wasm_bindgen_futures::future_to_promise(async move { to_js(&inner.detect_rgba(&rgba, width, height).await.map_err(|e| js_error(&e))?) })
     }
 
     /// Judge joints at positions the caller already knows (no landmark step), in a PNG or JPEG
-    /// file's bytes. `joints`: JSON `[{"joint": "MCP2", "x": 152.5, "y": 201.0}, …]` in photo
-    /// pixels. Resolves to JSON: one verdict per joint, in the given order. These are the
+    /// file's bytes; resolves to one verdict per joint, in the given order. These are the
     /// probabilities `jointscope evaluate` gives for the same photo and positions.
-    #[wasm_bindgen(js_name = judgeEncoded)]
-    pub fn judge_encoded(&self, bytes: Vec<u8>, joints: String) -> js_sys::Promise {
+    #[wasm_bindgen(js_name = judgeEncoded, unchecked_return_type = "Promise<JointVerdict[]>")]
+    pub fn judge_encoded(&self, bytes: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "JointAt[]")] joints: JsValue) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
-            let located = crate::joints::parse_joints(&joints).map_err(|m| js_error(&DetectError::Input(m)))?;
+            let joints: Vec<JointAt> =
+                serde_wasm_bindgen::from_value(joints).map_err(|e| js_error(&DetectError::Input(format!("joints: {e}"))))?;
+            let located: Vec<(Joint, Point)> = joints.into_iter().map(|j| (j.joint, Point::new(j.x, j.y))).collect();
             let img = jointscope_data::image_io::decode_rgb(&bytes).map_err(|e| js_error(&DetectError::Image(e.to_string())))?;
-            let v = inner.classifier().judge(&img, &located).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::from_str(&serde_json::to_string(&v).map_err(|e| backend_error(e.to_string()))?))
+            to_js(&inner.classifier().judge(&img, &located).await.map_err(|e| js_error(&e))?)
         })
     }
 
     /// Decode a PNG or JPEG file's bytes (size limits checked first, EXIF orientation applied) and
-    /// detect in it. Resolves to the detection as JSON.
-    #[wasm_bindgen(js_name = detectEncoded)]
+    /// detect in it.
+    #[wasm_bindgen(js_name = detectEncoded, unchecked_return_type = "Promise<Detection>")]
     pub fn detect_encoded(&self, bytes: Vec<u8>) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
-        wasm_bindgen_futures::future_to_promise(async move {
-            let d = inner.detect_encoded(&bytes).await.map_err(|e| js_error(&e))?;
-            Ok(JsValue::from_str(&serde_json::to_string(&d).map_err(|e| backend_error(e.to_string()))?))
-        })
+        wasm_bindgen_futures::future_to_promise(async move { to_js(&inner.detect_encoded(&bytes).await.map_err(|e| js_error(&e))?) })
     }
 }
 

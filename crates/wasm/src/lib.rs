@@ -5,10 +5,8 @@
 //! kind it is (`SidecarError`, `WeightsError`, `ModelError`, `ImageError`, `InputError`,
 //! `BackendError`) and whose `message` is a sentence for the user. Nothing here panics on bad input.
 //!
-//! The binding compiles only for wasm32; natively this crate holds just its plain-Rust helpers, so
-//! it adds nothing to the native build.
-
-pub mod joints;
+//! The binding compiles only for wasm32; natively this crate is empty, so it adds nothing to the
+//! native build.
 
 #[cfg(target_family = "wasm")]
 mod binding;

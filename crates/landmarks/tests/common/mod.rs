@@ -2,8 +2,8 @@
 #![allow(dead_code)] // each test file uses a subset
 
 use jointscope_data::geometry::Point;
-use jointscope_data::synth::{render_hand, HandSpec, PatientTraits, Rendered};
-use jointscope_data::{Hand, Joint, View};
+use jointscope_dataset::synth::{render_hand, HandSpec, PatientTraits, Rendered};
+use jointscope_data::{Hand, View};
 use jointscope_landmarks::DetectedHand;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 pub fn synthetic_hand(seed: u64, hand: Hand, size: u32) -> Rendered {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let traits = PatientTraits::sample(&mut rng);
-    let spec = HandSpec { hand, view: View::Dorsal, severity: [0.0; Joint::COUNT], traits };
+    let spec = HandSpec::healthy(hand, View::Dorsal, traits);
     render_hand(&spec, size, 1.0, &mut rng)
 }
 
@@ -20,4 +20,12 @@ pub fn synthetic_hand(seed: u64, hand: Hand, size: u32) -> Rendered {
 pub fn landmark_error(h: &DetectedHand, truth: &[Point; 21]) -> f32 {
     let scale = truth[0].dist(truth[9]);
     (0..21).map(|i| (h.landmarks[i][0] - truth[i].x).hypot(h.landmarks[i][1] - truth[i].y)).sum::<f32>() / 21.0 / scale
+}
+
+/// The fetched MediaPipe models: `$JOINTSCOPE_MODELS`, else the repository's `models/`.
+pub fn models_dir() -> std::path::PathBuf {
+    match std::env::var_os("JOINTSCOPE_MODELS") {
+        Some(d) if !d.is_empty() => d.into(),
+        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+    }
 }

@@ -1,0 +1,86 @@
+//! Writing files so that a reader never sees half of one: the bytes go to a uniquely named file in
+//! the same folder, are flushed to disk, and the file is renamed over the target. A folder of
+//! several files is written the same way (files synced, then the folder renamed into place).
+use jointscope_data::DataError;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+fn parent_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+fn werr(path: &Path, e: impl std::fmt::Display) -> DataError {
+    DataError::Write { path: path.into(), reason: e.to_string() }
+}
+
+/// Write `bytes` to `path` atomically (creating its folder).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    let dir = parent_of(path);
+    std::fs::create_dir_all(dir).map_err(|e| werr(dir, e))?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".jointscope-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        builder.permissions(std::fs::Permissions::from_mode(0o644)); // not tempfile's private 0600
+    }
+    let mut tmp = builder.tempfile_in(dir).map_err(|e| werr(dir, format!("creating a temporary file: {e}")))?;
+    tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).map_err(|e| werr(path, e))?;
+    tmp.persist(path).map_err(|e| werr(path, e.error))?;
+    Ok(())
+}
+
+/// Write `files` (name, bytes) into the folder `dir` atomically: into a temporary sibling folder,
+/// each file synced, then renamed over `dir` (an older `dir` is removed first, so a crash between
+/// the two leaves no `dir` rather than a mixed one). Returns `dir`.
+pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> Result<PathBuf, DataError> {
+    let name = dir.file_name().ok_or_else(|| werr(dir, "not a folder name"))?.to_string_lossy().to_string();
+    let tmp = parent_of(dir).join(format!("{name}.tmp"));
+    let _ = std::fs::remove_dir_all(&tmp);
+    std::fs::create_dir_all(&tmp).map_err(|e| werr(&tmp, e))?;
+    for (file, bytes) in files {
+        let p = tmp.join(file);
+        let mut f = std::fs::File::create(&p).map_err(|e| werr(&p, e))?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| werr(&p, e))?;
+    }
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::rename(&tmp, dir).map_err(|e| werr(dir, e))?;
+    Ok(dir.to_path_buf())
+}
+
+/// Hex SHA-256 of a file's bytes.
+pub fn sha256_file(path: &Path) -> Result<String, DataError> {
+    use sha2::{Digest, Sha256};
+    let bytes = std::fs::read(path).map_err(|source| DataError::Io { path: path.into(), source })?;
+    Ok(Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_atomic_write_replaces_the_file_and_leaves_no_temporary() {
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("sub/a.json");
+        write_atomic(&p, b"one").unwrap();
+        write_atomic(&p, b"two").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"two");
+        assert_eq!(std::fs::read_dir(d.path().join("sub")).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_folder_write_replaces_the_whole_folder() {
+        let d = tempfile::tempdir().unwrap();
+        let dir = d.path().join("epoch-0001");
+        write_dir_atomic(&dir, &[("a", b"1"), ("b", b"2")]).unwrap();
+        write_dir_atomic(&dir, &[("c", b"3")]).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into()).collect();
+        names.sort();
+        assert_eq!(names, ["c"]);
+        assert!(!d.path().join("epoch-0001.tmp").exists());
+    }
+}

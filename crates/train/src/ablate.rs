@@ -1,0 +1,713 @@
+//! The ablation of the study's method on one preset of the synthetic benchmark, as the committed
+//! plan (`experiments/ablation-plan.json`) fixes it: the rows (the 2×2×2 cross of imbalance-aware
+//! loss, self-supervised pretraining and the global–local architecture on `ra-like`; baseline and
+//! full method on `control` and `default`; extra rows), the seeds, the learning-rate grid chosen on
+//! validation, the primary metric, and a fixed test cohort of patients no run trains on.
+//!
+//! Every run (and every pretraining) lives in a folder named by the hash of its configuration, so
+//! an interrupted ablation resumes where it stopped and a finished one only re-reads its results.
+//! The report compares rows by paired differences on the same test cohort and seeds, with 95 %
+//! intervals from a bootstrap that resamples both seeds and test patients; it adds the oracle row
+//! (what knowing the rest of the hand could add at most) and, for the rows the plan names, the
+//! figures at MediaPipe's joint positions (the path the page runs).
+use crate::augment::Mix;
+use crate::backend::BackendChoice;
+use crate::benchmark;
+use crate::choice::Choice;
+use crate::evaluate::{self, Cohort, Positions};
+use crate::losses::{LossConfig, LossKind};
+use crate::pretrain::{self, PretrainConfig};
+use crate::probe;
+use crate::progress::Progress;
+use crate::run::{self, EpochRecord, RunDir};
+use crate::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
+use anyhow::{Context, bail};
+use jointscope_dataset::split::{Part, SplitSpec};
+use jointscope_dataset::synth::{Preset, SynthConfig};
+use jointscope_metrics::{Confusion, pr_auc, roc_auc};
+use jointscope_model::{Arch, ModelConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// The committed plan, as the binary was built with it.
+pub const PLAN: &str = include_str!("../../../experiments/ablation-plan.json");
+
+/// The ablation protocol (see `experiments/ablation-plan.json` for what each field means).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Plan {
+    pub primary_metric: String,
+    pub metrics: Vec<String>,
+    pub seeds: Vec<u64>,
+    pub test_cohort: TestCohort,
+    pub bootstrap_resamples: usize,
+    pub training: PlanTraining,
+    pub imbalance_loss: LossKind,
+    pub pretraining: PlanPretraining,
+    pub pretrained_fine_tuning: PlanFineTuning,
+    pub global_local_context_dropout: f32,
+    pub presets: BTreeMap<String, PresetPlan>,
+    pub landmark_position_rows: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct TestCohort {
+    pub patients: usize,
+    pub seed: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanTraining {
+    pub epochs: usize,
+    pub batch_images: usize,
+    pub lr_grid: Vec<f64>,
+    pub select: Select,
+    pub patience: Option<usize>,
+    pub warmup_steps: usize,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanPretraining {
+    pub objective: pretrain::Objective,
+    pub epochs: usize,
+    pub seeds: Vec<u64>,
+    pub colour: f32,
+    pub mask_ratio: f32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PlanFineTuning {
+    pub frozen_epochs: usize,
+    pub encoder_lr_scale: f64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct PresetPlan {
+    /// The 2×2×2 cross; otherwise baseline and full method only.
+    pub cross: bool,
+    pub extra_rows: Vec<String>,
+}
+
+impl Plan {
+    /// The committed plan.
+    pub fn committed() -> anyhow::Result<Plan> {
+        serde_json::from_str(PLAN).context("experiments/ablation-plan.json")
+    }
+
+    /// A plan file.
+    pub fn read(path: &Path) -> anyhow::Result<Plan> {
+        run::read_json(path)
+    }
+
+    /// A tiny version for tests: one seed, one learning rate, two epochs, small cohorts.
+    pub fn quick(mut self) -> Plan {
+        self.seeds.truncate(1);
+        self.training.lr_grid.truncate(1);
+        self.training.epochs = 2;
+        self.training.warmup_steps = 2;
+        self.pretraining.epochs = 1;
+        self.pretraining.seeds.truncate(1);
+        self.test_cohort.patients = 12;
+        self.bootstrap_resamples = 50;
+        self
+    }
+}
+
+/// One row of the table: what the model, loss, initialisation and mixing are.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Row {
+    pub name: String,
+    pub imbalance: bool,
+    /// Encoders pretrained with this objective (None: random initialisation).
+    pub ssl: Option<pretrain::Objective>,
+    pub global_local: bool,
+    pub mix: Mix,
+}
+
+/// The rows the plan lists for `preset`, in table order.
+pub fn rows(plan: &Plan, preset: Preset) -> anyhow::Result<Vec<Row>> {
+    let p = plan.presets.get(preset.name()).with_context(|| format!("the plan has no rows for the preset {}", preset.name()))?;
+    let ssl = plan.pretraining.objective;
+    let row = |name: &str, imbalance, with_ssl: bool, global_local, mix| Row { name: name.into(), imbalance, ssl: with_ssl.then_some(ssl), global_local, mix };
+    let mut out = vec![row("baseline", false, false, false, Mix::None)];
+    if p.cross {
+        out.extend([
+            row("+imbalance", true, false, false, Mix::None),
+            row("+SSL", false, true, false, Mix::None),
+            row("+global-local", false, false, true, Mix::None),
+            row("imbalance+SSL", true, true, false, Mix::None),
+            row("imbalance+global-local", true, false, true, Mix::None),
+            row("SSL+global-local", false, true, true, Mix::None),
+        ]);
+    }
+    out.push(row("full", true, true, true, Mix::None));
+    for extra in &p.extra_rows {
+        out.push(match extra.as_str() {
+            "full + cut-keep" => row(extra, true, true, true, Mix::CutKeep),
+            "full, contrastive pretraining" => Row { ssl: Some(pretrain::Objective::Contrastive), ..row(extra, true, true, true, Mix::None) },
+            other => bail!("the plan names an unknown row {other:?}"),
+        });
+    }
+    Ok(out)
+}
+
+/// What the ablation needs besides the plan.
+pub struct AblateConfig {
+    pub preset: Preset,
+    pub plan: Plan,
+    /// Folder of the cohorts, pretrainings, runs and reports (shared by every preset).
+    pub out: PathBuf,
+    /// The training cohort's generator settings (the preset's benchmark).
+    pub synth: SynthConfig,
+    pub model: ModelConfig,
+    /// Folder of MediaPipe's models (landmark-position rows).
+    pub models: PathBuf,
+    pub backend: BackendChoice,
+}
+
+/// A finished run's figures on the test cohort and what selection needs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RunResult {
+    pub row: String,
+    pub seed: u64,
+    pub lr: f64,
+    pub dir: PathBuf,
+    /// Validation figure at the kept epoch (the plan's `select`).
+    pub valid: Option<f64>,
+    pub best_epoch: usize,
+    pub epochs_run: usize,
+    /// Best validation ROC-AUC below 0.6: the run never left the prior.
+    pub stuck: bool,
+    pub seconds: f64,
+}
+
+/// Hex of the first 8 bytes of the SHA-256 of a value's JSON.
+fn hash_of<T: Serialize>(value: &T) -> anyhow::Result<String> {
+    Ok(jointscope_detect::sidecar::sha256(&serde_json::to_vec(value)?)[..16].to_string())
+}
+
+/// The training cohort and the test cohort of the preset, generated once.
+fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<(PathBuf, PathBuf)> {
+    let name = c.preset.name();
+    let train_dir = c.out.join("cohorts").join(name);
+    let test_dir = c.out.join("cohorts").join(format!("{name}-test"));
+    let test = SynthConfig { patients: c.plan.test_cohort.patients, healthy_images: 0, seed: c.plan.test_cohort.seed, ..c.synth.clone() };
+    anyhow::ensure!(test.seed != c.synth.seed, "the test cohort needs its own generator seed");
+    progress.note(&format!("cohorts of {name}: training {}, test {}", train_dir.display(), test_dir.display()));
+    benchmark::prepare(&train_dir, &c.synth, progress)?;
+    benchmark::prepare(&test_dir, &test, progress)?;
+    Ok((std::fs::canonicalize(&train_dir)?, std::fs::canonicalize(&test_dir)?))
+}
+
+/// The pretraining of `objective` and `seed` on the training cohort's healthy photos, run once.
+fn pretraining(c: &AblateConfig, data: &Path, objective: pretrain::Objective, seed: u64, progress: &dyn Progress) -> anyhow::Result<PathBuf> {
+    let p = &c.plan.pretraining;
+    let config = PretrainConfig {
+        manifest: data.join("healthy.csv"),
+        model: c.model.clone(),
+        objective,
+        epochs: p.epochs,
+        colour: p.colour,
+        mask_ratio: p.mask_ratio,
+        seed,
+        backend: c.backend,
+        ..PretrainConfig::default()
+    };
+    let dir = c.out.join("pretrain").join(hash_of(&config)?);
+    if !dir.join(pretrain::META_FILE).exists() {
+        progress.note(&format!("pretraining ({}, seed {seed}) into {}", objective.name(), dir.display()));
+        let meta = pretrain::pretrain(&dir, &config, progress)?;
+        progress.note(&format!("      loss {:.4} → {:.4} in {:.0} s", meta.history[0], meta.history[meta.history.len() - 1], meta.seconds));
+    }
+    Ok(dir)
+}
+
+/// The run configuration of `row` for `seed` at learning rate `lr`.
+fn run_config(c: &AblateConfig, data: &Path, row: &Row, seed: u64, lr: f64, init: Option<PathBuf>) -> RunConfig {
+    let t = &c.plan.training;
+    let pretrained = init.is_some();
+    RunConfig {
+        manifest: data.join("manifest.csv"),
+        model: ModelConfig { arch: if row.global_local { Arch::GlobalLocal } else { Arch::Local }, ..c.model.clone() },
+        train: TrainParams {
+            epochs: t.epochs,
+            batch_images: t.batch_images,
+            lr,
+            loss: LossConfig { kind: if row.imbalance { c.plan.imbalance_loss } else { LossKind::Bce }, ..LossConfig::default() },
+            sampler: Sampler::Shuffle,
+            mix: row.mix,
+            init,
+            seed,
+            recipe: Recipe {
+                select: t.select,
+                patience: t.patience,
+                warmup_steps: t.warmup_steps,
+                frozen_epochs: if pretrained { c.plan.pretrained_fine_tuning.frozen_epochs } else { 0 },
+                encoder_lr_scale: if pretrained { c.plan.pretrained_fine_tuning.encoder_lr_scale } else { 1.0 },
+                context_dropout: if row.global_local { c.plan.global_local_context_dropout } else { 0.0 },
+            },
+            ..TrainParams::default()
+        },
+        split: SplitSpec { seed, ..SplitSpec::default() },
+        backend: c.backend,
+    }
+}
+
+/// Train (or resume, or find finished) one run and evaluate it on the test cohort.
+fn run_one(c: &AblateConfig, config: RunConfig, row: &Row, test: &Path, progress: &dyn Progress) -> anyhow::Result<RunResult> {
+    let dir = c.out.join("runs").join(hash_of(&config)?);
+    let done = dir.join("ablation-run.json");
+    if done.exists() {
+        return run::read_json(&done);
+    }
+    let started = Instant::now();
+    let rd = RunDir(dir.clone());
+    let (seed, lr) = (config.train.seed, config.train.lr);
+    if !rd.model_meta().exists() {
+        let resume = rd.config().exists();
+        progress.note(&format!("{} seed {seed} lr {lr}: {} {}", row.name, if resume { "resuming" } else { "training" }, dir.display()));
+        train::train(&dir, (!resume).then_some(config.clone()), resume, progress)?;
+    }
+    let test_cohort = Cohort::Named("cohort".into(), test.join("manifest.csv"));
+    evaluate::evaluate(&dir, &test_cohort, &Positions::Manifest, 0, &crate::progress::Silent)?;
+    let meta: ModelMeta = run::read_json(&rd.model_meta())?;
+    let history = read_history(&rd.history())?;
+    let at_best = history.iter().find(|r| r.epoch == meta.best_epoch);
+    let valid = at_best.and_then(|r| match config.train.recipe.select {
+        Select::RocAuc => r.valid_auc,
+        Select::PrAuc => r.valid_pr_auc,
+    });
+    let best_auc = history.iter().filter_map(|r| r.valid_auc).fold(f64::NAN, f64::max);
+    let result = RunResult {
+        row: row.name.clone(),
+        seed,
+        lr,
+        dir,
+        valid,
+        best_epoch: meta.best_epoch,
+        epochs_run: history.len(),
+        stuck: !(best_auc >= 0.6),
+        seconds: started.elapsed().as_secs_f64(),
+    };
+    run::write_json(&done, &result)?;
+    Ok(result)
+}
+
+fn read_history(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+    let mut out = Vec::new();
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    for rec in r.records() {
+        let rec = rec?;
+        let opt = |i: usize| rec.get(i).and_then(|v| v.parse().ok());
+        out.push(EpochRecord {
+            epoch: rec[0].parse()?,
+            train_loss: rec[1].parse()?,
+            valid_loss: rec[2].parse()?,
+            valid_auc: opt(3),
+            valid_pr_auc: opt(4),
+            seconds: opt(5).unwrap_or(0.0),
+        });
+    }
+    Ok(out)
+}
+
+/// A selected run's per-joint test predictions: (patient, image, label, probability).
+#[derive(Debug, Clone)]
+struct Scored {
+    patient: String,
+    image: String,
+    label: bool,
+    prob: f32,
+}
+
+fn read_predictions(path: &Path) -> anyhow::Result<Vec<Scored>> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    let mut out = Vec::new();
+    for rec in r.records() {
+        let rec = rec?;
+        out.push(Scored { image: rec[0].to_string(), patient: rec[1].to_string(), label: &rec[5] == "1", prob: rec[6].parse()? });
+    }
+    Ok(out)
+}
+
+/// The metrics of predictions at `threshold` (NaN where undefined).
+fn figures(p: &[&Scored], threshold: f32, names: &[String]) -> Vec<f64> {
+    let s: Vec<f32> = p.iter().map(|x| x.prob).collect();
+    let l: Vec<bool> = p.iter().map(|x| x.label).collect();
+    let c = Confusion::at(&s, &l, threshold);
+    names
+        .iter()
+        .map(|m| match m.as_str() {
+            "PR-AUC" => pr_auc(&s, &l),
+            "ROC-AUC" => roc_auc(&s, &l),
+            "F1" => c.f1(),
+            "G-mean" => c.g_mean(),
+            "sensitivity" => c.sensitivity(),
+            "specificity" => c.specificity(),
+            _ => None,
+        })
+        .map(|v| v.unwrap_or(f64::NAN))
+        .collect()
+}
+
+/// A selected run's test predictions and threshold, per row and seed.
+struct Selected {
+    threshold: f32,
+    predictions: Vec<Scored>,
+}
+
+/// Per-seed differences, their mean, and its 95 % interval.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Difference {
+    pub per_seed: Vec<f64>,
+    pub mean: f64,
+    pub ci: (f64, f64),
+}
+
+/// The mean over seeds of `f(a) − f(b)` for two rows with a 95 % interval from a bootstrap that
+/// draws seeds with replacement and, within each replicate, test patients with replacement (the
+/// same patients for both rows: the comparison is paired).
+fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[String], resamples: usize, seed: u64) -> Difference {
+    let patients: Vec<String> = {
+        let mut p: Vec<String> = a[0].predictions.iter().map(|x| x.patient.clone()).collect();
+        p.sort();
+        p.dedup();
+        p
+    };
+    fn index(sel: &Selected) -> HashMap<&str, Vec<&Scored>> {
+        let mut m: HashMap<&str, Vec<&Scored>> = HashMap::new();
+        for x in &sel.predictions {
+            m.entry(x.patient.as_str()).or_default().push(x);
+        }
+        m
+    }
+    fn pick<'a>(idx: &HashMap<&str, Vec<&'a Scored>>, chosen: &[&str]) -> Vec<&'a Scored> {
+        chosen.iter().flat_map(|p| idx.get(p).into_iter().flatten().copied()).collect()
+    }
+    let (ia, ib): (Vec<_>, Vec<_>) = (a.iter().map(|s| index(s)).collect(), b.iter().map(|s| index(s)).collect());
+    let diff_on = |k: usize, chosen: &[&str]| {
+        figures(&pick(&ia[k], chosen), a[k].threshold, names)[metric] - figures(&pick(&ib[k], chosen), b[k].threshold, names)[metric]
+    };
+    let all: Vec<&str> = patients.iter().map(String::as_str).collect();
+    let per_seed: Vec<f64> = (0..a.len()).map(|k| diff_on(k, &all)).collect();
+    let mean = per_seed.iter().sum::<f64>() / per_seed.len() as f64;
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut draws = Vec::with_capacity(resamples);
+    for _ in 0..resamples {
+        let chosen: Vec<&str> = (0..all.len()).map(|_| all[rng.random_range(0..all.len())]).collect();
+        let seeds: Vec<usize> = (0..a.len()).map(|_| rng.random_range(0..a.len())).collect();
+        let d: Vec<f64> = seeds.iter().map(|&k| diff_on(k, &chosen)).filter(|v| v.is_finite()).collect();
+        if !d.is_empty() {
+            draws.push(d.iter().sum::<f64>() / d.len() as f64);
+        }
+    }
+    draws.sort_by(f64::total_cmp);
+    let q = |p: f64| draws.get(((p * (draws.len().max(1) - 1) as f64).round()) as usize).copied().unwrap_or(f64::NAN);
+    Difference { per_seed, mean, ci: (q(0.025), q(0.975)) }
+}
+
+/// The oracle of one seed: the baseline's logit and the true number of other inflamed joints in
+/// the same hand, combined by a logistic regression fitted on the validation patients, scored on
+/// the test cohort. Returns its test predictions (threshold chosen on validation for G-mean).
+fn oracle(baseline: &RunResult, objective: jointscope_data::Objective) -> anyhow::Result<Selected> {
+    let with_counts = |p: Vec<Scored>| -> Vec<(Scored, f32)> {
+        let mut per_image: HashMap<String, usize> = HashMap::new();
+        for x in &p {
+            *per_image.entry(x.image.clone()).or_default() += usize::from(x.label);
+        }
+        p.into_iter().map(|x| {
+            let others = per_image[&x.image] - usize::from(x.label);
+            (x, others as f32)
+        }).collect()
+    };
+    let logit = |p: f32| (p.clamp(1e-6, 1.0 - 1e-6) / (1.0 - p.clamp(1e-6, 1.0 - 1e-6))).ln();
+    let valid = with_counts(read_predictions(&RunDir(baseline.dir.clone()).eval("valid").join("predictions.csv"))?);
+    let test = with_counts(read_predictions(&RunDir(baseline.dir.clone()).eval("cohort").join("predictions.csv"))?);
+    let x: Vec<Vec<f32>> = valid.iter().map(|(s, n)| vec![logit(s.prob), *n]).collect();
+    let y: Vec<bool> = valid.iter().map(|(s, _)| s.label).collect();
+    let score = probe::fit_logistic(&x, &y, 1e-3);
+    let prob = |s: &Scored, n: f32| 1.0 / (1.0 + (-score(&[logit(s.prob), n])).exp()) as f32;
+    let valid_scores: Vec<f32> = valid.iter().map(|(s, n)| prob(s, *n)).collect();
+    let threshold = jointscope_metrics::best_threshold(&valid_scores, &y, objective);
+    let predictions = test.iter().map(|(s, n)| Scored { prob: prob(s, *n), ..s.clone() }).collect();
+    Ok(Selected { threshold, predictions })
+}
+
+/// The report of one preset's ablation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Report {
+    pub preset: String,
+    pub plan: Plan,
+    pub runs: Vec<RunResult>,
+    /// Per row: the selected runs' test figures per seed, in the plan's metric order.
+    pub rows: Vec<(String, Vec<Vec<f64>>)>,
+    /// Paired differences in the primary metric (and the others): (name, metric, difference).
+    pub differences: Vec<(String, String, Difference)>,
+    /// Figures at MediaPipe's joint positions: (row, per seed figures, photos without a hand).
+    pub landmark_rows: Vec<(String, Vec<Vec<f64>>, Vec<usize>)>,
+    pub oracle: Vec<Vec<f64>>,
+    pub probes: Vec<probe::Diagnosis>,
+}
+
+/// Run (or resume) the ablation of `c.preset`; writes `ablation-<preset>.md` and `.json` into
+/// `c.out` and returns the Markdown.
+pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<String> {
+    let started = Instant::now();
+    let plan = &c.plan;
+    anyhow::ensure!(!plan.seeds.is_empty() && !plan.training.lr_grid.is_empty(), "the plan needs at least one seed and one learning rate");
+    let rows = rows(plan, c.preset)?;
+    let (data, test) = cohorts(c, progress)?;
+    // Pretrained encoders per (objective, run seed): seed s uses the plan's pretraining seed s mod n.
+    let mut inits: HashMap<(pretrain::Objective, u64), PathBuf> = HashMap::new();
+    for row in &rows {
+        if let Some(objective) = row.ssl {
+            for &seed in &plan.seeds {
+                let pseed = plan.pretraining.seeds[seed as usize % plan.pretraining.seeds.len()];
+                if let std::collections::hash_map::Entry::Vacant(e) = inits.entry((objective, seed)) {
+                    e.insert(pretraining(c, &data, objective, pseed, progress)?);
+                }
+            }
+        }
+    }
+    let mut runs = Vec::new();
+    for &seed in &plan.seeds {
+        for row in &rows {
+            for &lr in &plan.training.lr_grid {
+                let init = row.ssl.map(|o| inits[&(o, seed)].clone());
+                runs.push(run_one(c, run_config(c, &data, row, seed, lr, init), row, &test, progress)?);
+            }
+        }
+    }
+    // Selection: per row and seed, the learning rate with the best validation figure.
+    let mut selected: HashMap<(String, u64), &RunResult> = HashMap::new();
+    for r in &runs {
+        let key = (r.row.clone(), r.seed);
+        let better = selected.get(&key).is_none_or(|s| r.valid.unwrap_or(f64::MIN) > s.valid.unwrap_or(f64::MIN));
+        if better {
+            selected.insert(key, r);
+        }
+    }
+    let load = |r: &RunResult, set: &str| -> anyhow::Result<Selected> {
+        let meta: ModelMeta = run::read_json(&RunDir(r.dir.clone()).model_meta())?;
+        Ok(Selected { threshold: meta.threshold, predictions: read_predictions(&RunDir(r.dir.clone()).eval(set).join("predictions.csv"))? })
+    };
+    let mut chosen: HashMap<String, Vec<Selected>> = HashMap::new();
+    for row in &rows {
+        let per_seed = plan.seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
+        chosen.insert(row.name.clone(), per_seed);
+    }
+    let names = &plan.metrics;
+    let table_rows: Vec<(String, Vec<Vec<f64>>)> = rows
+        .iter()
+        .map(|row| {
+            let figs = chosen[&row.name].iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names)).collect();
+            (row.name.clone(), figs)
+        })
+        .collect();
+
+    // Paired differences: full − baseline, each ingredient's main effect (cross), extra rows − full.
+    let refs = |name: &str| chosen[name].iter().collect::<Vec<&Selected>>();
+    let mut differences = Vec::new();
+    let mut compare = |label: String, a: Vec<&Selected>, b: Vec<&Selected>| {
+        for (m, metric) in names.iter().enumerate() {
+            differences.push((label.clone(), metric.clone(), paired(&a, &b, m, names, plan.bootstrap_resamples, 17 + m as u64)));
+        }
+    };
+    compare("full − baseline".into(), refs("full"), refs("baseline"));
+    if plan.presets[c.preset.name()].cross {
+        for (factor, has) in [
+            ("imbalance-aware loss", &(|r: &Row| r.imbalance) as &dyn Fn(&Row) -> bool),
+            ("SSL initialisation", &|r: &Row| r.ssl.is_some()),
+            ("global–local", &|r: &Row| r.global_local),
+        ] {
+            // Main effect: every cross row with the factor against its twin without, pooled.
+            let cross: Vec<&Row> = rows.iter().filter(|r| r.mix == Mix::None && r.ssl != Some(pretrain::Objective::Contrastive)).collect();
+            let (mut with, mut without) = (Vec::new(), Vec::new());
+            for r in cross.iter().filter(|r| has(r)) {
+                if let Some(twin) = cross.iter().find(|t| !has(t) && t.name != r.name && same_except(r, t, factor)) {
+                    with.extend(refs(&r.name));
+                    without.extend(refs(&twin.name));
+                }
+            }
+            compare(format!("{factor} (main effect over the cross)"), with, without);
+        }
+    }
+    for extra in &plan.presets[c.preset.name()].extra_rows {
+        compare(format!("{extra} − full"), refs(extra), refs("full"));
+    }
+
+    // The oracle: what the rest of the hand could add at most, on the baseline of each seed.
+    let mut oracles = Vec::new();
+    for &seed in &plan.seeds {
+        let base = selected[&("baseline".to_string(), seed)];
+        if !RunDir(base.dir.clone()).eval("valid").join("predictions.csv").exists() {
+            evaluate::evaluate(&base.dir, &Cohort::Split(Part::Valid), &Positions::Manifest, 0, &crate::progress::Silent)?;
+        }
+        oracles.push(oracle(base, jointscope_data::Objective::GMean)?);
+    }
+    let oracle_figs: Vec<Vec<f64>> = oracles.iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names)).collect();
+    compare("oracle context − baseline".into(), oracles.iter().collect(), refs("baseline"));
+
+    // The deployed path: the same runs, joints cropped where MediaPipe puts them.
+    let mut landmark_rows = Vec::new();
+    for name in plan.landmark_position_rows.iter().filter(|n| rows.iter().any(|r| &r.name == *n)) {
+        let (mut figs, mut missed) = (Vec::new(), Vec::new());
+        for &seed in &plan.seeds {
+            let r = selected[&(name.clone(), seed)];
+            let set = "cohort-landmarks";
+            let path = RunDir(r.dir.clone()).eval(set).join("metrics.json");
+            if !path.exists() {
+                progress.note(&format!("{name} seed {seed}: evaluating at MediaPipe's joint positions"));
+                evaluate::evaluate(&r.dir, &Cohort::Named("cohort".into(), test.join("manifest.csv")), &Positions::Landmarks(c.models.clone()), 0, progress)?;
+            }
+            let e: evaluate::Evaluation = run::read_json(&path)?;
+            let s = load(r, set)?;
+            figs.push(figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names));
+            missed.push(e.photos_without_hand);
+        }
+        landmark_rows.push((name.clone(), figs, missed));
+    }
+
+    // Encoder diagnostics on seed 0's split: random, pretrained and fine-tuned (baseline) encoders.
+    let probes = diagnostics(c, &data, &rows, &inits, &selected)?;
+    progress.note("encoder diagnostics done");
+
+    let report = Report {
+        preset: c.preset.name().into(),
+        plan: plan.clone(),
+        runs: runs.clone(),
+        rows: table_rows,
+        differences,
+        landmark_rows,
+        oracle: oracle_figs,
+        probes,
+    };
+    let md = table(&report);
+    let name = c.preset.name();
+    run::write_json(&c.out.join(format!("ablation-{name}.json")), &report)?;
+    run::write_atomic(&c.out.join(format!("ablation-{name}.md")), md.as_bytes())?;
+    progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
+    Ok(md)
+}
+
+/// Whether two cross rows differ only in `factor`.
+fn same_except(a: &Row, b: &Row, factor: &str) -> bool {
+    let key = |r: &Row| match factor {
+        "imbalance-aware loss" => (r.ssl.is_some(), r.global_local),
+        "SSL initialisation" => (r.imbalance, r.global_local),
+        _ => (r.imbalance, r.ssl.is_some()),
+    };
+    key(a) == key(b)
+}
+
+/// Linear probes (validation PR-AUC) of a random, each pretrained and the baseline's fine-tuned
+/// local encoder on seed 0's split of the training cohort, and the counterfactual distance.
+fn diagnostics(
+    c: &AblateConfig,
+    data: &Path,
+    rows: &[Row],
+    inits: &HashMap<(pretrain::Objective, u64), PathBuf>,
+    selected: &HashMap<(String, u64), &RunResult>,
+) -> anyhow::Result<Vec<probe::Diagnosis>> {
+    let seed = c.plan.seeds[0];
+    let device = burn::tensor::Device::flex();
+    let manifest = crate::dataset::read_manifest(&data.join("manifest.csv"))?;
+    let ds = crate::dataset::Dataset::load(&manifest, &crate::progress::Silent)?;
+    let base = RunDir(selected[&("baseline".to_string(), seed)].dir.clone());
+    let split: jointscope_dataset::split::Split = run::read_json(&base.split())?;
+    let local = |m: jointscope_model::JointNet| m.local.context("a model with a local encoder");
+    device.seed(seed);
+    let mut encoders = vec![("random".to_string(), local(c.model.init(&device)?)?)];
+    let mut objectives: Vec<pretrain::Objective> = rows.iter().filter_map(|r| r.ssl).collect();
+    objectives.dedup();
+    for o in objectives {
+        encoders.push((format!("pretrained ({})", o.name()), local(pretrain::init_from(&inits[&(o, seed)], c.model.init(&device)?, &c.model)?)?));
+    }
+    let meta: ModelMeta = run::read_json(&base.model_meta())?;
+    encoders.push(("fine-tuned baseline (supervised)".to_string(), local(run::load_model_file(&meta.model, &base.model(), &device)?)?));
+    let look = jointscope_dataset::synth::Look { signal: c.synth.signal, patient_appearance: c.synth.patient_appearance };
+    Ok(probe::diagnose(&encoders, c.model.local_size, &ds, &split, &look, c.plan.pretraining.colour, &device))
+}
+
+fn mean_sd(v: &[f64]) -> (f64, f64) {
+    let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
+    if v.is_empty() {
+        return (f64::NAN, f64::NAN);
+    }
+    let m = v.iter().sum::<f64>() / v.len() as f64;
+    let sd = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt() } else { 0.0 };
+    (m, sd)
+}
+
+/// The report as Markdown.
+pub fn table(r: &Report) -> String {
+    let names = &r.plan.metrics;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "# Ablation on the `{}` preset\n\nTest cohort: {} patients no run trained on (generator seed {}). Seeds {:?}; per row and seed the \
+         learning rate of {:?} with the best validation {} (early stopping, patience {:?}). Primary metric: {}. Mean ± SD over seeds.\n",
+        r.preset,
+        r.plan.test_cohort.patients,
+        r.plan.test_cohort.seed,
+        r.plan.seeds,
+        r.plan.training.lr_grid,
+        r.plan.training.select.name(),
+        r.plan.training.patience,
+        r.plan.primary_metric
+    );
+    let _ = writeln!(s, "| row | {} |\n|---|{}|", names.join(" | "), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    let row_line = |s: &mut String, name: &str, figs: &[Vec<f64>]| {
+        let cells: Vec<String> = (0..names.len())
+            .map(|m| {
+                let (mean, sd) = mean_sd(&figs.iter().map(|f| f[m]).collect::<Vec<_>>());
+                if mean.is_finite() { format!("{mean:.3} ± {sd:.3}") } else { "undefined".into() }
+            })
+            .collect();
+        let _ = writeln!(s, "| {name} | {} |", cells.join(" | "));
+    };
+    for (name, figs) in &r.rows {
+        row_line(&mut s, name, figs);
+    }
+    row_line(&mut s, "oracle: baseline + true count of other inflamed joints in the hand", &r.oracle);
+    let _ = writeln!(s, "\n## Paired differences (mean over seeds, 95 % interval resampling seeds and test patients)\n");
+    let _ = writeln!(s, "| comparison | metric | difference | 95 % interval | per seed |\n|---|---|---|---|---|");
+    for (label, metric, d) in &r.differences {
+        let per: Vec<String> = d.per_seed.iter().map(|v| format!("{v:+.3}")).collect();
+        let _ = writeln!(s, "| {label} | {metric} | {:+.3} | [{:+.3}, {:+.3}] | {} |", d.mean, d.ci.0, d.ci.1, per.join(", "));
+    }
+    if !r.landmark_rows.is_empty() {
+        let _ = writeln!(s, "\n## At MediaPipe's joint positions (the page's path; joints of photos without a hand count as missed)\n");
+        let _ = writeln!(s, "| row | {} | photos without a hand |\n|---|{}|---|", names.join(" | "), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        for (name, figs, missed) in &r.landmark_rows {
+            let cells: Vec<String> = (0..names.len())
+                .map(|m| {
+                    let (mean, sd) = mean_sd(&figs.iter().map(|f| f[m]).collect::<Vec<_>>());
+                    format!("{mean:.3} ± {sd:.3}")
+                })
+                .collect();
+            let _ = writeln!(s, "| {name} | {} | {missed:?} |", cells.join(" | "));
+        }
+    }
+    let _ = writeln!(s, "\n## Runs\n\n| row | seed | lr | valid {} | best epoch | epochs run | left the prior | minutes |\n|---|---|---|---|---|---|---|---|", r.plan.training.select.name());
+    for run in &r.runs {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {} | {} | {:.1} |",
+            run.row,
+            run.seed,
+            run.lr,
+            run.valid.map(|v| format!("{v:.3}")).unwrap_or("undefined".into()),
+            run.best_epoch,
+            run.epochs_run,
+            if run.stuck { "**no**" } else { "yes" },
+            run.seconds / 60.0
+        );
+    }
+    let _ = writeln!(s, "\n## Encoder diagnostics (seed {} split)\n\n{}", r.plan.seeds[0], probe::table(&r.probes));
+    s
+}

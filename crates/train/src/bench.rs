@@ -1,0 +1,189 @@
+//! `jointscope bench`: speed figures that peers are measured against in the same run
+//! (scripts/bench.sh): the classifier's training step (vs PyTorch, bench/train_step.py) and the
+//! hand-landmark model (vs onnxruntime and LiteRT, bench/landmarks_peers.py), on identical seeded inputs;
+//! and the whole detection as the number of hands (joints) in a photo grows.
+use crate::losses::weighted_bce;
+use burn::module::Module;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::{Device, Tensor, TensorData};
+use image::RgbImage;
+use jointscope_data::{Hand, View};
+use jointscope_dataset::synth::{HandSpec, PatientTraits, render_hand, render_no_hand, sample_patient_severity};
+use jointscope_landmarks::{Complexity, HandLandmarker, LANDMARK_INPUT, Options};
+use jointscope_model::{BatchData, ModelConfig};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+use std::path::Path;
+use std::time::Instant;
+
+/// One measured configuration.
+#[derive(Debug, Clone, Serialize)]
+pub struct Figures {
+    pub what: String,
+    pub backend: String,
+    pub config: String,
+    /// Timed repetitions (after the warm-up ones).
+    pub repetitions: usize,
+    /// Median milliseconds per repetition.
+    pub median_ms: f64,
+    /// Items (photos or images) per second at the median.
+    pub items_per_s: f64,
+    /// Trainable parameters (training step only).
+    pub parameters: Option<usize>,
+}
+
+/// The median of timed repetitions; the callers check there is at least one.
+fn median(mut v: Vec<f64>) -> anyhow::Result<f64> {
+    anyhow::ensure!(!v.is_empty(), "nothing was timed");
+    v.sort_by(f64::total_cmp);
+    Ok(v[v.len() / 2])
+}
+
+/// A seeded batch: `images` whole-hand views and 11 joint crops each, every tenth joint positive.
+pub fn train_batch(config: &ModelConfig, images: usize, seed: u64) -> (BatchData, Vec<f32>) {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let joints = images * config.joints;
+    let mut values = |n: usize| (0..n).map(|_| rng.random_range(-2.0f32..2.0)).collect::<Vec<_>>();
+    let data = BatchData {
+        global: values(images * 3 * config.global_size * config.global_size),
+        local: values(joints * 3 * config.local_size * config.local_size),
+        joint: (0..joints).map(|k| (k % config.joints) as i64).collect(),
+        image: (0..joints).map(|k| (k / config.joints) as i64).collect(),
+    };
+    let targets = (0..joints).map(|k| f32::from(u8::from(k % 10 == 0))).collect();
+    (data, targets)
+}
+
+/// Forward, cross-entropy, backward and an AdamW step on one batch, `warmup + steps` times.
+pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize) -> anyhow::Result<Figures> {
+    anyhow::ensure!(images >= 1 && steps >= 1, "the training step needs at least 1 photo (--images) and 1 timed step (--steps), got {images} and {steps}");
+    let ad = device.clone().autodiff();
+    let mut model = config.init(&ad)?;
+    let mut optim = AdamWConfig::new().init();
+    let (data, targets) = train_batch(config, images, 17);
+    let n = targets.len();
+    let mut times = Vec::new();
+    for k in 0..warmup + steps {
+        let start = Instant::now();
+        let batch = data.to_batch(config, &ad)?;
+        let t = Tensor::<1>::from_data(TensorData::new(targets.clone(), [n]), &ad);
+        let loss = weighted_bce(model.forward(batch).logits, t, 1.0, 1.0);
+        let value: f32 = loss.clone().into_scalar();
+        anyhow::ensure!(value.is_finite(), "the loss became {value}");
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(1e-3, model, grads);
+        // Reading the next step's loss waits for this step's update, so in the steady state the
+        // median covers all of a step's work (PyTorch's side reads its loss the same way).
+        if k >= warmup {
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    let ms = median(times)?;
+    Ok(Figures {
+        what: "training step".into(),
+        backend: backend.into(),
+        config: format!("{} {}/{} width {}, {images} photos × {} joints", config.arch, config.global_size, config.local_size, config.width, config.joints),
+        repetitions: steps,
+        median_ms: ms,
+        items_per_s: images as f64 * 1e3 / ms,
+        parameters: Some(model.num_params()),
+    })
+}
+
+/// The hand-landmark model alone on `count` seeded 224×224 inputs (batch 1), each run `repeats`
+/// times after one warm-up; writes the inputs as raw little-endian f32, NHWC, to `inputs` so the
+/// onnxruntime side reads the same ones.
+pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, repeats: usize, inputs: &Path) -> anyhow::Result<Figures> {
+    anyhow::ensure!(count >= 1 && repeats >= 1, "the landmark benchmark needs at least 1 input (--inputs) and 1 timed run (--repeats), got {count} and {repeats}");
+    let marker = HandLandmarker::from_dir(models, Complexity::Full, device, Options::default())?;
+    let (side, plane) = (LANDMARK_INPUT, LANDMARK_INPUT * LANDMARK_INPUT);
+    let mut rng = ChaCha8Rng::seed_from_u64(23);
+    // Planar (channel-major) inputs for burn; the peers read them channels-last.
+    let planar: Vec<Vec<f32>> = (0..count).map(|_| (0..3 * plane).map(|_| rng.random_range(0.0f32..1.0)).collect()).collect();
+    let nhwc = planar.iter().flat_map(|x| (0..plane).flat_map(move |p| (0..3).map(move |c| x[c * plane + p])));
+    crate::run::write_atomic(inputs, &nhwc.flat_map(f32::to_le_bytes).collect::<Vec<u8>>())?;
+    let mut times = Vec::new();
+    for x in &planar {
+        for r in 0..=repeats {
+            let start = Instant::now();
+            let input = Tensor::<4>::from_data(TensorData::new(x.clone(), [1, 3, side, side]), device);
+            let out = pollster::block_on(marker.run_landmarks(input))?;
+            anyhow::ensure!(out.len() == 1, "one output per input");
+            if r > 0 {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let ms = median(times)?;
+    Ok(Figures {
+        what: "hand landmarks (hand_landmark_full, 224×224, batch 1)".into(),
+        backend: backend.into(),
+        config: format!("{count} inputs × {repeats} runs"),
+        repetitions: count * repeats,
+        median_ms: ms,
+        items_per_s: 1e3 / ms,
+        parameters: None,
+    })
+}
+
+/// A seeded synthetic photo holding `hands` hands side by side, each on a `size`-pixel square
+/// (no hand: a background with skin-coloured blobs).
+fn photo_with_hands(hands: usize, size: u32, rng: &mut ChaCha8Rng) -> RgbImage {
+    if hands == 0 {
+        return render_no_hand(size, 2, rng);
+    }
+    let traits = PatientTraits::sample(rng);
+    let severity = sample_patient_severity(rng, 0.3);
+    let mut img = RgbImage::new(size * hands as u32, size);
+    for h in 0..hands {
+        let hand = if h % 2 == 0 { Hand::Right } else { Hand::Left };
+        let spec = HandSpec::new(hand, View::Dorsal, severity[h % 2], traits);
+        let drawn = render_hand(&spec, size, 1.0, rng);
+        image::imageops::replace(&mut img, &drawn.image, i64::from(h as u32 * size), 0);
+    }
+    img
+}
+
+/// The whole detection (palm detection → landmarks → every joint's verdict) on `count` seeded
+/// synthetic photos with `hands` hands each (0, 1 or 2; `size` px per hand), each run `repeats`
+/// times after a warm-up: how its cost grows with the joints in a photo.
+#[allow(clippy::too_many_arguments)]
+pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, hands: usize, size: u32, count: usize, repeats: usize) -> anyhow::Result<Figures> {
+    anyhow::ensure!(hands <= 2, "the detector returns at most 2 hands per photo; asked for {hands}");
+    anyhow::ensure!(count > 0 && repeats > 0, "need at least one photo and one timed run");
+    anyhow::ensure!(size >= 64, "hands are drawn on squares of at least 64 pixels; asked for {size}");
+    jointscope_data::image_io::check_dimensions(size.saturating_mul(hands.max(1) as u32), size).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let detector = jointscope_detect::Detector::from_dirs(export, models, jointscope_landmarks::Complexity::Full, device, Options::default())?;
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let photos: Vec<RgbImage> = (0..count).map(|_| photo_with_hands(hands, size, &mut rng)).collect();
+    let (mut found, mut judged) = (0, 0);
+    let mut times = Vec::new();
+    for img in &photos {
+        for r in 0..=repeats {
+            let start = Instant::now();
+            let d = detector.detect_blocking(img)?;
+            if r == 0 {
+                found += d.hands.len();
+                judged += d.hands.iter().map(|h| h.joints.len()).sum::<usize>();
+            } else {
+                times.push(start.elapsed().as_secs_f64() * 1e3);
+            }
+        }
+    }
+    let ms = median(times)?;
+    Ok(Figures {
+        what: "detection (palm → landmarks → joint verdicts)".into(),
+        backend: backend.into(),
+        config: format!(
+            "{hands} hand(s) drawn per {}×{size} photo; found {:.1} hands and judged {:.1} joints per photo; {count} photos × {repeats} runs",
+            size * hands.max(1) as u32,
+            found as f64 / count as f64,
+            judged as f64 / count as f64
+        ),
+        repetitions: count * repeats,
+        median_ms: ms,
+        items_per_s: 1e3 / ms,
+        parameters: None,
+    })
+}

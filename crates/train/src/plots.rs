@@ -1,0 +1,144 @@
+//! PNG plots with plotters: training curves, ROC and precision–recall curves.
+use crate::run::EpochRecord;
+use anyhow::Context;
+use plotters::prelude::*;
+use std::path::Path;
+use std::sync::Once;
+
+fn fonts() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // A font shipped inside a crate, so plots need no system fonts.
+        let _ = plotters::style::register_font("sans-serif", FontStyle::Normal, epaint_default_fonts::UBUNTU_LIGHT);
+    });
+}
+
+type Series<'a> = (&'a str, Vec<(f64, f64)>, RGBColor);
+
+fn line_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), yr: (f64, f64), series: &[Series<'_>]) -> anyhow::Result<()> {
+    fonts();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, (640, 480)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 22))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(xr.0..xr.1, yr.0..yr.1)?;
+        chart.configure_mesh().x_desc(x).y_desc(y).label_style(("sans-serif", 14)).draw()?;
+        for (name, pts, color) in series {
+            let c = *color;
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
+                .label(*name)
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+        }
+        chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).label_font(("sans-serif", 14)).draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+}
+
+/// One tile of [`cam_grid`]: an RGB crop (interleaved, `side²`), its activation map (`8×8`) and a
+/// caption (one or two lines).
+pub struct CamTile {
+    pub rgb: Vec<u8>,
+    pub side: usize,
+    pub cam: Vec<f32>,
+    pub caption: String,
+}
+
+/// A grid of joint crops with their class-activation maps laid over them: red where the model
+/// saw evidence of inflammation (σ(activation) → 1), blue where it saw evidence against.
+pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<()> {
+    fonts();
+    if tiles.is_empty() {
+        return Ok(());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let side = tiles[0].side as u32;
+    let cols = 6u32.min(tiles.len() as u32);
+    let rows = (tiles.len() as u32).div_ceil(cols);
+    let (cell_w, cell_h, top) = (side + 12, side + 44, 36u32);
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, (cols * cell_w + 12, rows * cell_h + top)).into_drawing_area();
+        root.fill(&WHITE)?;
+        root.draw(&Text::new(title.to_string(), (12, 8), ("sans-serif", 18)))?;
+        for (k, t) in tiles.iter().enumerate() {
+            let (cx, cy) = ((k as u32 % cols) * cell_w + 12, (k as u32 / cols) * cell_h + top);
+            let heat = jointscope_data::preprocess::upsample(&t.cam, jointscope_model::FEATURE_SIDE, t.side);
+            let mut buf = Vec::with_capacity(t.rgb.len());
+            for (i, px) in t.rgb.chunks(3).enumerate() {
+                let v = 1.0 / (1.0 + (-heat[i]).exp());
+                let (color, a) = if v >= 0.5 { ([255.0, 30.0, 0.0], (v - 0.5) * 1.2) } else { ([0.0, 80.0, 255.0], (0.5 - v) * 0.3) };
+                for c in 0..3 {
+                    buf.push((px[c] as f32 * (1.0 - a) + color[c] * a) as u8);
+                }
+            }
+            let el: BitMapElement<(i32, i32)> =
+                BitMapElement::with_owned_buffer((cx as i32, cy as i32), (side, side), buf).ok_or("tile buffer too small")?;
+            root.draw(&el)?;
+            for (k, line) in t.caption.lines().enumerate() {
+                root.draw(&Text::new(line.to_string(), (cx as i32, (cy + side + 4 + 16 * k as u32) as i32), ("sans-serif", 13)))?;
+            }
+        }
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+}
+
+/// Training and validation loss, and validation ROC-AUC, per epoch.
+pub fn training_curves(path: &Path, history: &[EpochRecord]) -> anyhow::Result<()> {
+    if history.is_empty() {
+        return Ok(());
+    }
+    let tl: Vec<_> = history.iter().map(|r| (r.epoch as f64, r.train_loss)).collect();
+    let vl: Vec<_> = history.iter().map(|r| (r.epoch as f64, r.valid_loss)).collect();
+    let auc: Vec<_> = history.iter().filter_map(|r| r.valid_auc.map(|a| (r.epoch as f64, a))).collect();
+    let ymax = tl.iter().chain(&vl).map(|p| p.1).fold(1.0f64, f64::max).min(5.0) * 1.05;
+    let xmax = (history.len() as f64).max(2.0);
+    line_chart(
+        path,
+        "Training",
+        "epoch",
+        "loss / ROC-AUC",
+        (1.0, xmax),
+        (0.0, ymax),
+        &[("train loss", tl, BLUE), ("valid loss", vl, RED), ("valid ROC-AUC", auc, GREEN)],
+    )
+}
+
+/// `roc.png` and `pr.png` in `dir`.
+pub fn roc_pr(dir: &Path, scores: &[f32], labels: &[bool]) -> anyhow::Result<()> {
+    let roc = jointscope_metrics::roc_curve(scores, labels);
+    let auc = jointscope_metrics::roc_auc(scores, labels).unwrap_or(f64::NAN);
+    line_chart(
+        &dir.join("roc.png"),
+        &format!("ROC (AUC {auc:.3})"),
+        "false-positive rate",
+        "sensitivity",
+        (0.0, 1.0),
+        (0.0, 1.0),
+        &[("model", roc, BLUE), ("chance", vec![(0.0, 0.0), (1.0, 1.0)], RGBColor(160, 160, 160))],
+    )?;
+    let pr = jointscope_metrics::pr_curve(scores, labels);
+    let ap = jointscope_metrics::pr_auc(scores, labels).unwrap_or(f64::NAN);
+    let base = labels.iter().filter(|y| **y).count() as f64 / labels.len().max(1) as f64;
+    line_chart(
+        &dir.join("pr.png"),
+        &format!("Precision-recall (AP {ap:.3})"),
+        "sensitivity (recall)",
+        "precision",
+        (0.0, 1.0),
+        (0.0, 1.0),
+        &[("model", pr, BLUE), ("prevalence", vec![(0.0, base), (1.0, base)], RGBColor(160, 160, 160))],
+    )
+}

@@ -1,0 +1,150 @@
+//! The run directory: configuration, split, history, checkpoints and the trained model, each
+//! written atomically, so an interrupted run stays loadable.
+use anyhow::{Context, bail};
+use burn::module::Module;
+use burn::tensor::Device;
+use jointscope_dataset::fsio;
+use jointscope_model::{JointNet, ModelConfig};
+use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::path::{Path, PathBuf};
+
+/// Version of a run folder's `model.json` (the export has its own, `jointscope_detect::FORMAT_VERSION`).
+pub const FORMAT_VERSION: u32 = 1;
+
+pub use fsio::write_atomic;
+
+/// Write a value as pretty JSON, atomically.
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
+    Ok(write_atomic(path, serde_json::to_string_pretty(value)?.as_bytes())?)
+}
+
+/// Read a JSON file into a value, naming the file on error.
+pub fn read_json<T: DeserializeOwned>(path: &Path) -> anyhow::Result<T> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+}
+
+/// Serialise a model's weights (burnpack bytes).
+pub fn model_bytes(model: &JointNet) -> anyhow::Result<Vec<u8>> {
+    let bytes = model.clone().into_record().into_bytes().map_err(|e| anyhow::anyhow!("serialising weights: {e:?}"))?;
+    Ok(bytes.to_vec())
+}
+
+/// Load weights from a file into a model of `config` on `device`, refusing any mismatch.
+pub fn load_model_file(config: &ModelConfig, path: &Path, device: &Device) -> anyhow::Result<JointNet> {
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    config.load(bytes, device).with_context(|| format!("loading {}", path.display()))
+}
+
+/// One epoch's record (`history.csv`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EpochRecord {
+    pub epoch: usize,
+    pub train_loss: f64,
+    pub valid_loss: f64,
+    pub valid_auc: Option<f64>,
+    /// Validation PR-AUC (average precision).
+    #[serde(default)]
+    pub valid_pr_auc: Option<f64>,
+    pub seconds: f64,
+}
+
+/// Paths inside a run directory.
+pub struct RunDir(pub PathBuf);
+
+impl RunDir {
+    pub fn config(&self) -> PathBuf {
+        self.0.join("run.json")
+    }
+    pub fn split(&self) -> PathBuf {
+        self.0.join("split.json")
+    }
+    pub fn history(&self) -> PathBuf {
+        self.0.join("history.csv")
+    }
+    pub fn checkpoints(&self) -> PathBuf {
+        self.0.join("checkpoints")
+    }
+    /// The best weights (by the validation score).
+    pub fn model(&self) -> PathBuf {
+        self.0.join("model.bpk")
+    }
+    /// The best model's metadata, threshold included.
+    pub fn model_meta(&self) -> PathBuf {
+        self.0.join("model.json")
+    }
+    /// Where an evaluation on `set` writes its files.
+    pub fn eval(&self, set: &str) -> PathBuf {
+        if set == "test" { self.0.join("eval") } else { self.0.join(format!("eval-{set}")) }
+    }
+    pub fn plots(&self) -> PathBuf {
+        self.0.join("plots")
+    }
+
+    /// The newest complete checkpoint: (epoch, folder).
+    pub fn latest_checkpoint(&self) -> Option<(usize, PathBuf)> {
+        let rd = std::fs::read_dir(self.checkpoints()).ok()?;
+        rd.filter_map(|e| e.ok())
+            .filter_map(|e| {
+                let name = e.file_name().to_string_lossy().to_string();
+                let n = name.strip_prefix("epoch-")?.parse::<usize>().ok()?;
+                e.path().join("state.json").exists().then_some((n, e.path()))
+            })
+            .max_by_key(|(n, _)| *n)
+    }
+
+    /// Write a checkpoint folder atomically and keep the newest two. It holds this epoch's
+    /// weights, the training state, `extra` files (the optimiser's state) and a copy of the best
+    /// weights so far (`best.bpk`), which a resumed run puts back as its model: a run killed
+    /// between writing the model and its checkpoint never pairs one epoch's state with another's best.
+    pub fn save_checkpoint<S: Serialize>(&self, epoch: usize, model: &JointNet, state: &S, extra: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
+        let dir = self.checkpoints();
+        let weights = model_bytes(model)?;
+        let best = if self.model().exists() {
+            Some(std::fs::read(self.model()).with_context(|| format!("reading {}", self.model().display()))?)
+        } else {
+            None
+        };
+        let state = serde_json::to_string_pretty(state)?;
+        let mut files: Vec<(&str, &[u8])> = vec![("model.bpk", &weights), ("state.json", state.as_bytes())];
+        if let Some(b) = &best {
+            files.push(("best.bpk", b));
+        }
+        files.extend(extra.iter().map(|(name, bytes)| (*name, bytes.as_slice())));
+        fsio::write_dir_atomic(&dir.join(format!("epoch-{epoch:04}")), &files)?;
+        let mut all: Vec<usize> = std::fs::read_dir(&dir)?
+            .filter_map(|e| e.ok()?.file_name().to_string_lossy().strip_prefix("epoch-")?.parse().ok())
+            .collect();
+        all.sort();
+        for old in all.iter().rev().skip(2) {
+            let _ = std::fs::remove_dir_all(dir.join(format!("epoch-{old:04}")));
+        }
+        Ok(())
+    }
+
+    /// Fail unless the run has finished training.
+    pub fn require_trained(&self) -> anyhow::Result<()> {
+        if !self.model_meta().exists() || !self.model().exists() {
+            bail!("{} holds no trained model (run `jointscope train` first)", self.0.display());
+        }
+        Ok(())
+    }
+}
+
+/// Write the epoch history as CSV.
+pub fn write_history(path: &Path, history: &[EpochRecord]) -> anyhow::Result<()> {
+    let opt = |v: Option<f64>| v.map(|a| format!("{a:.6}")).unwrap_or_default();
+    let mut s = String::from("epoch,train_loss,valid_loss,valid_auc,valid_pr_auc,seconds\n");
+    for r in history {
+        s.push_str(&format!(
+            "{},{:.6},{:.6},{},{},{:.2}\n",
+            r.epoch,
+            r.train_loss,
+            r.valid_loss,
+            opt(r.valid_auc),
+            opt(r.valid_pr_auc),
+            r.seconds
+        ));
+    }
+    Ok(write_atomic(path, s.as_bytes())?)
+}

@@ -1,0 +1,359 @@
+//! Each command: arguments → a library call → what it prints. No logic beyond that.
+use crate::bars::Bars;
+use crate::cli::*;
+use anyhow::bail;
+use clap::Parser;
+use jointscope_dataset::manifest;
+use jointscope_dataset::split::{Part, SplitSpec};
+use jointscope_detect::{Detection, Detector};
+use jointscope_landmarks::Options;
+use jointscope_model::{Arch, ModelConfig};
+use jointscope_train::benchmark::{self, Prepared};
+use jointscope_train::evaluate::{self, Cohort, Positions};
+use jointscope_train::losses::LossConfig;
+use jointscope_train::pretrain::{self, PretrainConfig};
+use jointscope_train::train::{self, Recipe, RunConfig, TrainParams};
+use jointscope_train::{ablate, backend, bench, demo, export, locate, locate_bench, probe, run, serve};
+use std::fmt::Write as _;
+use std::path::Path;
+
+/// Parse the command line and run it; returns the process exit code.
+pub fn main() -> anyhow::Result<i32> {
+    let cli = Cli::parse();
+    let bars = Bars::new(cli.quiet);
+    run_command(cli.command, &bars)
+}
+
+fn run_command(command: Command, bars: &Bars) -> anyhow::Result<i32> {
+    match command {
+        Command::Synth(a) => synth_cmd(&a, bars),
+        Command::Validate { manifest } => validate_cmd(&manifest),
+        Command::Locate(a) => locate_cmd(&a, bars),
+        Command::LocateBench(a) => locate_bench_cmd(&a, bars),
+        Command::Detect(a) => detect_cmd(&a, bars),
+        Command::Serve { dir, port } => {
+            let server = serve::Server::bind(&dir, port)?;
+            println!("serving {} on http://{}/ (Ctrl-C to stop)", dir.display(), server.addr()?);
+            server.run();
+            Ok(0)
+        }
+        Command::Bench(a) => bench_cmd(&a, bars),
+        Command::Pretrain(a) => pretrain_cmd(&a, bars),
+        Command::Train(a) => train_cmd(&a, bars),
+        Command::Evaluate(a) => {
+            let cohort = match (&a.manifest, a.part.as_str()) {
+                (Some(m), _) => Cohort::Manifest(m.clone()),
+                (None, "valid") => Cohort::Split(Part::Valid),
+                (None, _) => Cohort::Split(Part::Test),
+            };
+            let positions = if a.positions == "landmarks" { Positions::Landmarks(models_or_default(&a.models)) } else { Positions::Manifest };
+            let e = evaluate::evaluate(&a.run, &cohort, &positions, a.resamples, bars)?;
+            let meta: train::ModelMeta = run::read_json(&run::RunDir(a.run.clone()).model_meta())?;
+            print!("{}", evaluate::table(&e, meta.threshold));
+            println!("metrics, per-joint table, predictions and plots: {}", run::RunDir(a.run.clone()).eval(&e.set).display());
+            Ok(0)
+        }
+        Command::Export { run, out, force } => {
+            let (path, s) = export::export(&run, &out, force, bars)?;
+            println!("exported {} ({} bytes, sha256 {}) and {}", path.display(), s.weights.bytes, s.weights.sha256, export::SIDECAR_FILE);
+            Ok(0)
+        }
+        Command::Demo(a) => {
+            let o = demo::demo(&a.out, a.quick, a.seed, a.backend, bars)?;
+            let s = o.data.summary();
+            let verb = if matches!(o.data, Prepared::Reused(_)) { "reused" } else { "generated" };
+            println!(
+                "benchmark ({verb}): {} photos of {} patients, {} joints, {} inflamed ({:.1} %); {} healthy photos",
+                s.images,
+                s.config.patients,
+                s.joints,
+                s.inflamed,
+                100.0 * s.inflamed as f64 / s.joints.max(1) as f64,
+                s.healthy_images
+            );
+            println!("trained: {} parameters, best epoch {}, threshold {:.3}", o.model.parameters, o.model.best_epoch, o.model.threshold);
+            print!("{}", evaluate::table(&o.evaluation, o.model.threshold));
+            println!("exported {} ({} bytes) and {}", o.weights.display(), o.sidecar.weights.bytes, export::SIDECAR_FILE);
+            println!("everything in {}. Synthetic data: these figures say nothing about real hands.", a.out.display());
+            Ok(0)
+        }
+        Command::Ablate(a) => ablate_cmd(&a, bars),
+    }
+}
+
+fn synth_cmd(a: &SynthArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let prepared = benchmark::prepare(&a.out, &a.config(), bars)?;
+    let s = prepared.summary();
+    println!(
+        "{} {} labelled photos ({} joints, {} inflamed = {:.1} %) and {} healthy photos in {}",
+        if matches!(prepared, Prepared::Reused(_)) { "already there:" } else { "wrote" },
+        s.images,
+        s.joints,
+        s.inflamed,
+        100.0 * s.inflamed as f64 / s.joints.max(1) as f64,
+        s.healthy_images,
+        a.out.display()
+    );
+    Ok(0)
+}
+
+fn validate_cmd(path: &Path) -> anyhow::Result<i32> {
+    let report = manifest::validate(path)?;
+    for p in &report.problems {
+        println!("{}:{p}", path.display());
+    }
+    let labelled = report.rows.iter().filter(|r| r.label.target().is_some()).count();
+    let inflamed = report.rows.iter().filter(|r| r.label == manifest::Label::Inflamed).count();
+    let located = report.rows.iter().filter(|r| r.point.is_some()).count();
+    println!(
+        "{}: {} valid rows ({} labelled, {} inflamed, {} with x,y) over {} images; {} problem(s)",
+        path.display(),
+        report.rows.len(),
+        labelled,
+        inflamed,
+        located,
+        report.images,
+        report.problems.len()
+    );
+    if report.rows.is_empty() && report.problems.is_empty() {
+        println!("the manifest has no rows");
+        return Ok(1);
+    }
+    Ok(if report.problems.is_empty() { 0 } else { 1 })
+}
+
+/// Exit status 0 when every photo was processed (with or without a hand), 1 when one failed.
+fn detect_cmd(a: &DetectArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let selected = backend::select(a.hands.backend, bars)?;
+    let options = Options { mirrored: a.hands.mirrored, ..Options::default() };
+    let d = Detector::from_dirs(&a.weights, &a.hands.models_dir(), a.hands.complexity(), &selected.device, options)?;
+    let (mut results, mut failed) = (Vec::new(), 0);
+    for photo in &a.photos {
+        let name = photo.display().to_string();
+        match d.detect_file(photo) {
+            Ok(r) => {
+                print!("{}", detection_table(&name, &r));
+                results.push(serde_json::json!({ "photo": name, "detection": r }));
+            }
+            Err(e) => {
+                failed += 1;
+                println!("{name}: {e}");
+                results.push(serde_json::json!({ "photo": name, "error": e.to_string() }));
+            }
+        }
+    }
+    if let Some(out) = &a.json {
+        run::write_json(out, &results)?;
+    }
+    println!("{}", jointscope_detect::NOTICE);
+    Ok(i32::from(failed > 0))
+}
+
+/// A detection as a readable table.
+fn detection_table(name: &str, d: &Detection) -> String {
+    let mut s = String::new();
+    if d.hands.is_empty() {
+        let _ = writeln!(s, "{name}: no hand found");
+    }
+    for h in &d.hands {
+        let inflamed = h.joints.iter().filter(|j| j.inflamed).count();
+        let _ = writeln!(
+            s,
+            "{name}: {:?} hand ({:.2}), {inflamed} of {} joints above the threshold {:.3}",
+            h.handedness,
+            h.handedness_score,
+            h.joints.len(),
+            d.threshold
+        );
+        for j in &h.joints {
+            let flag = if j.inflamed { "  inflamed" } else { "" };
+            let _ = writeln!(s, "  {:<6} ({:>6.1}, {:>6.1})  p = {:.3}{flag}", j.joint.name(), j.position.x, j.position.y, j.probability);
+        }
+    }
+    s
+}
+
+fn locate_cmd(a: &LocateArgs, bars: &Bars) -> anyhow::Result<i32> {
+    use locate::{LocateConfig, PhotoResult};
+    let selected = backend::select(a.hands.backend, bars)?;
+    let config = LocateConfig {
+        manifest: a.manifest.clone(),
+        out: a.out.clone(),
+        overwrite: a.overwrite,
+        mirrored: a.hands.mirrored,
+        complexity: a.hands.complexity(),
+        models: a.hands.models_dir(),
+    };
+    let s = locate::locate(&config, &selected.device, bars)?;
+    let count = |f: fn(&PhotoResult) -> bool| s.photos.values().filter(|r| f(r)).count();
+    let located = count(|r| matches!(r, PhotoResult::Located { .. }));
+    let other_side = count(|r| matches!(r, PhotoResult::Located { side_matches: false, .. }));
+    for (image, r) in s.unlocated() {
+        match r {
+            PhotoResult::NoHand => println!("{image}: no hand found"),
+            PhotoResult::Failed(e) => println!("{image}: {e}"),
+            _ => {}
+        }
+    }
+    println!(
+        "{} photos: {located} located ({} rows filled), {} already had positions, {} without a hand found, {} unreadable",
+        s.photos.len(),
+        s.rows_filled,
+        count(|r| matches!(r, PhotoResult::AlreadyLocated)),
+        count(|r| matches!(r, PhotoResult::NoHand)),
+        count(|r| matches!(r, PhotoResult::Failed(_)))
+    );
+    if other_side > 0 {
+        println!("warning: on {other_side} photo(s) the hand found looks like the other hand than the manifest says (mirrored photos? try --mirrored)");
+    }
+    println!("wrote {}", s.written.display());
+    Ok(if s.rows_without_position == 0 { 0 } else { 1 })
+}
+
+fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let config = locate_bench::BenchConfig {
+        hands: a.hands,
+        negatives: a.negatives,
+        size: a.size,
+        seed: a.seed,
+        models: models_or_default(&a.models),
+        wgpu: a.wgpu,
+    };
+    let report = locate_bench::bench(&config, bars)?;
+    let md = locate_bench::table(&report);
+    run::write_json(&a.out.join("locate-bench.json"), &report)?;
+    run::write_atomic(&a.out.join("locate-bench.md"), md.as_bytes())?;
+    println!("{md}");
+    Ok(0)
+}
+
+fn bench_cmd(a: &BenchArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let selected = backend::select(a.backend, bars)?;
+    let (device, name) = (&selected.device, selected.name.as_str());
+    let figures = match a.what {
+        BenchWhat::Train => bench::train_step(device, name, &ModelConfig::default(), a.images, 2, a.steps)?,
+        BenchWhat::Landmarks => bench::landmarks(device, name, &models_or_default(&a.models), a.inputs, a.repeats, &a.inputs_file)?,
+        BenchWhat::Detect => bench::detect(&a.weights, &models_or_default(&a.models), device, name, a.hands, a.size, a.inputs, a.repeats)?,
+    };
+    println!(
+        "{}: {} on {}: {:.2} ms median over {} runs, {:.2} per second",
+        figures.what, figures.config, figures.backend, figures.median_ms, figures.repetitions, figures.items_per_s
+    );
+    if let Some(p) = &a.json {
+        run::write_json(p, &figures)?;
+    }
+    Ok(0)
+}
+
+fn pretrain_cmd(a: &PretrainArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let config = PretrainConfig {
+        manifest: a.manifest.clone(),
+        model: a.sizes.config(Arch::GlobalLocal),
+        epochs: a.epochs,
+        batch_images: a.batch,
+        joints_per_image: a.joints,
+        lr: a.lr,
+        tau: a.tau,
+        objective: a.objective,
+        mask_ratio: a.mask_ratio,
+        colour: a.colour,
+        seed: a.seed,
+        backend: a.backend,
+    };
+    let meta = pretrain::pretrain(&a.out, &config, bars)?;
+    println!(
+        "pretrained on {} photos in {:.0} s: loss {:.4} → {:.4}; encoders in {}",
+        meta.images,
+        meta.seconds,
+        meta.history.first().copied().unwrap_or(f64::NAN),
+        meta.history.last().copied().unwrap_or(f64::NAN),
+        a.out.join(pretrain::ENCODERS_FILE).display()
+    );
+    if let Some(m) = &a.probe {
+        print!("{}", probe::table(&probe::diagnose_pretraining(&a.out, m, a.probe_run.as_deref(), bars)?));
+    }
+    Ok(0)
+}
+
+fn train_cmd(a: &TrainArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let config = match (&a.manifest, a.resume) {
+        (Some(m), false) => {
+            if !(0.5..1.0).contains(&a.pseudo_confidence) {
+                bail!("--pseudo-confidence must be in 0.5..1");
+            }
+            let mut c = run_config(m.clone(), &a.model, &a.optim);
+            c.train.init = a.init.clone();
+            c.train.teacher = a.teacher.clone();
+            c.train.pseudo_confidence = a.pseudo_confidence;
+            Some(c)
+        }
+        (None, false) => bail!("train needs --manifest (or --resume to continue a run)"),
+        (_, true) => None,
+    };
+    let meta = train::train(&a.run, config, a.resume, bars)?;
+    println!(
+        "trained {} ({} parameters); best epoch {}, threshold {:.3} ({} on validation); run in {}",
+        meta.model.arch,
+        meta.parameters,
+        meta.best_epoch,
+        meta.threshold,
+        meta.objective,
+        a.run.display()
+    );
+    Ok(0)
+}
+
+fn run_config(manifest: std::path::PathBuf, m: &ModelArgs, o: &OptimArgs) -> RunConfig {
+    RunConfig {
+        manifest,
+        model: m.sizes.config(m.arch),
+        train: TrainParams {
+            epochs: o.epochs,
+            batch_images: o.batch,
+            lr: o.lr,
+            loss: LossConfig {
+                kind: o.loss,
+                pos_weight: o.pos_weight,
+                focal_gamma: o.focal_gamma,
+                focal_alpha: o.focal_alpha,
+                cb_beta: o.cb_beta,
+                la_tau: o.la_tau,
+            },
+            sampler: o.sampler,
+            augment: !o.no_augment,
+            prior_bias: !o.no_prior_bias,
+            mix: o.mix,
+            seed: o.seed,
+            objective: o.objective,
+            recipe: Recipe {
+                select: o.select,
+                patience: o.patience,
+                warmup_steps: o.warmup_steps,
+                frozen_epochs: o.frozen_epochs,
+                encoder_lr_scale: o.encoder_lr_scale,
+                context_dropout: o.context_dropout,
+            },
+            ..TrainParams::default()
+        },
+        split: SplitSpec { seed: o.seed, ..SplitSpec::default() },
+        backend: o.backend,
+    }
+}
+
+fn ablate_cmd(a: &AblateArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let plan = match &a.plan {
+        Some(p) => ablate::Plan::read(p)?,
+        None => ablate::Plan::committed()?,
+    };
+    let (synth, model, plan) = if a.quick {
+        let (s, m, _) = demo::demo_config(true, a.preset.config().seed);
+        (jointscope_dataset::synth::SynthConfig { disease: a.preset.config().disease, patient_appearance: a.preset.config().patient_appearance, ..s }, m, plan.quick())
+    } else {
+        (a.preset.config(), ModelConfig::default(), plan)
+    };
+    let config = ablate::AblateConfig { preset: a.preset, plan, out: a.out.clone(), synth, model, models: models_or_default(&a.models), backend: a.backend };
+    let md = ablate::ablate(&config, bars)?;
+    println!("{md}");
+    println!("table: {}", a.out.join(format!("ablation-{}.md", a.preset.name())).display());
+    Ok(0)
+}
