@@ -72,9 +72,10 @@ fn the_browsers_code_path_gives_evaluates_probabilities() {
         assert_eq!(v.heatmap.len(), 64);
         compared += 1;
     }
-    // predictions.csv keeps 7 decimals: identical computations differ by at most 5e-8 after rounding.
+    // Identical computations: predictions.csv's 7 decimals round by at most 5e-8, and reading the
+    // rounded value back as f32 adds up to 6e-8 (one f32 step between 0.5 and 1). Measured 5.2e-8.
     eprintln!("browser path vs evaluate: {compared} joints, largest difference {worst:e}");
-    assert!(compared > 20 && worst <= 5.1e-8, "{compared} joints compared, largest difference {worst}");
+    assert!(compared > 20 && worst <= 1.1e-7, "{compared} joints compared, largest difference {worst}");
 }
 
 #[test]
