@@ -7,9 +7,10 @@
 //!   exposure, as cameras and the generator vary them, so colour histograms cannot solve the task;
 //!   hue is never rotated, so redness stays meaningful.
 //! - **masked** reconstruction (SimMIM-style for CNNs, Xie et al. 2022): half of the 8×8 patches
-//!   of each crop and whole-hand view are blanked, and a small decoder redraws them from the
-//!   encoder's features; the loss is the squared error on the blanked pixels only, so the encoder
-//!   must model what skin, knuckles and creases look like.
+//!   of each crop and whole-hand view are blanked, and a linear head (one 1×1 convolution, as
+//!   SimMIM's) redraws every pixel of each patch from the encoder's feature at that patch; the loss
+//!   is the squared error on the blanked pixels only, so the encoder must model what skin,
+//!   knuckles and creases look like.
 //!
 //! The checkpoint (`encoders.bpk`) holds the two encoders under the same paths as [`JointNet`]'s
 //! (`local.*`, `global.*`), so fine-tuning loads them with [`load_encoders`].
@@ -19,8 +20,8 @@ use crate::progress::Progress;
 use crate::run;
 use anyhow::{Context, bail};
 use burn::module::Module;
-use burn::nn::conv::{Conv2d, Conv2dConfig, ConvTranspose2d, ConvTranspose2dConfig};
-use burn::nn::{Linear, LinearConfig, PaddingConfig2d};
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::store::ModuleRecord;
 use burn::tensor::activation::{log_softmax, relu};
@@ -138,33 +139,24 @@ impl Projection {
     }
 }
 
-/// Feature map `[n, c, 8, 8]` → image `[n, 3, size, size]`: learned ×2 upsamplings, each followed by
-/// a 3×3 convolution, then a 1×1 convolution to RGB.
+/// Feature map `[n, c, 8, 8]` → image `[n, 3, size, size]`, SimMIM's head: one 1×1 convolution
+/// predicts every pixel of each cell's `size/8 × size/8` patch, and the patches are laid out.
 #[derive(Module, Debug)]
 struct Decoder {
-    ups: Vec<ConvTranspose2d>,
-    convs: Vec<Conv2d>,
-    out: Conv2d,
+    head: Conv2d,
+    cell: usize,
 }
 
 impl Decoder {
     fn new(channels: usize, size: usize, device: &Device) -> Self {
-        let stages = (size / FEATURE_SIDE).trailing_zeros() as usize;
-        let (mut ups, mut convs) = (Vec::new(), Vec::new());
-        let mut c = channels;
-        for _ in 0..stages {
-            let next = (c / 2).max(8);
-            ups.push(ConvTranspose2dConfig::new([c, next], [2, 2]).with_stride([2, 2]).init(device));
-            convs.push(Conv2dConfig::new([next, next], [3, 3]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device));
-            c = next;
-        }
-        Self { ups, convs, out: Conv2dConfig::new([c, 3], [1, 1]).init(device) }
+        let cell = size / FEATURE_SIDE;
+        Self { head: Conv2dConfig::new([channels, 3 * cell * cell], [1, 1]).init(device), cell }
     }
-    fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
-        for (up, conv) in self.ups.iter().zip(&self.convs) {
-            x = relu(conv.forward(relu(up.forward(x))));
-        }
-        self.out.forward(x)
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let [n, _, h, w] = x.dims();
+        let p = self.cell;
+        // [n, 3·p·p, h, w] → [n, 3, p, p, h, w] → [n, 3, h, p, w, p] → [n, 3, h·p, w·p]
+        self.head.forward(x).reshape([n, 3, p, p, h, w]).permute([0, 1, 4, 2, 5, 3]).reshape([n, 3, h * p, w * p])
     }
 }
 

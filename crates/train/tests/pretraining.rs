@@ -136,8 +136,8 @@ fn masked_reconstruction_steps_lower_its_loss() {
     }
     let last: f32 = loss(&model).into_scalar();
     eprintln!("masked reconstruction: {first:.4} → {last:.4}");
-    // Measured 0.368 → 0.043 (a ratio of 0.12): 0.25 allows twice that.
-    assert!(last < 0.25 * first, "masked loss went from {first} to {last}");
+    // Measured 0.653 → 0.061 (a ratio of 0.094): 0.2 allows about twice that.
+    assert!(last < 0.2 * first, "masked loss went from {first} to {last}");
 }
 
 #[test]
