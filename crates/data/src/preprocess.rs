@@ -77,6 +77,27 @@ pub const MEAN: [f32; 3] = [0.5, 0.5, 0.5];
 /// Per-channel standard deviation pixel values are divided by.
 pub const STD: [f32; 3] = [0.25, 0.25, 0.25];
 
+/// What a sampler reads outside the photo.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Border {
+    /// A constant colour, 0..1 per channel.
+    Constant([f32; 3]),
+    /// The nearest pixel of the photo (OpenCV's `BORDER_REPLICATE`).
+    Replicate,
+}
+
+/// Where a crop's pixels sit in it.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Grid {
+    /// Output pixel `o` samples the centre of its cell, `(o + 0.5) / size` of the crop, and photo
+    /// pixel `i` covers `i..i + 1` (the classifier's, since the first version).
+    Centred,
+    /// Output pixel `o` samples `o / size` of the crop and photo pixel `i` is centred on `i`: what
+    /// OpenCV's `warpPerspective` does with the crop's corners mapped to the output's, as
+    /// MediaPipe's `ImageToTensorCalculator` does; the hand models were trained on such crops.
+    Corners,
+}
+
 /// How [`sample_rotated_into`] normalises what it samples and what it reads outside the photo.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Sampling {
@@ -84,16 +105,20 @@ pub struct Sampling {
     pub mean: [f32; 3],
     /// Divides each channel after the mean is subtracted.
     pub std: [f32; 3],
-    /// The colour (0..1 per channel) of pixels outside the photo.
-    pub border: [f32; 3],
+    pub border: Border,
+    pub grid: Grid,
 }
 
 impl Sampling {
     /// The classifier's input: normalised with [`MEAN`] and [`STD`]; outside the photo reads as
     /// the mean (zero after normalisation).
-    pub const CLASSIFIER: Sampling = Sampling { mean: MEAN, std: STD, border: MEAN };
-    /// MediaPipe's input (`ImageToTensorCalculator` with `BORDER_ZERO`): values 0..1, black outside.
-    pub const UNIT_ZERO_BORDER: Sampling = Sampling { mean: [0.0; 3], std: [1.0; 3], border: [0.0; 3] };
+    pub const CLASSIFIER: Sampling = Sampling { mean: MEAN, std: STD, border: Border::Constant(MEAN), grid: Grid::Centred };
+    /// MediaPipe's palm-detection input (`ImageToTensorCalculator` with `BORDER_ZERO`): values 0..1,
+    /// black outside.
+    pub const UNIT_ZERO_BORDER: Sampling = Sampling { mean: [0.0; 3], std: [1.0; 3], border: Border::Constant([0.0; 3]), grid: Grid::Corners };
+    /// MediaPipe's hand-landmark input (the calculator's default, `BORDER_REPLICATE`): values 0..1,
+    /// the nearest photo pixel outside.
+    pub const UNIT_REPLICATE: Sampling = Sampling { mean: [0.0; 3], std: [1.0; 3], border: Border::Replicate, grid: Grid::Corners };
 }
 
 /// Sample `crop` of `img` into a `3 × size × size` buffer (channel-major) for the classifier
@@ -112,7 +137,7 @@ pub fn sample_crop_into(img: &RgbImage, crop: &CropBox, size: usize, out: &mut [
 /// The one rotated-crop sampler, shared by the classifier's crops and the hand-landmark ROIs:
 /// the `width × height` rectangle of `img` centred on `center` and rotated clockwise by `angle`
 /// radians, sampled bilinearly (pixel centres at half-integers) into `size × size`, channel-major,
-/// normalised by `sampling`. Non-finite geometry reads as the border.
+/// normalised by `sampling`. Non-finite geometry reads as the border (grey when replicating).
 pub fn sample_rotated_into(
     img: &RgbImage,
     center: Point,
@@ -128,17 +153,28 @@ pub fn sample_rotated_into(
     let (step_x, step_y) = (width / size as f32, height / size as f32);
     let (sin, cos) = angle.sin_cos();
     let plane = size * size;
-    let Sampling { mean, std, border } = *sampling;
+    let Sampling { mean, std, border, grid } = *sampling;
+    let (cell, pixel) = match grid {
+        Grid::Centred => (0.5, 0.5),
+        Grid::Corners => (0.0, 0.0),
+    };
+    if w == 0 || h == 0 {
+        out.fill(0.0);
+        return;
+    }
     for oy in 0..size {
         for ox in 0..size {
             // Offset of the output pixel's centre from the crop centre, in image pixels.
-            let u = (ox as f32 + 0.5) * step_x - width / 2.0;
-            let v = (oy as f32 + 0.5) * step_y - height / 2.0;
-            let x = center.x + u * cos - v * sin - 0.5;
-            let y = center.y + u * sin + v * cos - 0.5;
+            let u = (ox as f32 + cell) * step_x - width / 2.0;
+            let v = (oy as f32 + cell) * step_y - height / 2.0;
+            let x = center.x + u * cos - v * sin - pixel;
+            let y = center.y + u * sin + v * cos - pixel;
             let mut acc = [0.0f32; 3];
             if !(x.is_finite() && y.is_finite()) {
-                acc = border;
+                acc = match border {
+                    Border::Constant(c) => c,
+                    Border::Replicate => [MEAN[0], MEAN[1], MEAN[2]],
+                };
             } else {
                 let (x0, y0) = (x.floor(), y.floor());
                 let (fx, fy) = (x - x0, y - y0);
@@ -149,16 +185,24 @@ pub fn sample_rotated_into(
                         if wgt == 0.0 {
                             continue;
                         }
-                        let (px, py) = (x0 + dx, y0 + dy);
-                        if px < 0 || py < 0 || px >= w || py >= h {
-                            for (c, a) in acc.iter_mut().enumerate() {
-                                *a += wgt * border[c];
+                        let (mut px, mut py) = (x0 + dx, y0 + dy);
+                        let outside = px < 0 || py < 0 || px >= w || py >= h;
+                        match border {
+                            Border::Constant(c) if outside => {
+                                for (ch, a) in acc.iter_mut().enumerate() {
+                                    *a += wgt * c[ch];
+                                }
+                                continue;
                             }
-                        } else {
-                            let i = ((py * w + px) * 3) as usize;
-                            for (c, a) in acc.iter_mut().enumerate() {
-                                *a += wgt * raw[i + c] as f32 / 255.0;
+                            Border::Replicate if outside => {
+                                px = px.clamp(0, w - 1);
+                                py = py.clamp(0, h - 1);
                             }
+                            _ => {}
+                        }
+                        let i = ((py * w + px) * 3) as usize;
+                        for (c, a) in acc.iter_mut().enumerate() {
+                            *a += wgt * raw[i + c] as f32 / 255.0;
                         }
                     }
                 }

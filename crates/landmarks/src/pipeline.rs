@@ -7,6 +7,7 @@
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
 use image::RgbImage;
 use jointscope_data::geometry::{self, CropBox};
+use jointscope_data::preprocess::Sampling;
 use jointscope_data::{Hand as Side, Joint, Point};
 use serde::{Deserialize, Serialize};
 
@@ -19,17 +20,22 @@ use crate::LandmarkError;
 /// Side of the landmark model's square input.
 pub const LANDMARK_INPUT: usize = 224;
 
-/// Settings of the pipeline (MediaPipe's defaults for still images).
+/// Settings of the pipeline. The defaults are what Google's hand pipeline does with a still image
+/// (`static_image_mode`): the landmark model runs once per palm, on the ROI the palm detection gives.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Options {
-    /// At most this many hands are returned (patients photograph both hands).
+    /// At most this many hands: the best this many palm detections get the landmark model.
     pub max_hands: usize,
     /// Palm detections below this score are dropped.
     pub min_palm_score: f32,
     /// Hands whose landmark-model presence score is below this are dropped.
     pub min_presence: f32,
-    /// Run a second landmark pass on the ROI derived from the first pass's landmarks.
+    /// Also run a second landmark pass on the ROI derived from the first pass's landmarks (what
+    /// MediaPipe does for the *next* video frame, not for a still image).
     pub refine: bool,
+    /// Drop a hand whose landmarks' box overlaps a more confident one's by IoU ≥ 0.5 (MediaPipe
+    /// keeps both).
+    pub dedupe: bool,
     /// The photo is mirrored (front camera preview). MediaPipe's handedness assumes mirrored input;
     /// for ordinary photos (rear camera, uploads) the label is swapped.
     pub mirrored: bool,
@@ -37,7 +43,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Self { max_hands: 2, min_palm_score: 0.5, min_presence: 0.5, refine: true, mirrored: false }
+        Self { max_hands: 2, min_palm_score: 0.5, min_presence: 0.5, refine: false, dedupe: false, mirrored: false }
     }
 }
 
@@ -249,7 +255,7 @@ impl HandLandmarker {
         }
         let mut planar = Vec::with_capacity(rois.len() * 3 * LANDMARK_INPUT * LANDMARK_INPUT);
         for r in rois {
-            planar.extend(roi::sample(img, r, LANDMARK_INPUT));
+            planar.extend(roi::sample_with(img, r, LANDMARK_INPUT, &Sampling::UNIT_REPLICATE));
         }
         self.run_landmarks(to_input(planar, rois.len(), LANDMARK_INPUT, &self.device)).await
     }
@@ -289,8 +295,10 @@ impl HandLandmarker {
             return Err(LandmarkError::Input("the image is empty".into()));
         }
         let palms = self.detect_palms(img).await?;
-        // Keep a few more candidates than hands wanted: duplicates are removed after the landmarks.
-        let palms: Vec<_> = palms.into_iter().take(self.options.max_hands.max(1) * 2).collect();
+        // MediaPipe's ClipDetectionVectorSizeCalculator: the best `max_hands` palms (more when
+        // duplicates are to be removed after the landmarks).
+        let keep = self.options.max_hands.max(1) * if self.options.dedupe { 2 } else { 1 };
+        let palms: Vec<_> = palms.into_iter().take(keep).collect();
         let rois: Vec<Roi> = palms.iter().map(Self::palm_roi).collect();
         let first = self.landmarks_in(img, &rois).await?;
         let mut hands: Vec<DetectedHand> = Vec::new();
@@ -317,6 +325,9 @@ impl HandLandmarker {
                     hands[i] = self.to_hand(out, roi, palm_score, true);
                 }
             }
+        }
+        if !self.options.dedupe {
+            return Ok(hands);
         }
         // One hand per region: overlapping results (two palms on one hand) keep the most confident.
         hands.sort_by(|a, b| (b.presence * b.palm_score).total_cmp(&(a.presence * a.palm_score)));

@@ -96,13 +96,18 @@ pub fn iou(a: (f32, f32, f32, f32), b: (f32, f32, f32, f32)) -> f32 {
 }
 
 /// Samples the ROI of `img` into a `size`×`size` planar RGB tensor (CHW, values 0..1), bilinear, zero
-/// outside the photo — MediaPipe's `ImageToTensorCalculator` with `BORDER_ZERO` — through the
-/// classifier's own sampler (`jointscope_data::preprocess`).
+/// outside the photo — MediaPipe's `ImageToTensorCalculator` with `BORDER_ZERO`, as the palm
+/// detector's input is made — through the classifier's own sampler (`jointscope_data::preprocess`).
 pub fn sample(img: &RgbImage, roi: &Roi, size: usize) -> Vec<f32> {
-    use jointscope_data::preprocess::{Sampling, sample_rotated_into};
+    sample_with(img, roi, size, &jointscope_data::preprocess::Sampling::UNIT_ZERO_BORDER)
+}
+
+/// [`sample`] with another normalisation and border (the landmark model's input replicates the
+/// photo's edge, the calculator's default).
+pub fn sample_with(img: &RgbImage, roi: &Roi, size: usize, sampling: &jointscope_data::preprocess::Sampling) -> Vec<f32> {
     let mut out = vec![0.0f32; 3 * size * size];
     let center = jointscope_data::Point::new(roi.cx, roi.cy);
-    sample_rotated_into(img, center, (roi.width, roi.height), roi.rotation, size, &Sampling::UNIT_ZERO_BORDER, &mut out);
+    jointscope_data::preprocess::sample_rotated_into(img, center, (roi.width, roi.height), roi.rotation, size, sampling, &mut out);
     out
 }
 
