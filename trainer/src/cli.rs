@@ -45,6 +45,10 @@ pub enum Command {
     Locate(LocateArgs),
     /// Accuracy and speed of the hand-landmark pipeline on synthetic photos with known landmarks.
     LocateBench(LocateBenchArgs),
+    /// The capture check's values on drawn photos made to fail each check and on real photos.
+    QualityBench(QualityBenchArgs),
+    /// Write one drawn hand photo per capture defect (good, blurred, dark, …) into a new folder.
+    CaptureSamples(CaptureSamplesArgs),
     /// Self-supervised pretraining of both encoders on unlabelled (e.g. healthy) hands.
     Pretrain(PretrainArgs),
     /// Train a classifier on a manifest.
@@ -84,6 +88,8 @@ pub enum Command {
 pub enum BenchWhat {
     /// The classifier's training step (forward, cross-entropy, backward, AdamW) on a seeded batch.
     Train,
+    /// The training step taken apart: batch building, upload, forward, backward, AdamW, inference.
+    Profile,
     /// The hand-landmark model alone on seeded 224×224 inputs (written to --inputs-file).
     Landmarks,
     /// The whole detection with exported weights (--weights) on --inputs seeded synthetic photos
@@ -278,6 +284,38 @@ pub struct LocateBenchArgs {
     /// Where to write `locate-bench.json` and `.md`.
     #[arg(long, default_value = "runs/locate-bench")]
     pub out: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct QualityBenchArgs {
+    /// Drawn photos per defect.
+    #[arg(long, default_value_t = 40)]
+    pub photos: usize,
+    /// Photo side in pixels.
+    #[arg(long, default_value_t = 320)]
+    pub size: u32,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// A folder of real photos to measure too.
+    #[arg(long)]
+    pub real: Option<PathBuf>,
+    #[arg(long)]
+    pub models: Option<PathBuf>,
+    /// Where to write `quality-bench.json` and `.md`.
+    #[arg(long, default_value = "runs/quality-bench")]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct CaptureSamplesArgs {
+    /// A folder that does not exist yet (or is empty).
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Photo side in pixels.
+    #[arg(long, default_value_t = 320)]
+    pub size: u32,
 }
 
 /// Encoder sizes, shared by `train` and `pretrain` (they must match to fine-tune).

@@ -13,7 +13,7 @@ use jointscope_train::evaluate::{self, Cohort, Positions};
 use jointscope_train::losses::LossConfig;
 use jointscope_train::pretrain::{self, PretrainConfig};
 use jointscope_train::train::{self, Recipe, RunConfig, TrainParams};
-use jointscope_train::{ablate, backend, bench, demo, export, locate, locate_bench, probe, run, serve};
+use jointscope_train::{ablate, backend, bench, demo, export, locate, locate_bench, probe, quality_bench, run, serve};
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -30,6 +30,8 @@ fn run_command(command: Command, bars: &Bars) -> anyhow::Result<i32> {
         Command::Validate { manifest } => validate_cmd(&manifest),
         Command::Locate(a) => locate_cmd(&a, bars),
         Command::LocateBench(a) => locate_bench_cmd(&a, bars),
+        Command::QualityBench(a) => quality_bench_cmd(&a, bars),
+        Command::CaptureSamples(a) => capture_samples_cmd(&a),
         Command::Detect(a) => detect_cmd(&a, bars),
         Command::Serve { dir, port } => {
             let server = serve::Server::bind(&dir, port)?;
@@ -227,10 +229,27 @@ fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     Ok(0)
 }
 
+fn quality_bench_cmd(a: &QualityBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let config = quality_bench::QualityBenchConfig { photos: a.photos, size: a.size, seed: a.seed, models: models_or_default(&a.models), real: a.real.clone() };
+    let report = quality_bench::bench(&config, bars)?;
+    let md = quality_bench::table(&report);
+    run::write_json(&a.out.join("quality-bench.json"), &report)?;
+    run::write_atomic(&a.out.join("quality-bench.md"), md.as_bytes())?;
+    println!("{md}");
+    Ok(0)
+}
+
+fn capture_samples_cmd(a: &CaptureSamplesArgs) -> anyhow::Result<i32> {
+    let files = quality_bench::write_samples(&a.out, a.seed, a.size)?;
+    println!("wrote {} photos into {}", files, a.out.display());
+    Ok(0)
+}
+
 fn bench_cmd(a: &BenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     let selected = backend::select(a.backend, bars)?;
     let (device, name) = (&selected.device, selected.name.as_str());
     let figures = match a.what {
+        BenchWhat::Profile => return profile_cmd(a, &selected),
         BenchWhat::Train => bench::train_step(device, name, &ModelConfig::default(), a.images, 2, a.steps)?,
         BenchWhat::Landmarks => bench::landmarks(device, name, &models_or_default(&a.models), a.inputs, a.repeats, &a.inputs_file)?,
         BenchWhat::Detect => bench::detect(&a.weights, &models_or_default(&a.models), device, name, a.hands, a.size, a.inputs, a.repeats)?,
@@ -241,6 +260,20 @@ fn bench_cmd(a: &BenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     );
     if let Some(p) = &a.json {
         run::write_json(p, &figures)?;
+    }
+    Ok(0)
+}
+
+fn profile_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i32> {
+    let p = bench::train_profile(&selected.device, &selected.name, &ModelConfig::default(), a.images, 2, a.steps)?;
+    let total = p.data_ms + p.upload_ms + p.forward_ms + p.backward_ms + p.optimizer_ms;
+    println!("training step taken apart: {} on {}, median of {} steps", p.config, p.backend, p.steps);
+    for (part, ms) in [("batch from photos", p.data_ms), ("upload", p.upload_ms), ("forward", p.forward_ms), ("backward", p.backward_ms), ("AdamW", p.optimizer_ms)] {
+        println!("  {part:<18} {ms:8.1} ms  {:5.1} %", 100.0 * ms / total);
+    }
+    println!("  {:<18} {total:8.1} ms\n  inference forward  {:8.1} ms (no autodiff)", "step", p.inference_ms);
+    if let Some(path) = &a.json {
+        run::write_json(path, &p)?;
     }
     Ok(0)
 }

@@ -2,6 +2,7 @@
 //! patient-level splits), atomic file writes, and a synthetic hand generator whose ground truth is
 //! known. Only the trainer needs this crate; the browser reads photos through `jointscope-data`.
 
+pub mod defects;
 pub mod fsio;
 pub mod manifest;
 pub mod split;

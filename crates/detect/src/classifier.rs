@@ -1,6 +1,6 @@
 //! The joint classifier with its sidecar: located joints in a photo → calibrated probability,
 //! verdict at the exported threshold, and class-activation map, per joint.
-use crate::{DetectError, Sidecar};
+use crate::{DetectError, Familiarity, Sidecar};
 use burn::tensor::{Device, Transaction};
 use image::RgbImage;
 use jointscope_data::geometry::{self, CropBox, Point};
@@ -81,8 +81,14 @@ impl Classifier {
     /// and the crop sizes come from all of `located`, exactly as in training, so the probabilities
     /// equal the trainer's `evaluate` for the same photo and positions.
     pub async fn judge(&self, img: &RgbImage, located: &[(Joint, Point)]) -> Result<Vec<JointVerdict>, DetectError> {
+        Ok(self.judge_hand(img, located).await?.0)
+    }
+
+    /// [`judge`](Self::judge), and how familiar the joints look next to the training photos
+    /// (`None` when the sidecar carries no feature summary or nothing was located).
+    pub async fn judge_hand(&self, img: &RgbImage, located: &[(Joint, Point)]) -> Result<(Vec<JointVerdict>, Option<Familiarity>), DetectError> {
         if located.is_empty() {
-            return Ok(Vec::new());
+            return Ok((Vec::new(), None));
         }
         if let Some((j, p)) = located.iter().find(|(_, p)| !(p.x.is_finite() && p.y.is_finite())) {
             return Err(DetectError::Input(format!("{j} has no finite position ({}, {})", p.x, p.y)));
@@ -104,17 +110,22 @@ impl Classifier {
         let read = Transaction::default()
             .register(out.logits)
             .register(out.cam)
+            .register(out.pooled)
             .execute_async()
             .await
             .map_err(|e| DetectError::Backend(format!("{e:?}")))?;
         let vec = |d: &burn::tensor::TensorData| d.try_to_vec::<f32>().map_err(|e| DetectError::Backend(format!("{e:?}")));
-        let (logits, cam) = (vec(&read[0])?, vec(&read[1])?);
+        let (logits, cam, pooled) = (vec(&read[0])?, vec(&read[1])?, vec(&read[2])?);
         let side = FEATURE_SIDE * FEATURE_SIDE;
-        if logits.len() != located.len() || cam.len() != side * located.len() {
+        let dim = config.feature_channels();
+        if logits.len() != located.len() || cam.len() != side * located.len() || pooled.len() != dim * located.len() {
             return Err(DetectError::Backend(format!("the model returned {} logits for {} joints", logits.len(), located.len())));
         }
+        let familiarity = self.sidecar.familiarity.as_ref().map(|f| {
+            f.judge(f.distance(located.iter().enumerate().map(|(k, (j, _))| (j.index(), &pooled[k * dim..(k + 1) * dim]))))
+        });
         let global_box = geometry::hand_box(located, w, h);
-        Ok(located
+        let verdicts = located
             .iter()
             .enumerate()
             .map(|(k, &(joint, position))| {
@@ -132,6 +143,7 @@ impl Classifier {
                     },
                 }
             })
-            .collect())
+            .collect();
+        Ok((verdicts, familiarity))
     }
 }

@@ -1,6 +1,6 @@
 //! The whole detection: photo → hands (MediaPipe palm detection and landmarks) → every joint of
 //! every hand judged by the classifier.
-use crate::{Classifier, DetectError, JointVerdict};
+use crate::{Classifier, DetectError, Familiarity, JointVerdict, Quality, quality};
 use burn::tensor::Device;
 use image::RgbImage;
 use jointscope_data::Hand;
@@ -22,6 +22,19 @@ pub struct HandResult {
     pub landmarks: Vec<[f32; 3]>,
     /// MCP1–5, PIP2–5, IP, wrist, at their landmarks.
     pub joints: Vec<JointVerdict>,
+    /// Whether the photo of this hand is fit to be judged, check by check.
+    pub quality: Quality,
+    /// How familiar the hand looks next to the training photos (`None`: the weights carry no
+    /// feature summary).
+    pub familiarity: Option<Familiarity>,
+}
+
+impl HandResult {
+    /// The verdicts can be shown: the photo passed every capture check and looks like the
+    /// training photos (or the weights cannot tell).
+    pub fn judgeable(&self) -> bool {
+        self.quality.ok && self.familiarity.as_ref().is_none_or(|f| f.familiar)
+    }
 }
 
 /// Everything found in one photo. No hand gives an empty `hands`.
@@ -93,14 +106,18 @@ impl Detector {
     pub async fn detect(&self, img: &RgbImage) -> Result<Detection, DetectError> {
         let found = self.landmarker.detect(img).await?;
         let mut hands = Vec::with_capacity(found.len());
+        let local_size = self.classifier.sidecar().architecture.local_size;
         for hand in found {
-            let joints = self.classifier.judge(img, &hand.joints()).await?;
+            let (joints, familiarity) = self.classifier.judge_hand(img, &hand.joints()).await?;
+            let quality = quality::assess(img, &hand, self.landmarker.options.mirrored, local_size, &quality::LIMITS);
             hands.push(HandResult {
                 handedness: hand.handedness,
                 handedness_score: hand.handedness_score,
                 presence: hand.presence,
                 landmarks: hand.landmarks,
                 joints,
+                quality,
+                familiarity,
             });
         }
         Ok(Detection { width: img.width(), height: img.height(), threshold: self.classifier.sidecar().threshold, hands })

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 /// Version of the weights + sidecar format; a reader refuses any other. (2: test metrics as named
-/// values with optional intervals; the training data's count of fully located images.)
+/// values with optional intervals; the training data's count of fully located images; the training
+/// photos' feature summary.)
 pub const FORMAT_VERSION: u32 = 2;
 
 /// Largest sidecar a reader accepts (a real one is about 3 KB).
@@ -104,6 +105,15 @@ pub struct Sidecar {
     pub synthetic_data: bool,
     /// The run's evaluation on its own test patients with these very weights, when there is one.
     pub test_metrics: Option<TestMetrics>,
+    /// What the training photos looked like to the encoder, to tell a photo unlike them
+    /// (`None` for runs trained before it was recorded).
+    #[serde(default)]
+    pub familiarity: Option<crate::familiarity::FeatureModel>,
+    /// How much a joint's probability moves when the same photo is retaken slightly differently
+    /// (95th percentile over validation joints of two augmented views): a smaller change between
+    /// two checks is not a change. `None` for runs trained before it was recorded.
+    #[serde(default)]
+    pub retake_difference: Option<f32>,
     pub notice: String,
 }
 
@@ -151,6 +161,12 @@ impl Sidecar {
         }
         if !(0.0..=1.0).contains(&s.threshold) {
             return Err(DetectError::Sidecar(format!("threshold {} must be in 0..1", s.threshold)));
+        }
+        if let Some(d) = s.retake_difference.filter(|d| !(0.0..=1.0).contains(d)) {
+            return Err(DetectError::Sidecar(format!("retake_difference {d} must be in 0..1")));
+        }
+        if let Some(f) = &s.familiarity {
+            f.check(s.architecture.joints, s.architecture.feature_channels()).map_err(DetectError::Sidecar)?;
         }
         Ok(s)
     }

@@ -25,8 +25,17 @@ fn summary() -> DataSummary {
 fn export(arch: Arch) -> (Vec<u8>, Vec<u8>) {
     let model = ModelConfig { arch, global_size: 32, local_size: 32, width: 8, ..ModelConfig::default() };
     let device = Device::flex();
-    let net = model.init(&device).unwrap().with_initial_logit(-1.5);
-    let weights = net.clone().into_record().into_bytes().unwrap().to_vec();
+    // The backend's generator is shared by the tests running in parallel: seed and draw under a lock
+    // so every test gets the same weights.
+    static INIT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let (net, weights) = {
+        let _guard = INIT.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(7);
+        let net = model.init(&device).unwrap().with_initial_logit(-1.5);
+        // Parameters are drawn lazily, on first use: here.
+        let weights = net.clone().into_record().into_bytes().unwrap().to_vec();
+        (net, weights)
+    };
     let sidecar = Sidecar {
         format_version: FORMAT_VERSION,
         producer: "test".into(),
@@ -42,6 +51,8 @@ fn export(arch: Arch) -> (Vec<u8>, Vec<u8>) {
         validation_data: summary(),
         synthetic_data: true,
         test_metrics: None,
+        familiarity: None,
+        retake_difference: None,
         notice: NOTICE.into(),
     };
     (serde_json::to_vec(&sidecar).unwrap(), weights)
@@ -135,4 +146,71 @@ fn rgba_pixels_are_checked_before_use() {
     assert!(rgba_to_rgb(&rgba[..4 * 3 * 2], 3, 2).unwrap_err().to_string().contains("too small"));
     assert!(rgba_to_rgb(&[], 0, 0).is_err());
     assert!(rgba_to_rgb(&[0; 4], 100_000, 100_000).unwrap_err().to_string().contains("pixels"));
+}
+
+/// The sidecar of `export(arch)` with a feature summary fitted on the pooled features of `photo()`
+/// itself, its limit `limit`.
+fn with_familiarity(arch: Arch, limit: f32) -> (Vec<u8>, Vec<u8>, jointscope_detect::FeatureModel) {
+    let (sidecar, weights) = export(arch);
+    let mut v: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+    let model: ModelConfig = serde_json::from_value(v["architecture"].clone()).unwrap();
+    let net = model.load(weights.clone(), &Device::flex()).unwrap();
+    // Pooled features of many random photos, each with the same joints.
+    let mut fitted = Vec::new();
+    for seed in 0..12u64 {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(100 + seed);
+        let img = RgbImage::from_fn(160, 200, |_, _| Rgb([rng.random(), rng.random(), rng.random()]));
+        let (_, joints) = photo();
+        let (g, l) = jointscope_data::preprocess::photo_views(
+            &img,
+            &joints,
+            jointscope_data::geometry::hand_scale(&joints, 160, 200),
+            joints.iter().map(|j| j.1),
+            (model.global_size, model.local_size),
+            &jointscope_data::preprocess::Jitter::NONE,
+            || jointscope_data::preprocess::Jitter::NONE,
+        );
+        let data = jointscope_model::BatchData { global: g, local: l, joint: (0..11).collect(), image: vec![0; 11] };
+        let pooled: Vec<f32> = net.forward(data.to_batch(&model, &Device::flex()).unwrap()).pooled.into_data().try_to_vec().unwrap();
+        let dim = model.feature_channels();
+        fitted.extend((0..11).map(|k| (k, pooled[k * dim..(k + 1) * dim].to_vec())));
+    }
+    let summary = jointscope_detect::FeatureModel::fit(&fitted, 11).unwrap().with_limit(&[limit]);
+    v["familiarity"] = serde_json::to_value(&summary).unwrap();
+    (serde_json::to_vec(&v).unwrap(), weights, summary)
+}
+
+#[test]
+fn a_photo_like_the_fitted_ones_is_familiar_and_a_flat_one_is_not() {
+    let (sidecar, weights, summary) = with_familiarity(Arch::GlobalLocal, 1.8);
+    let c = Classifier::from_bytes(&sidecar, weights, &Device::flex()).unwrap();
+    let (noise, joints) = photo();
+    let (verdicts, familiar) = pollster::block_on(c.judge_hand(&noise, &joints)).unwrap();
+    let familiar = familiar.expect("the sidecar has a feature summary");
+    assert_eq!(verdicts, pollster::block_on(c.judge(&noise, &joints)).unwrap());
+    let flat = RgbImage::from_pixel(160, 200, Rgb([40, 200, 90]));
+    let strange = pollster::block_on(c.judge_hand(&flat, &joints)).unwrap().1.unwrap();
+    // Measured (seeded weights): a noise photo like the fitted ones 1.25, a flat green photo 2.57;
+    // asserted with a 20 % margin on each side of the limit 1.8.
+    assert!(familiar.familiar && familiar.distance < 1.5, "{familiar:?}");
+    assert!(!strange.familiar && strange.distance > 2.1, "{strange:?}");
+    assert_eq!(strange.limit, summary.limit);
+}
+
+#[test]
+fn a_feature_summary_that_does_not_fit_the_model_is_refused() {
+    let (sidecar, weights, _) = with_familiarity(Arch::Local, 3.0);
+    let edit = |f: &dyn Fn(&mut serde_json::Value)| {
+        let mut v: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+        f(&mut v);
+        err(&serde_json::to_vec(&v).unwrap(), weights.clone()).to_string()
+    };
+    assert!(edit(&|v| { v["familiarity"]["means"].as_array_mut().unwrap().pop(); }).contains("means"));
+    assert!(edit(&|v| v["familiarity"]["variances"][0] = (-1.0).into()).contains("positive"));
+    assert!(edit(&|v| { v["familiarity"]["components"][0].as_array_mut().unwrap().pop(); }).contains("components"));
+    // Without a summary the classifier still judges, and says nothing about familiarity.
+    let (plain, plain_weights) = export(Arch::Local);
+    let c = Classifier::from_bytes(&plain, plain_weights, &Device::flex()).unwrap();
+    let (img, joints) = photo();
+    assert!(pollster::block_on(c.judge_hand(&img, &joints)).unwrap().1.is_none());
 }

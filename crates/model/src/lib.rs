@@ -325,6 +325,10 @@ pub struct Output {
     /// Class-activation map per joint, `[joints, 8, 8]`, over its crop (over the whole-hand view
     /// for [`Arch::Global`]); its mean plus the context bias is the logit.
     pub cam: Tensor<3>,
+    /// What the encoder saw in each joint's crop (the whole-hand view for [`Arch::Global`]): its
+    /// features averaged over the map, before the context modulates them, `[joints, 4·width]`.
+    /// Their distribution over the training photos tells a familiar photo from a strange one.
+    pub pooled: Tensor<2>,
 }
 
 impl Output {
@@ -356,6 +360,7 @@ impl JointNet {
             (None, None) => unreachable!("every architecture has an encoder"),
         };
         let [n, c, h, w] = features.dims();
+        let pooled = features.clone().mean_dim(3).mean_dim(2).reshape([n, c]);
         let mut bias: Option<Tensor<2>> = None;
         if let (Some(embed), Some(context), Some(film), Some(cb)) = (&self.joint_embed, &self.context, &self.film, &self.context_bias) {
             let e = embed.forward(batch.joint.reshape([n as i32, 1])).reshape([n as i32, -1]); // [n, d]
@@ -381,6 +386,6 @@ impl JointNet {
         if let Some(b) = bias {
             logits = logits + b;
         }
-        Output { logits: logits.reshape([n]), cam }
+        Output { logits: logits.reshape([n]), cam, pooled }
     }
 }

@@ -91,6 +91,103 @@ pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: 
     })
 }
 
+/// Where a training step's time goes, median milliseconds per part.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepProfile {
+    pub backend: String,
+    pub config: String,
+    pub steps: usize,
+    /// Building the batch's inputs from photos (crops and views, the augmentation's jitter) on the host.
+    pub data_ms: f64,
+    /// Host data to tensors on the device.
+    pub upload_ms: f64,
+    /// Forward pass with the autodiff graph, up to reading the loss.
+    pub forward_ms: f64,
+    pub backward_ms: f64,
+    /// AdamW update of every parameter.
+    pub optimizer_ms: f64,
+    /// The same forward pass without autodiff (what evaluation and the browser do).
+    pub inference_ms: f64,
+}
+
+/// A training step taken apart (each part timed on its own; flex runs every op eagerly, so a part
+/// is done when the next one starts), after `warmup` untimed steps.
+pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize) -> anyhow::Result<StepProfile> {
+    anyhow::ensure!(images >= 1 && steps >= 1, "the profile needs at least 1 photo (--images) and 1 timed step (--steps), got {images} and {steps}");
+    let ad = device.clone().autodiff();
+    let mut model = config.init(&ad)?;
+    let mut optim = AdamWConfig::new().init();
+    // Real drawn photos, cropped the way training crops them (with the augmentation's jitter).
+    let mut rng = ChaCha8Rng::seed_from_u64(29);
+    let photos: Vec<(RgbImage, Vec<(jointscope_data::Joint, jointscope_data::Point)>)> = (0..images)
+        .map(|_| {
+            let traits = PatientTraits::sample(&mut rng);
+            let r = render_hand(&HandSpec::healthy(Hand::Right, View::Dorsal, traits), 320, 1.0, &mut rng);
+            let joints = jointscope_data::Joint::ALL.iter().map(|&j| (j, r.landmarks[j.landmark()])).collect();
+            (r.image, joints)
+        })
+        .collect();
+    let mut parts: [Vec<f64>; 6] = Default::default();
+    let time = |parts: &mut [Vec<f64>; 6], k: usize, timed: bool, start: Instant| {
+        if timed {
+            parts[k].push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    };
+    for step in 0..warmup + steps {
+        let timed = step >= warmup;
+        let t = Instant::now();
+        let mut data = BatchData::default();
+        for (i, (img, joints)) in photos.iter().enumerate() {
+            let scale = jointscope_data::geometry::hand_scale(joints, img.width(), img.height());
+            let g = crate::dataset::jitter(&mut rng, 0.04, 0.08, 0.15);
+            let (global, local) = jointscope_data::preprocess::photo_views(img, joints, scale, joints.iter().map(|j| j.1), (config.global_size, config.local_size), &g, || {
+                crate::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), 0.06, 0.1, 0.3)
+            });
+            data.global.extend(global);
+            data.local.extend(local);
+            data.joint.extend(joints.iter().map(|(j, _)| j.index() as i64));
+            data.image.extend(std::iter::repeat_n(i as i64, joints.len()));
+        }
+        let n = data.joints();
+        let targets: Vec<f32> = (0..n).map(|k| f32::from(u8::from(k % 10 == 0))).collect();
+        time(&mut parts, 0, timed, t);
+        let t = Instant::now();
+        let batch = data.to_batch(config, &ad)?;
+        let target = Tensor::<1>::from_data(TensorData::new(targets, [n]), &ad);
+        time(&mut parts, 1, timed, t);
+        let t = Instant::now();
+        let loss = weighted_bce(model.forward(batch).logits, target, 1.0, 1.0);
+        let value: f32 = loss.clone().into_scalar();
+        anyhow::ensure!(value.is_finite(), "the loss became {value}");
+        time(&mut parts, 2, timed, t);
+        let t = Instant::now();
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        time(&mut parts, 3, timed, t);
+        let t = Instant::now();
+        model = optim.step(1e-3, model, grads);
+        // Reading one parameter waits for the update.
+        let _ = model.clone().valid().num_params();
+        time(&mut parts, 4, timed, t);
+        let t = Instant::now();
+        let inference = model.clone().valid();
+        let logits: Vec<f32> = inference.forward(data.to_batch(config, device)?).logits.into_data().try_to_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        anyhow::ensure!(logits.len() == n, "one logit per joint");
+        time(&mut parts, 5, timed, t);
+    }
+    let [data, upload, forward, backward, optimizer, inference] = parts.map(|v| median(v).unwrap_or(f64::NAN));
+    Ok(StepProfile {
+        backend: backend.into(),
+        config: format!("{} {}/{} width {}, {images} photos × {} joints", config.arch, config.global_size, config.local_size, config.width, config.joints),
+        steps,
+        data_ms: data,
+        upload_ms: upload,
+        forward_ms: forward,
+        backward_ms: backward,
+        optimizer_ms: optimizer,
+        inference_ms: inference,
+    })
+}
+
 /// The hand-landmark model alone on `count` seeded 224×224 inputs (batch 1), each run `repeats`
 /// times after one warm-up; writes the inputs as raw little-endian f32, NHWC, to `inputs` so the
 /// onnxruntime side reads the same ones.

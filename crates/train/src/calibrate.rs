@@ -58,7 +58,7 @@ mod tests {
     use super::*;
 
     fn pred(logit: f32, target: f32) -> Prediction {
-        Prediction { photo: 0, joint: jointscope_data::Joint::Mcp2, target, prob: 0.0, logit, cam: vec![] }
+        Prediction { photo: 0, joint: jointscope_data::Joint::Mcp2, target, prob: 0.0, logit, cam: vec![], pooled: vec![] }
     }
 
     #[test]

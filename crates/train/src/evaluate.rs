@@ -192,7 +192,7 @@ pub fn evaluate(run_dir: &Path, cohort: &Cohort, positions: &Positions, resample
     for &i in &missed {
         let side = jointscope_model::FEATURE_SIDE * jointscope_model::FEATURE_SIDE;
         for &(joint, _, target) in &ds.photos[i].labelled {
-            preds.push(Prediction { photo: i, joint, target, prob: 0.0, logit: f32::NEG_INFINITY, cam: vec![0.0; side] });
+            preds.push(Prediction { photo: i, joint, target, prob: 0.0, logit: f32::NEG_INFINITY, cam: vec![0.0; side], pooled: Vec::new() });
         }
     }
     if preds.is_empty() {

@@ -46,6 +46,9 @@ pub fn export(run_dir: &Path, out: &Path, force: bool, progress: &dyn Progress) 
         }
         progress.warn(&format!("exporting anyway (--force): {why}"));
     }
+    if meta.familiarity.is_none() {
+        progress.note("the run carries no summary of its training photos (trained before it was recorded): the export cannot flag unfamiliar photos; train again to add it");
+    }
     let bytes = std::fs::read(run.model()).with_context(|| format!("reading {}", run.model().display()))?;
     let weights_sha256 = sha256(&bytes);
     let sidecar = Sidecar {
@@ -63,6 +66,8 @@ pub fn export(run_dir: &Path, out: &Path, force: bool, progress: &dyn Progress) 
         validation_data: meta.valid_data.clone(),
         synthetic_data: meta.synthetic_data,
         test_metrics: test_metrics(&run, &weights_sha256, progress)?,
+        familiarity: meta.familiarity.clone(),
+        retake_difference: meta.retake_difference,
         notice: NOTICE.into(),
     };
     // Refuse to export anything a reader would refuse: load it exactly as the browser will.

@@ -19,6 +19,7 @@ pub mod locate_bench;
 pub mod losses;
 pub mod plots;
 pub mod predict;
+pub mod quality_bench;
 pub mod probe;
 pub mod pretrain;
 pub mod progress;

@@ -15,6 +15,8 @@ pub struct Prediction {
     pub logit: f32,
     /// 8×8 class-activation map (row-major).
     pub cam: Vec<f32>,
+    /// The encoder's pooled features ([`jointscope_model::Output::pooled`]).
+    pub pooled: Vec<f32>,
 }
 
 /// Run the model over the labelled joints of `photos`, `batch` photos at a time; probabilities use
@@ -52,7 +54,9 @@ pub fn predict_of(
         let output = model.forward(data.to_batch(config, device)?);
         let logits: Vec<f32> = output.logits.clone().into_data().try_to_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let cam: Vec<f32> = output.cam.into_data().try_to_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+        let pooled: Vec<f32> = output.pooled.into_data().try_to_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
         let side = jointscope_model::FEATURE_SIDE * jointscope_model::FEATURE_SIDE;
+        let dim = config.feature_channels();
         for (k, ((photo, joint), target)) in who.into_iter().zip(targets).enumerate() {
             let logit = logits[k];
             out.push(Prediction {
@@ -62,6 +66,7 @@ pub fn predict_of(
                 prob: probability(logit, temperature),
                 logit,
                 cam: cam[k * side..(k + 1) * side].to_vec(),
+                pooled: pooled[k * dim..(k + 1) * dim].to_vec(),
             });
         }
     }
@@ -85,4 +90,63 @@ pub fn mean_bce(preds: &[Prediction]) -> f64 {
 /// Scores and labels of predictions.
 pub fn scores_labels(preds: &[Prediction]) -> (Vec<f32>, Vec<bool>) {
     (preds.iter().map(|p| p.prob).collect(), preds.iter().map(|p| p.target > 0.5).collect())
+}
+
+/// The training photos' feature summary ([`FeatureModel`]), its limit the largest hand distance
+/// among the `valid` photos. Every located joint counts, labelled or not (the encoder sees them all
+/// in the page). `None` when there are too few joints to fit or no validation photo.
+pub fn familiarity(
+    model: &JointNet,
+    config: &ModelConfig,
+    ds: &Dataset,
+    train: &[usize],
+    valid: &[usize],
+    device: &Device,
+) -> anyhow::Result<Option<jointscope_detect::FeatureModel>> {
+    let features = |photos: &[usize]| -> anyhow::Result<Vec<Prediction>> {
+        let mut all = predict_of(model, config, ds, photos, device, 16, 1.0, Which::Labelled)?;
+        all.extend(predict_of(model, config, ds, photos, device, 16, 1.0, Which::Unlabelled)?);
+        Ok(all)
+    };
+    let fitted: Vec<(usize, Vec<f32>)> = features(train)?.into_iter().map(|p| (p.joint.index(), p.pooled)).collect();
+    let Some(summary) = jointscope_detect::FeatureModel::fit(&fitted, config.joints) else {
+        return Ok(None);
+    };
+    let mut by_photo: std::collections::BTreeMap<usize, Vec<(usize, Vec<f32>)>> = Default::default();
+    for p in features(valid)? {
+        by_photo.entry(p.photo).or_default().push((p.joint.index(), p.pooled));
+    }
+    let distances: Vec<f32> =
+        by_photo.values().map(|joints| summary.distance(joints.iter().map(|(j, f)| (*j, f.as_slice())))).collect();
+    // Without held-out photos there is nothing to set the limit by.
+    Ok((!distances.is_empty()).then(|| summary.with_limit(&distances)))
+}
+
+/// How much a joint's probability moves when the same photo is taken again slightly differently:
+/// the 95th percentile, over the labelled joints of `photos`, of the difference between two
+/// independently augmented views (the training augmentation's shift, scale, rotation, brightness
+/// and contrast), probabilities at `temperature`. A change between two checks smaller than this is
+/// within what retaking the photo does. `None` without labelled joints.
+pub fn retake_difference(model: &JointNet, config: &ModelConfig, ds: &Dataset, photos: &[usize], temperature: f32, device: &Device) -> anyhow::Result<Option<f32>> {
+    use rand::SeedableRng;
+    let pass = |seed: u64| -> anyhow::Result<Vec<f32>> {
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let mut out = Vec::new();
+        for chunk in photos.chunks(16) {
+            let (data, _, who) = ds.batch(chunk, config, Some(&mut rng));
+            if who.is_empty() {
+                continue;
+            }
+            let logits: Vec<f32> = model.forward(data.to_batch(config, device)?).logits.into_data().try_to_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+            out.extend(logits.into_iter().map(|l| probability(l, temperature)));
+        }
+        Ok(out)
+    };
+    let (a, b) = (pass(1)?, pass(2)?);
+    let mut d: Vec<f32> = a.iter().zip(&b).map(|(x, y)| (x - y).abs()).collect();
+    if d.is_empty() {
+        return Ok(None);
+    }
+    d.sort_by(f32::total_cmp);
+    Ok(Some(d[((d.len() - 1) as f32 * 0.95).round() as usize]))
 }

@@ -237,6 +237,13 @@ pub struct ModelMeta {
     /// Fraction of validation joints at or above the threshold.
     #[serde(default)]
     pub valid_flagged: Option<f64>,
+    /// What the training photos looked like to the encoder (exported, to flag unfamiliar photos).
+    #[serde(default)]
+    pub familiarity: Option<jointscope_detect::FeatureModel>,
+    /// 95th percentile of a validation joint's probability change between two augmented views of
+    /// its photo ([`crate::predict::retake_difference`]).
+    #[serde(default)]
+    pub retake_difference: Option<f32>,
 }
 
 fn one() -> f32 {
@@ -615,6 +622,8 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
     let best = run::load_model_file(&config.model, &run.model(), &device)?;
     let raw = predict(&best, &config.model, &ds, &valid_ids, &device, 16, 1.0)?;
     let Calibration { temperature, threshold, flagged } = calibrate::calibrate(&raw, p.objective);
+    let familiarity = crate::predict::familiarity(&best, &config.model, &ds, &train_ids, &valid_ids, &device)?;
+    let retake_difference = crate::predict::retake_difference(&best, &config.model, &ds, &valid_ids, temperature, &device)?;
     let manifest = config.manifest.display().to_string();
     let meta = ModelMeta {
         format_version: run::FORMAT_VERSION,
@@ -630,6 +639,8 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
         pseudo_labels: pseudo,
         synthetic_data: jointscope_dataset::synth::provenance(&config.manifest).is_some(),
         valid_flagged: Some(flagged),
+        familiarity,
+        retake_difference,
     };
     run::write_json(&run.model_meta(), &meta)?;
     crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;
