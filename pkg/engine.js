@@ -20,6 +20,19 @@ export async function webgpuAvailable() {
   }
 }
 
+// The smallest module using a SIMD instruction (i8x16.splat, i8x16.popcnt): the bundles are built
+// with WebAssembly SIMD, which every current browser has (Chrome 91, Firefox 89, Safari 16.4).
+const SIMD_PROBE = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11]);
+
+/** Whether this browser runs WebAssembly SIMD, which both bundles need. */
+export function simdAvailable() {
+  try {
+    return WebAssembly.validate(SIMD_PROBE);
+  } catch {
+    return false;
+  }
+}
+
 /** An Error with a `name` the caller can switch on. */
 export function typedError(name, message) {
   const e = new Error(message);
@@ -45,8 +58,18 @@ function asError(e) {
  */
 export async function createEngine({ backend, files, mirrored = false }) {
   if (!(backend in BUNDLES)) throw typedError("InputError", `backend must be "webgpu" or "cpu", not ${JSON.stringify(backend)}`);
+  if (!simdAvailable()) {
+    throw typedError("UnsupportedError", "this browser cannot run WebAssembly SIMD; a browser from 2023 or later can (Chrome 91, Firefox 89, Safari 16.4)");
+  }
+  let mod;
   try {
-    const mod = await BUNDLES[backend]();
+    mod = await BUNDLES[backend]();
+  } catch (e) {
+    // A server that has only the CPU bundle (the demo serves it while the WebGPU one builds):
+    // a backend failure, so "auto" goes on with the CPU.
+    throw typedError("BackendError", `the ${backend} bundle could not be loaded (${asError(e).message})`);
+  }
+  try {
     await mod.default();
     const detector = await mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, backend, mirrored);
     return new Engine(detector, mod.limits(), { backend, files, mirrored });

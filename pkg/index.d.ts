@@ -1,12 +1,12 @@
 // The result types are generated from the Rust structs the wasm returns (tsify, in the bundle's
 // own declarations); this file adds only the JavaScript API around them.
-import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint } from "./wasm/cpu/jointscope_wasm.js";
-export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint };
+import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel } from "./wasm/cpu/jointscope_wasm.js";
+export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel };
 
 /** Where a backend failed, what kind of input was bad, …: switch on `error.name`. */
 export type JointscopeErrorName =
   | "SidecarError" | "WeightsError" | "ModelError" | "ImageError" | "InputError"
-  | "BackendError" | "NetworkError" | "InternalError" | "StateError" | "WorkerError";
+  | "BackendError" | "NetworkError" | "InternalError" | "StateError" | "WorkerError" | "UnsupportedError";
 
 export type Backend = "auto" | "webgpu" | "cpu";
 export type Bytes = ArrayBuffer | Uint8Array | Blob;
@@ -47,3 +47,5 @@ export declare class JointDetector {
 }
 
 export declare function webgpuAvailable(): Promise<boolean>;
+/** Whether this browser runs WebAssembly SIMD, which jointscope's bundles need. */
+export declare function simdAvailable(): boolean;

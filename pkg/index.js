@@ -1,6 +1,6 @@
 // jointscope: per-joint inflammation detection in hand photos, in the browser. Nothing leaves
 // the page: the photo, the weights and the models are processed by WebAssembly on this device.
-import { createEngine, typedError, webgpuAvailable, RETRYABLE } from "./engine.js";
+import { createEngine, typedError, webgpuAvailable, simdAvailable, RETRYABLE } from "./engine.js";
 
 // Literal URLs, so bundlers (Vite, webpack 5) copy the model files along.
 const DEFAULT_MODELS = {
@@ -216,4 +216,4 @@ export class JointDetector {
   }
 }
 
-export { webgpuAvailable };
+export { webgpuAvailable, simdAvailable };

@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Builds the browser side: the two wasm bundles (CPU-only and WebGPU) into pkg/wasm/, the hand
-# models into pkg/models/, and the patient page with a set of exported weights into dist/web/.
-# Usage: scripts/build-web.sh [export-dir]   (default: runs/demo/export, what `jointscope demo` wrote)
+# Builds the browser side: the wasm bundles (CPU-only and WebGPU) into pkg/wasm/, the hand models
+# into pkg/models/, and the patient page with a set of exported weights into dist/web/.
+# Usage: scripts/build-web.sh [export-dir] [--bundles cpu|webgpu|cpu,webgpu]
+#   export-dir: default runs/demo/export, what `jointscope demo` wrote.
+#   --bundles: which bundles to build (default both). With `cpu` the page is assembled with the CPU
+#   bundle alone; with `webgpu` alone the WebGPU bundle is built and added to an assembled page
+#   (scripts/demo.sh serves the page on the CPU bundle while the WebGPU one builds).
 # Installs what it needs: the wasm32 target (rustup) and wasm-bindgen-cli at Cargo.lock's version.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
-weights="${1:-runs/demo/export}"
+weights="runs/demo/export"
+bundles="cpu webgpu"
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --bundles) bundles="${2//,/ }"; shift 2 ;;
+    --bundles=*) bundles="${1#--bundles=}"; bundles="${bundles//,/ }"; shift ;;
+    -*) echo "build-web: unknown option $1" >&2; exit 2 ;;
+    *) weights="$1"; shift ;;
+  esac
+done
+for b in $bundles; do
+  case "$b" in cpu|webgpu) ;; *) echo "build-web: --bundles takes cpu and/or webgpu, not $b" >&2; exit 2 ;; esac
+done
 target="${CARGO_TARGET_DIR:-target}"
 
 if command -v rustup >/dev/null 2>&1; then rustup target add wasm32-unknown-unknown >/dev/null 2>&1; fi
@@ -18,12 +34,13 @@ fi
 models="${JOINTSCOPE_MODELS:-models}"
 bash scripts/fetch-models.sh "$models" >/dev/null
 
-for bundle in cpu webgpu; do
-  features=()
-  [ "$bundle" = webgpu ] && features=(--features webgpu)
+for bundle in $bundles; do
+  args=(--release)
+  profile=release
+  if [ "$bundle" = webgpu ]; then args+=(--features webgpu); fi
   echo "build-web: building the $bundle bundle"
-  cargo build --release --locked --target wasm32-unknown-unknown -p jointscope-wasm "${features[@]}"
-  raw="$target/wasm32-unknown-unknown/release/jointscope_wasm.wasm"
+  cargo build --locked --target wasm32-unknown-unknown -p jointscope-wasm "${args[@]}"
+  raw="$target/wasm32-unknown-unknown/$profile/jointscope_wasm.wasm"
   # wasm-opt takes minutes on the WebGPU bundle: skip it when cargo's output is what this
   # checkout's bundle in pkg/wasm was made from (the stamp names the checkout: targets can be shared).
   stamp="$target/jointscope-web-$bundle.sha256"
@@ -36,7 +53,7 @@ for bundle in cpu webgpu; do
   cp "$raw" "$work/jointscope_wasm.wasm"
   # wasm-opt before wasm-bindgen: Debian's binaryen breaks the module when run after it.
   if command -v wasm-opt >/dev/null 2>&1; then
-    wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+    wasm-opt -Oz --enable-simd --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
       "$work/jointscope_wasm.wasm" -o "$work/jointscope_wasm.wasm"
   fi
   rm -rf "pkg/wasm/$bundle"
@@ -48,17 +65,28 @@ done
 mkdir -p pkg/models
 cp "$models"/palm_detection_full.tflite "$models"/hand_landmark_full.tflite "$models"/LICENSE-mediapipe "$models"/NOTICE pkg/models/
 
-rm -rf dist/web
-mkdir -p dist/web/pkg dist/web/weights
-cp web/* dist/web/
-cp -r pkg/index.js pkg/engine.js pkg/worker.js pkg/index.d.ts pkg/wasm pkg/models dist/web/pkg/
-if [ -f "$weights/jointscope.bpk" ]; then
-  cp "$weights/jointscope.bpk" "$weights/jointscope.json" dist/web/weights/
+if [ "$bundles" = webgpu ] && [ -d dist/web/pkg ]; then
+  # Add the WebGPU bundle to the page already assembled (and maybe being served).
+  rm -rf dist/web/pkg/wasm/webgpu.tmp
+  cp -r pkg/wasm/webgpu dist/web/pkg/wasm/webgpu.tmp
+  rm -rf dist/web/pkg/wasm/webgpu
+  mv dist/web/pkg/wasm/webgpu.tmp dist/web/pkg/wasm/webgpu
 else
-  echo "build-web: no weights in $weights (run \`jointscope demo\` or \`jointscope export\` first); the page will say so" >&2
+  rm -rf dist/web
+  mkdir -p dist/web/pkg/wasm dist/web/weights
+  cp web/* dist/web/
+  cp pkg/index.js pkg/engine.js pkg/worker.js pkg/index.d.ts dist/web/pkg/
+  cp -r pkg/models dist/web/pkg/
+  for bundle in $bundles; do cp -r "pkg/wasm/$bundle" dist/web/pkg/wasm/; done
+  if [ -f "$weights/jointscope.bpk" ]; then
+    cp "$weights/jointscope.bpk" "$weights/jointscope.json" dist/web/weights/
+  else
+    echo "build-web: no weights in $weights (run \`jointscope demo\` or \`jointscope export\` first); the page will say so" >&2
+  fi
 fi
 bash scripts/stamp-sw.sh dist/web
-for f in pkg/wasm/*/jointscope_wasm_bg.wasm; do
+for bundle in $bundles; do
+  f="pkg/wasm/$bundle/jointscope_wasm_bg.wasm"
   printf 'build-web: %s %s bytes (%s gzip)\n' "$f" "$(stat -c %s "$f")" "$(gzip -9c "$f" | wc -c)"
 done
 echo "build-web: the page is in dist/web (serve it with: jointscope serve dist/web)"

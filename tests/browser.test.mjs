@@ -19,7 +19,9 @@ const BIN = process.env.JOINTSCOPE_BIN ?? join(TARGET, "release", "jointscope");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 let tmp, site, badSite, realSite, server, badServer, realServer, origin, badOrigin, realOrigin, browser;
-let handPhoto, wallPhoto, predictions, parityPhotos, native;
+let handPhoto, wallPhoto, predictions, parityPhotos, native, samples, historyFile;
+const REAL = join(ROOT, "tests", "data", "real-hands");
+const SHOTS = join(ROOT, "tests", "screenshots");
 const requests = [];
 const timings = [];
 // Every origin a test served: the only places the pages may send requests to.
@@ -122,6 +124,16 @@ before(async () => {
   const json = join(tmp, "native.json");
   execFileSync(BIN, ["detect", "--weights", join(tmp, "demo", "export"), "--backend", "flex", "--json", json, "--quiet", ...parityPhotos], { stdio: "ignore", env });
   native = JSON.parse(readFileSync(json, "utf8"));
+  // Drawn hand photos made to fail one capture check each (blurred.png, dark.png, cropped.png, palm.png, …).
+  samples = join(tmp, "samples");
+  // Seed 13: MediaPipe finds the hand in every variant (crates/detect/tests/quality.rs).
+  execFileSync(BIN, ["capture-samples", "--out", samples, "--seed", "13"], { stdio: "ignore" });
+  // A history file as the page exports it: two checks of the left hand a month apart, MCP2 rising.
+  const names = ["MCP1", "MCP2", "MCP3", "MCP4", "MCP5", "PIP2", "PIP3", "PIP4", "PIP5", "IP", "WRIST"];
+  const record = (date, mcp2) => ({ date, model: "test", weights: "", threshold: 0.4, retakeDifference: 0.1,
+    hands: [{ handedness: "left", joints: names.map((name) => ({ name, probability: name === "MCP2" ? mcp2 : 0.05, inflamed: name === "MCP2" && mcp2 >= 0.4 })) }] });
+  historyFile = join(tmp, "two-checks.json");
+  writeFileSync(historyFile, JSON.stringify([record("2026-10-01T09:00:00.000Z", 0.1), record("2026-11-01T09:00:00.000Z", 0.7)]));
   wallPhoto = join(tmp, "wall.png");
   writeFileSync(wallPhoto, png(320, 240, (x, y) => [90 + (x >> 3), 120, 160 - (y >> 3)]));
   writeFileSync(join(tmp, "notes.jpg"), "this is not a photo\n");
@@ -185,6 +197,11 @@ for (const backend of ["cpu", "webgpu"]) {
 
     const first = await upload(page, handPhoto);
     assert.equal(first.result.hands, 1, JSON.stringify(first));
+    assert.deepEqual([first.result.judged, first.result.failing, first.result.unfamiliar], [1, [], false], JSON.stringify(first));
+    if (backend === "cpu") {
+      mkdirSync(SHOTS, { recursive: true });
+      await page.screenshot({ path: join(SHOTS, "good-photo.png"), fullPage: true });
+    }
     assert.equal(await page.locator("#joints tr[data-joint]").count(), 11);
     const warm = await upload(page, handPhoto);
     timings.push(`${backend}: first detection ${first.result.ms.toFixed(0)} ms, warm ${warm.result.ms.toFixed(0)} ms`);
@@ -449,6 +466,146 @@ test("the landmark model alone (the benchmarks' entry) runs and refuses a wrong-
   });
   assert.deepEqual([r.n, r.finite], [65, true]);
   assert.match(r.bad ?? "", /^InputError: .*takes 3 × 224 × 224 values, got 10$/);
+  await context.close();
+});
+
+// The capture check and the unfamiliar-photo warning, in the page: what failed is said, and no
+// verdict is shown for a photo that fails.
+test("a blurred, a dark, a cropped, a real palm-up and a real thumbs-up photo each get the right failing check and no verdicts", async () => {
+  const { page, context } = await openPage(`${origin}/?backend=cpu`);
+  const good = await upload(page, handPhoto);
+  assert.deepEqual([good.result.judged, good.result.failing], [1, []], JSON.stringify(good.result));
+  for (const [file, check] of [
+    [join(samples, "blurred.png"), "sharpness"],
+    [join(samples, "dark.png"), "exposure"],
+    [join(samples, "cropped.png"), "joints_in_frame"],
+    [join(REAL, "11k_f_p.jpg"), "back_of_hand"],
+    [join(REAL, "mp_thumbs_up.jpg"), "fingers_straight"],
+  ]) {
+    const r = await upload(page, file);
+    assert.equal(r.result.judged, 0, `${file}: ${JSON.stringify(r.result)}`);
+    assert.ok(r.result.failing.includes(check), `${file}: fails ${r.result.failing}, not ${check}`);
+    assert.equal(await page.locator("#joints tr[data-joint]").count(), 0, file);
+    assert.ok((await page.textContent(`#advice li[data-check="${check}"]`)).length > 20, file);
+    assert.match(r.status, /cannot be judged/);
+  }
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, "failing-photo.png"), fullPage: true });
+  // "Show anyway" (for researchers) shows the estimates of the last photo.
+  await page.click("#anyway");
+  assert.equal(await page.locator("#joints tr[data-joint]").count(), 11);
+  await context.close();
+});
+
+test("a real hand photo gets the unfamiliar-photo message with weights trained on drawn hands", async () => {
+  const { page, context } = await openPage(`${origin}/?backend=cpu`);
+  const r = await upload(page, join(REAL, "11k_f_d.jpg"));
+  assert.deepEqual([r.result.hands, r.result.judged, r.result.unfamiliar], [1, 0, true], JSON.stringify(r.result));
+  assert.match(await page.textContent('#advice li[data-check="unfamiliar"]'), /not trained on photos like this one/);
+  assert.equal(await page.locator("#joints tr[data-joint]").count(), 0);
+  await context.close();
+});
+
+/** Save the check made of `photo` (the hand it shows; the other one stays missing). */
+async function saveCheck(page, photo) {
+  await upload(page, photo);
+  const before = await page.locator("#history-list li").count();
+  await page.click("#save");
+  await page.waitForFunction((n) => document.querySelectorAll("#history-list li").length > n, before);
+}
+
+test("two saved checks show in the trend, and export → delete → import restores them", async () => {
+  const { page, context } = await openPage(`${origin}/?backend=cpu`);
+  page.on("dialog", (d) => d.accept());
+  await saveCheck(page, handPhoto);
+  await saveCheck(page, handPhoto);
+  // One chart per joint of the hand checked, each with both checks' points.
+  assert.equal(await page.locator('#trend svg.spark[data-points="2"]').count(), 11);
+  mkdirSync(SHOTS, { recursive: true });
+  await page.locator("#history").screenshot({ path: join(SHOTS, "trend.png") });
+  const stored = await page.evaluate(async () => (await import("/history.js")).all());
+  const [download] = await Promise.all([page.waitForEvent("download"), page.click("#history-export")]);
+  const file = join(tmp, "history.json");
+  await download.saveAs(file);
+  await page.click("#history-delete");
+  await page.waitForFunction(() => document.querySelectorAll("#history-list li").length === 0);
+  await page.setInputFiles("#history-import", file);
+  await page.waitForFunction(() => document.querySelectorAll("#history-list li").length === 2);
+  const restored = await page.evaluate(async () => (await import("/history.js")).all());
+  const strip = (r) => r.map(({ id, thumbnail, ...rest }) => rest);
+  assert.deepEqual(strip(restored), strip(stored));
+  // Importing the same file again adds nothing; a broken file changes nothing and says why.
+  await page.setInputFiles("#history-import", file);
+  await page.waitForFunction(() => /Imported 0 checks/.test(document.getElementById("status").textContent));
+  writeFileSync(join(tmp, "broken.json"), JSON.stringify([{ date: "2026-01-01", hands: [{ handedness: "middle", joints: [] }] }]));
+  await page.setInputFiles("#history-import", join(tmp, "broken.json"));
+  await page.waitForFunction(() => /could not be imported: check 1: handedness/.test(document.getElementById("status").textContent));
+  assert.equal(await page.locator("#history-list li").count(), 2);
+
+  // The summary for the clinic visit renders from the saved checks, printable as one page.
+  await page.click("#summary-open");
+  await page.waitForSelector("#summary:not([hidden]) #summary-body svg.diagram");
+  const text = await page.textContent("#summary-body");
+  assert.match(text, /Latest check: .* 2 checks from/);
+  assert.match(text, /not a diagnosis/i);
+  assert.match(text, /threshold \d+ %/);
+  assert.equal(await page.locator("#summary-body svg.spark").count() >= 11, true);
+  await page.screenshot({ path: join(SHOTS, "summary.png"), fullPage: true });
+  await page.emulateMedia({ media: "print" });
+  assert.equal(await page.locator("main").isVisible(), false);
+  assert.equal(await page.locator("#summary-body").isVisible(), true);
+  await page.emulateMedia({ media: "screen" });
+  await page.click("#summary-close");
+  assert.equal(await page.locator("main").isVisible(), true);
+  await context.close();
+});
+
+test("an imported history's change larger than the retake difference is highlighted in the trend", async () => {
+  const { page, context } = await openPage(`${origin}/?backend=cpu`);
+  await page.setInputFiles("#history-import", historyFile);
+  await page.waitForFunction(() => document.querySelectorAll("#history-list li").length === 2);
+  assert.equal(await page.locator('#trend svg[data-hand="left"][data-joint="MCP2"] line[data-change="1"]').count(), 1);
+  assert.equal(await page.locator('#trend line[data-change="1"]').count(), 1);
+  assert.match(await page.textContent("#trend .changes"), /left MCP2 10 % → 70 %/);
+  await context.close();
+});
+
+test("the page at 360 px wide has no horizontal scroll", async () => {
+  const context = await browser.newContext({ viewport: { width: 360, height: 740 }, deviceScaleFactor: 2 });
+  const { page } = await openPage(`${origin}/?backend=cpu`, context);
+  await upload(page, handPhoto);
+  await page.setInputFiles("#history-import", historyFile);
+  await page.waitForFunction(() => document.querySelectorAll("#history-list li").length >= 2);
+  const width = await page.evaluate(() => document.documentElement.scrollWidth);
+  assert.ok(width <= 360, `the page is ${width} px wide`);
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, "good-photo-360px.png"), fullPage: true });
+  await context.close();
+});
+
+test("an axe-core scan of the page with a result reports no serious or critical violation", async () => {
+  // The scanner is injected as a script: allowed past the page's CSP for this test only.
+  const context = await browser.newContext({ bypassCSP: true });
+  const { page } = await openPage(`${origin}/?backend=cpu`, context);
+  await upload(page, handPhoto);
+  await page.setInputFiles("#history-import", historyFile);
+  await page.waitForFunction(() => document.querySelectorAll("#history-list li").length >= 2);
+  await page.addScriptTag({ path: join(ROOT, "tests", "node_modules", "axe-core", "axe.min.js") });
+  const violations = await page.evaluate(async () => (await window.axe.run(document)).violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.length })));
+  const serious = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+  timings.push(`axe-core: ${violations.length} violations (${violations.map((v) => `${v.id}/${v.impact}`).join(", ") || "none"})`);
+  assert.deepEqual(serious, []);
+  await context.close();
+});
+
+test("the CPU bundle is built with WebAssembly SIMD, and the page runs it", async () => {
+  // rustc records the target features a module was built with in its target_features section.
+  const wasm = readFileSync(join(site, "pkg", "wasm", "cpu", "jointscope_wasm_bg.wasm"));
+  assert.ok(wasm.includes(Buffer.from("target_features")) && wasm.includes(Buffer.from("simd128")), "no simd128 in target_features");
+  const { page, context } = await openPage(`${origin}/?backend=cpu`);
+  assert.equal(await page.evaluate(async () => (await import("/pkg/engine.js")).simdAvailable()), true);
+  const { result } = await upload(page, handPhoto);
+  assert.equal(result.hands, 1);
   await context.close();
 });
 

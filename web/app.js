@@ -1,7 +1,12 @@
-// The patient page: a photo from the camera or a file → hands and joints found on this device →
-// the photo with each joint marked, a list, and the heat map of a tapped joint.
+// The patient page: photos of the left and the right hand (camera or file) → hands and joints found
+// on this device → a capture check that says what to fix, a warning when the photo is unlike the
+// training photos, and otherwise both hands on one diagram; checks kept in this browser, their trend
+// over time, and a one-page summary to print for the clinic. Every judgement comes from the Rust
+// detector (pkg/); this file only wires it to the page.
 import { JointDetector } from "./pkg/index.js";
 import * as history from "./history.js";
+import { diagram, colour } from "./diagram.js";
+import { trend } from "./trend.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (text, kind = "") => {
@@ -10,8 +15,10 @@ const status = (text, kind = "") => {
 };
 
 let detector = null;
-let current = null; // { detection, bitmap }
+let current = null; // the last photo: { detection, bitmap, showAnyway }
+let check = { left: null, right: null }; // the check being put together: a HandResult per side
 let stream = null;
+let gate = null; // the camera's capture-check loop
 
 // Readable messages for each kind of failure; the page keeps working after any of them.
 function explain(e) {
@@ -25,6 +32,8 @@ function explain(e) {
       return `A model file could not be loaded (${e.message}). Check the connection once; afterwards the page works offline.`;
     case "BackendError":
       return `The computation failed (${e.message}).`;
+    case "UnsupportedError":
+      return `This browser is too old for this page: ${e.message}.`;
     default:
       return `Something went wrong: ${e?.message ?? e}`;
   }
@@ -48,11 +57,12 @@ async function start() {
     provenance(detector.sidecar);
     if (detector.fallbackReason) console.info(detector.fallbackReason);
     document.body.dataset.ready = detector.backend;
-    status("Ready. Take or choose a photo.");
+    status("Ready. Take or choose a photo of your left hand.");
   } catch (e) {
     document.body.dataset.ready = "failed";
     status(explain(e), "error");
   }
+  showCheck();
   await showHistory();
 }
 
@@ -65,33 +75,33 @@ function provenance(sidecar) {
   document.body.dataset.synthetic = String(sidecar.synthetic_data);
 }
 
+const sideName = (s) => (s === "left" ? "left" : "right");
+const judgeable = (hand, anyway) => anyway || (hand.quality.ok && (hand.familiarity?.familiar ?? true));
+
+/** A selfie is a mirror image: the person's left hand shows as a right one. */
+function unmirror(detection) {
+  if (!$("mirrored").checked) return detection;
+  return { ...detection, hands: detection.hands.map((h) => ({ ...h, handedness: h.handedness === "left" ? "right" : "left" })) };
+}
+
 async function analyse(source, name) {
   if (!detector) return;
   status(`Looking at ${name}…`);
-  $("save").hidden = true;
   $("heat").hidden = true;
   document.body.dataset.busy = "1";
   try {
     const bitmap = await createImageBitmap(source).catch(() => null);
     const t0 = performance.now();
-    const detection = await detector.detect(source);
+    const detection = unmirror(await detector.detect(source));
     const ms = performance.now() - t0;
-    current = { detection, bitmap };
-    draw(detection, bitmap);
-    list(detection);
-    if (detection.hands.length === 0) {
-      status("No hand found in this photo. Show the whole hand, back towards the camera, in good light.", "warn");
-    } else {
-      const n = detection.hands.reduce((s, h) => s + h.joints.filter((j) => j.inflamed).length, 0);
-      const hands = detection.hands.map((h) => `${h.handedness} hand`).join(" and ");
-      status(`${hands}: ${n} joint${n === 1 ? "" : "s"} above the model's threshold (${Math.round(ms)} ms). This is not a diagnosis.`);
-      $("save").hidden = false;
-    }
-    document.body.dataset.result = JSON.stringify({ hands: detection.hands.length, ms });
+    current = { detection, bitmap, showAnyway: false };
+    show(ms);
   } catch (e) {
     current = null;
-    list({ hands: [] });
-    draw(null, null);
+    $("advice").replaceChildren();
+    $("anyway").hidden = true;
+    list([]);
+    draw(null, null, []);
     status(explain(e), "error");
     document.body.dataset.result = JSON.stringify({ error: e?.name ?? "Error" });
   } finally {
@@ -99,14 +109,83 @@ async function analyse(source, name) {
   }
 }
 
-// Blue (low) → amber (threshold) → red (high).
-function colour(p, threshold) {
-  if (p >= threshold) return "#c62828";
-  if (p >= threshold / 2) return "#f9a825";
-  return "#1e88e5";
+/** Show the current photo's result: advice for what failed, verdicts only for judgeable hands. */
+function show(ms = 0) {
+  const { detection, bitmap, showAnyway } = current;
+  const judged = detection.hands.filter((h) => judgeable(h, showAnyway));
+  const refused = detection.hands.filter((h) => !judgeable(h, showAnyway));
+  for (const h of judged) check[h.handedness] = { hand: h, threshold: detection.threshold };
+  draw(detection, bitmap, judged);
+  list(judged);
+  advise(refused);
+  $("anyway").hidden = refused.length === 0;
+  const failing = refused.flatMap((h) => h.quality.checks.filter((c) => !c.ok).map((c) => c.name));
+  const unfamiliar = detection.hands.some((h) => h.familiarity && !h.familiarity.familiar);
+  if (detection.hands.length === 0) {
+    status("No hand found in this photo. Show the whole hand, back towards the camera, in good light.", "warn");
+  } else if (judged.length === 0) {
+    status("This photo cannot be judged: see what to change below, then take it again.", "warn");
+  } else {
+    const n = judged.reduce((s, h) => s + h.joints.filter((j) => j.inflamed).length, 0);
+    const hands = judged.map((h) => `${sideName(h.handedness)} hand`).join(" and ");
+    status(`${hands}: ${n} joint${n === 1 ? "" : "s"} above the model's threshold (${Math.round(ms)} ms). This is not a diagnosis.${showAnyway ? " Shown although the photo failed its check." : ""}`);
+  }
+  showCheck();
+  document.body.dataset.result = JSON.stringify({ hands: detection.hands.length, judged: judged.length, failing, unfamiliar, ms });
 }
 
-function draw(detection, bitmap) {
+/** What to change, per refused hand: each failed check's advice, and the unfamiliar-photo warning. */
+function advise(refused) {
+  const root = $("advice");
+  root.replaceChildren();
+  for (const h of refused) {
+    const box = document.createElement("div");
+    box.className = "advice";
+    box.dataset.hand = h.handedness;
+    const title = document.createElement("h3");
+    title.textContent = `${h.handedness === "left" ? "Left" : "Right"} hand: no result for this photo`;
+    box.appendChild(title);
+    const ul = document.createElement("ul");
+    for (const c of h.quality.checks.filter((c) => !c.ok)) {
+      const li = document.createElement("li");
+      li.dataset.check = c.name;
+      li.textContent = c.advice;
+      ul.appendChild(li);
+    }
+    if (h.familiarity && !h.familiarity.familiar) {
+      const li = document.createElement("li");
+      li.dataset.check = "unfamiliar";
+      li.textContent = "These weights were not trained on photos like this one, so their verdicts would mean nothing here.";
+      ul.appendChild(li);
+    }
+    box.appendChild(ul);
+    root.appendChild(box);
+  }
+}
+
+/** The check being put together: both hands on the diagram, and which hand is still missing. */
+function showCheck() {
+  const threshold = check.left?.threshold ?? check.right?.threshold ?? detector?.sidecar?.threshold ?? 0.5;
+  const probs = (s) => (check[s] ? Object.fromEntries(check[s].hand.joints.map((j) => [j.joint, j.probability])) : null);
+  const hands = { left: probs("left"), right: probs("right") };
+  const svg = diagram(hands, threshold, (side, joint) => {
+    const h = check[side]?.hand;
+    const j = h?.joints.find((x) => x.joint === joint);
+    if (j && current?.detection.hands.includes(h)) heat(h, j);
+  });
+  $("diagram").replaceChildren(svg);
+  const n = ["left", "right"].reduce((s, side) => s + (check[side]?.hand.joints.filter((j) => j.inflamed).length ?? 0), 0);
+  const missing = ["left", "right"].filter((s) => !check[s]);
+  $("check-summary").textContent =
+    missing.length === 2
+      ? "No hand checked yet: start with your left hand."
+      : `${n} of ${22 - 11 * missing.length} joints above the threshold.` +
+        (missing.length ? ` Now take a photo of your ${missing[0]} hand (or save the check as it is).` : " Both hands are checked: save the check to follow it over time.");
+  $("save").hidden = missing.length === 2;
+  $("new-check").hidden = missing.length === 2;
+}
+
+function draw(detection, bitmap, judged) {
   const canvas = $("photo");
   if (!bitmap || !detection) {
     canvas.width = canvas.height = 0;
@@ -121,7 +200,7 @@ function draw(detection, bitmap) {
   // Detection coordinates are in the decoded photo's pixels.
   const sx = canvas.width / detection.width;
   const sy = canvas.height / detection.height;
-  for (const hand of detection.hands) {
+  for (const hand of judged) {
     for (const j of hand.joints) {
       ctx.beginPath();
       ctx.arc(j.position.x * sx, j.position.y * sy, Math.max(5, 9 * scale), 0, 2 * Math.PI);
@@ -134,13 +213,13 @@ function draw(detection, bitmap) {
       ctx.stroke();
     }
   }
-  $("legend").hidden = detection.hands.length === 0;
+  $("legend").hidden = judged.length === 0;
   canvas.onclick = (ev) => {
     const r = canvas.getBoundingClientRect();
     const x = ((ev.clientX - r.left) * (canvas.width / r.width)) / sx;
     const y = ((ev.clientY - r.top) * (canvas.height / r.height)) / sy;
     let best = null;
-    for (const hand of detection.hands) {
+    for (const hand of judged) {
       for (const j of hand.joints) {
         const d = Math.hypot(j.position.x - x, j.position.y - y);
         if (!best || d < best.d) best = { d, j, hand };
@@ -150,15 +229,15 @@ function draw(detection, bitmap) {
   };
 }
 
-function list(detection) {
+function list(hands) {
   const root = $("joints");
   root.replaceChildren();
-  for (const hand of detection.hands) {
+  for (const hand of hands) {
     const table = document.createElement("table");
     const caption = table.createCaption();
-    caption.textContent = `${hand.handedness[0].toUpperCase()}${hand.handedness.slice(1)} hand`;
+    caption.textContent = `${hand.handedness === "left" ? "Left" : "Right"} hand`;
     const head = table.createTHead().insertRow();
-    for (const h of ["Joint", "Estimate", ""]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h }));
+    for (const h of ["Joint", "Estimate", "Verdict"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h, scope: "col" }));
     const body = table.createTBody();
     for (const j of hand.joints) {
       const row = body.insertRow();
@@ -166,10 +245,10 @@ function list(detection) {
       row.dataset.probability = j.probability.toFixed(6);
       row.insertCell().textContent = j.joint;
       row.insertCell().textContent = `${Math.round(j.probability * 100)} %`;
-      const verdict = row.insertCell();
-      verdict.textContent = j.inflamed ? "above threshold" : "";
+      row.insertCell().textContent = j.inflamed ? "above threshold" : "below";
       row.className = j.inflamed ? "high" : "";
       row.tabIndex = 0;
+      row.setAttribute("aria-label", `${j.joint}: ${Math.round(j.probability * 100)} percent, ${j.inflamed ? "above" : "below"} the threshold. Press Enter to see where the model looked.`);
       row.onclick = row.onkeydown = (ev) => {
         if (ev.type === "keydown" && ev.key !== "Enter") return;
         heat(hand, j);
@@ -219,33 +298,56 @@ async function thumbnail(bitmap) {
 }
 
 async function save() {
-  if (!current) return;
+  const sides = ["left", "right"].filter((s) => check[s]);
+  if (sides.length === 0) return;
+  const sidecar = detector?.sidecar ?? {};
   const record = {
     date: new Date().toISOString(),
-    model: detector.sidecar?.producer ?? "",
-    hands: current.detection.hands.map((h) => ({
-      handedness: h.handedness,
-      joints: h.joints.map((j) => ({ name: j.joint, probability: j.probability, inflamed: j.inflamed })),
+    model: sidecar.producer ?? "",
+    weights: sidecar.weights?.sha256 ?? "",
+    threshold: check[sides[0]].threshold,
+    retakeDifference: sidecar.retake_difference ?? null,
+    hands: sides.map((s) => ({
+      handedness: s,
+      joints: check[s].hand.joints.map((j) => ({ name: j.joint, probability: j.probability, inflamed: j.inflamed })),
     })),
-    thumbnail: current.bitmap ? await thumbnail(current.bitmap) : null,
+    thumbnail: current?.bitmap ? await thumbnail(current.bitmap) : null,
   };
-  await history.add(record);
-  $("save").hidden = true;
+  try {
+    await history.add(record);
+  } catch (e) {
+    status(`The check could not be kept in this browser (${e?.message ?? e}).`, "error");
+    return;
+  }
+  newCheck();
+  status("Check kept on this device. Take a new one any time to follow the trend.");
   await showHistory();
 }
 
-async function showHistory() {
-  let records = [];
+function newCheck() {
+  check = { left: null, right: null };
+  showCheck();
+}
+
+async function records() {
   try {
-    records = await history.all();
+    return await history.all();
   } catch {
-    $("history-list").textContent = "This browser does not allow storing results (private mode?).";
+    return null;
+  }
+}
+
+async function showHistory() {
+  const all = await records();
+  const ul = $("history-list");
+  if (!all) {
+    ul.textContent = "This browser does not allow storing results (private mode?).";
     return;
   }
-  const ul = $("history-list");
   ul.replaceChildren();
-  for (const r of records.reverse()) {
+  for (const r of [...all].reverse()) {
     const li = document.createElement("li");
+    li.dataset.date = r.date;
     if (r.thumbnail) {
       const img = document.createElement("img");
       img.src = URL.createObjectURL(new Blob([r.thumbnail], { type: "image/jpeg" }));
@@ -255,6 +357,7 @@ async function showHistory() {
     const n = r.hands.reduce((s, h) => s + h.joints.filter((j) => j.inflamed).length, 0);
     li.append(`${new Date(r.date).toLocaleString()}: ${r.hands.map((h) => h.handedness).join(" + ")} hand, ${n} above threshold `);
     const del = Object.assign(document.createElement("button"), { type: "button", className: "secondary", textContent: "Delete" });
+    del.setAttribute("aria-label", `Delete the check of ${new Date(r.date).toLocaleString()}`);
     del.onclick = async () => {
       await history.remove(r.id);
       await showHistory();
@@ -262,19 +365,81 @@ async function showHistory() {
     li.appendChild(del);
     ul.appendChild(li);
   }
+  $("trend").replaceChildren(trend(all));
+  $("summary-open").disabled = all.length === 0;
 }
 
 async function exportHistory() {
-  const records = (await history.all()).map(({ thumbnail, ...r }) => r);
-  const blob = new Blob([JSON.stringify(records, null, 2)], { type: "application/json" });
+  const list = (await history.all()).map(({ thumbnail, id, ...r }) => r);
+  const blob = new Blob([JSON.stringify(list, null, 2)], { type: "application/json" });
   const a = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: "jointscope-history.json" });
   a.click();
   URL.revokeObjectURL(a.href);
 }
 
+async function importHistory(file) {
+  try {
+    if (file.size > 20 << 20) throw new Error(`${file.size} bytes is larger than a history file`);
+    let data;
+    try {
+      data = JSON.parse(await file.text());
+    } catch {
+      throw new Error("not a JSON file");
+    }
+    const n = await history.importRecords(data);
+    status(`Imported ${n} check${n === 1 ? "" : "s"} from ${file.name}${n < data.length ? ` (${data.length - n} already here)` : ""}.`);
+  } catch (e) {
+    status(`${file.name} could not be imported: ${e.message}. Nothing was changed.`, "error");
+  }
+  await showHistory();
+}
+
+// The one page for the clinic visit: the latest check on the diagram, the trend, every date, the
+// weights and threshold, and the notice. Printed or saved as PDF by the browser, on this device.
+async function openSummary() {
+  const all = (await records()) ?? [];
+  if (all.length === 0) return;
+  const sorted = [...all].sort((a, b) => new Date(a.date) - new Date(b.date));
+  const last = sorted.at(-1);
+  const hands = { left: null, right: null };
+  for (const h of last.hands) hands[h.handedness] = Object.fromEntries(h.joints.map((j) => [j.name, j.probability]));
+  const root = $("summary-body");
+  root.replaceChildren();
+  const p = (text) => Object.assign(document.createElement("p"), { textContent: text });
+  root.append(p(`Latest check: ${new Date(last.date).toLocaleString()}. ${sorted.length} check${sorted.length === 1 ? "" : "s"} from ${new Date(sorted[0].date).toLocaleDateString()} to ${new Date(last.date).toLocaleDateString()}.`));
+  root.appendChild(diagram(hands, last.threshold ?? 0.5));
+  const above = last.hands.flatMap((h) => h.joints.filter((j) => j.inflamed).map((j) => `${h.handedness} ${j.name}`));
+  root.append(p(above.length ? `Above the threshold in the latest check: ${above.join(", ")}.` : "No joint above the threshold in the latest check."));
+  root.appendChild(trend(sorted));
+  const table = document.createElement("table");
+  table.createCaption().textContent = "Every check";
+  const head = table.createTHead().insertRow();
+  for (const h of ["Date", "Hands", "Above threshold"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h, scope: "col" }));
+  const body = table.createTBody();
+  for (const r of sorted) {
+    const row = body.insertRow();
+    row.insertCell().textContent = new Date(r.date).toLocaleString();
+    row.insertCell().textContent = r.hands.map((h) => h.handedness).join(" + ");
+    row.insertCell().textContent = r.hands.flatMap((h) => h.joints.filter((j) => j.inflamed).map((j) => `${h.handedness[0].toUpperCase()} ${j.name}`)).join(", ") || "none";
+  }
+  root.appendChild(table);
+  const s = detector?.sidecar;
+  root.append(p(`Weights: ${last.model || "unknown"}${last.weights ? `, SHA-256 ${last.weights.slice(0, 12)}…` : ""}; threshold ${Math.round((last.threshold ?? 0.5) * 100)} %${s?.synthetic_data ? "; trained on synthetic drawn hands only" : ""}.`));
+  root.append(p($("notice").textContent.replace(/\s+/g, " ").trim()));
+  document.body.dataset.view = "summary";
+  $("summary").hidden = false;
+  $("summary-title").focus();
+}
+
+function closeSummary() {
+  delete document.body.dataset.view;
+  $("summary").hidden = true;
+  $("summary-open").focus();
+}
+
 async function cameraStart() {
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1920 } }, audio: false });
+    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1280 } }, audio: false });
   } catch (e) {
     status(`The camera could not be opened (${e.message}). You can choose a photo instead.`, "error");
     return;
@@ -282,9 +447,38 @@ async function cameraStart() {
   $("video").srcObject = stream;
   await $("video").play();
   $("camera").hidden = false;
+  $("camera-shoot").disabled = true;
+  gateLoop();
+}
+
+/** The capture check on the live view, again and again: the shutter is enabled while it passes. */
+function gateLoop() {
+  clearTimeout(gate);
+  gate = setTimeout(async () => {
+    const v = $("video");
+    if (!stream || !detector) return;
+    if (v.videoWidth && !document.body.dataset.busy) {
+      try {
+        const c = new OffscreenCanvas(v.videoWidth, v.videoHeight);
+        const ctx = c.getContext("2d");
+        ctx.drawImage(v, 0, 0);
+        const d = unmirror(await detector.detect(ctx.getImageData(0, 0, c.width, c.height)));
+        const h = d.hands[0];
+        const failed = h?.quality.checks.find((k) => !k.ok);
+        const ok = Boolean(h) && !failed;
+        $("camera-shoot").disabled = !ok;
+        $("gate").textContent = !h ? "No hand in view yet." : failed ? failed.advice : "Good: hold still and take the photo.";
+        $("gate").className = ok ? "ok" : "";
+      } catch {
+        /* the next frame tries again */
+      }
+    }
+    gateLoop();
+  }, 250);
 }
 
 function cameraStop() {
+  clearTimeout(gate);
   stream?.getTracks().forEach((t) => t.stop());
   stream = null;
   $("camera").hidden = true;
@@ -305,16 +499,30 @@ $("file").onchange = async (ev) => {
   ev.target.value = "";
   if (f) await analyse(f, f.name);
 };
+$("anyway").onclick = () => {
+  if (!current) return;
+  current.showAnyway = true;
+  show();
+};
 $("camera-start").onclick = cameraStart;
 $("camera-stop").onclick = cameraStop;
 $("camera-shoot").onclick = cameraShoot;
 $("save").onclick = save;
+$("new-check").onclick = newCheck;
 $("history-export").onclick = exportHistory;
+$("history-import").onchange = async (ev) => {
+  const f = ev.target.files?.[0];
+  ev.target.value = "";
+  if (f) await importHistory(f);
+};
 $("history-delete").onclick = async () => {
-  if (confirm("Delete every stored result from this browser?")) {
+  if (confirm("Delete every stored check from this browser?")) {
     await history.clear();
     await showHistory();
   }
 };
+$("summary-open").onclick = openSummary;
+$("summary-print").onclick = () => print();
+$("summary-close").onclick = closeSummary;
 
 start();

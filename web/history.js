@@ -27,7 +27,7 @@ async function tx(mode, f) {
   }
 }
 
-/** Store one result: { date, hands: [{ handedness, joints: [{ name, probability, inflamed }] }], thumbnail }. */
+/** Store one check: { date, model, weights (SHA-256), threshold, retakeDifference, hands: [{ handedness, joints: [{ name, probability, inflamed }] }], thumbnail }. */
 export function add(record) {
   return tx("readwrite", (s) => s.add(record));
 }
@@ -43,4 +43,49 @@ export function remove(id) {
 
 export function clear() {
   return tx("readwrite", (s) => s.clear());
+}
+
+const JOINTS = new Set(["MCP1", "MCP2", "MCP3", "MCP4", "MCP5", "PIP2", "PIP3", "PIP4", "PIP5", "IP", "WRIST"]);
+
+/** A record from an exported file, checked field by field; throws a readable Error naming what is wrong. */
+export function parseRecord(r, k) {
+  const where = `check ${k + 1}`;
+  if (!r || typeof r !== "object") throw new Error(`${where} is not an object`);
+  if (typeof r.date !== "string" || Number.isNaN(Date.parse(r.date))) throw new Error(`${where} has no valid date`);
+  if (!Array.isArray(r.hands) || r.hands.length === 0 || r.hands.length > 2) throw new Error(`${where} must have one or two hands`);
+  const hands = r.hands.map((h) => {
+    if (h?.handedness !== "left" && h?.handedness !== "right") throw new Error(`${where}: handedness must be "left" or "right"`);
+    if (!Array.isArray(h.joints) || h.joints.length > 11) throw new Error(`${where}: joints must be a list of at most 11`);
+    return {
+      handedness: h.handedness,
+      joints: h.joints.map((j) => {
+        if (!JOINTS.has(j?.name)) throw new Error(`${where}: unknown joint ${JSON.stringify(j?.name)}`);
+        if (!(typeof j.probability === "number" && j.probability >= 0 && j.probability <= 1)) throw new Error(`${where}: ${j.name}'s probability must be a number in 0..1`);
+        return { name: j.name, probability: j.probability, inflamed: Boolean(j.inflamed) };
+      }),
+    };
+  });
+  const number = (v) => (typeof v === "number" && v >= 0 && v <= 1 ? v : null);
+  return {
+    date: new Date(r.date).toISOString(),
+    model: typeof r.model === "string" ? r.model.slice(0, 200) : "",
+    weights: typeof r.weights === "string" ? r.weights.slice(0, 64) : "",
+    threshold: number(r.threshold) ?? 0.5,
+    retakeDifference: number(r.retakeDifference),
+    hands,
+  };
+}
+
+/**
+ * Add the checks of an exported history file (its parsed JSON) that are not stored yet (same date
+ * and weights). Everything is checked before anything is stored. Returns how many were added.
+ */
+export async function importRecords(data) {
+  if (!Array.isArray(data)) throw new Error("not a jointscope history file (expected a list of checks)");
+  if (data.length > 10000) throw new Error(`${data.length} checks is more than a history file holds`);
+  const records = data.map(parseRecord);
+  const have = new Set((await all()).map((r) => `${r.date}|${r.weights ?? ""}`));
+  const fresh = records.filter((r) => !have.has(`${r.date}|${r.weights}`));
+  for (const r of fresh) await add(r);
+  return fresh.length;
 }

@@ -1,0 +1,91 @@
+// Both hands as one drawn diagram, seen from the back with the palms down (the patient's left hand
+// on the left), each of the 22 joints coloured by its probability. Pure SVG, no photo.
+const NS = "http://www.w3.org/2000/svg";
+
+// A right hand seen from the back, fingers up, thumb on the left, in a 100 × 130 box. The left hand
+// is its mirror image.
+const JOINTS = {
+  WRIST: [56, 114],
+  MCP1: [29, 84],
+  IP: [17, 62],
+  MCP2: [41, 58],
+  PIP2: [37, 35],
+  MCP3: [55, 55],
+  PIP3: [55, 29],
+  MCP4: [68, 58],
+  PIP4: [71, 34],
+  MCP5: [80, 64],
+  PIP5: [86, 45],
+};
+const TIPS = { 2: [34, 15], 3: [55, 8], 4: [73, 14], 5: [91, 29] };
+const PALM = "M31 90 L38 56 L58 52 L82 61 L82 100 L72 120 L42 120 Z";
+
+/** Blue (low) → amber (half the threshold) → red (at or above it); grey when unknown. */
+export function colour(p, threshold) {
+  if (p == null) return "#b0b7bf";
+  if (p >= threshold) return "#c62828";
+  if (p >= threshold / 2) return "#f9a825";
+  return "#1e88e5";
+}
+
+function el(name, attrs = {}, parent) {
+  const e = document.createElementNS(NS, name);
+  for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+  parent?.appendChild(e);
+  return e;
+}
+
+function line(points, width, parent) {
+  return el("polyline", { points: points.map((p) => p.join(",")).join(" "), fill: "none", stroke: "#f1d9c8", "stroke-width": width, "stroke-linecap": "round", "stroke-linejoin": "round" }, parent);
+}
+
+/**
+ * One hand: `side` "left" | "right", `joints` { MCP1: probability, … } (missing: not judged).
+ * Returns an SVG <g> placed at x offset `dx`.
+ */
+function hand(side, joints, threshold, dx, parent, onPick) {
+  const g = el("g", { transform: side === "left" ? `translate(${dx + 100},0) scale(-1,1)` : `translate(${dx},0)` }, parent);
+  el("path", { d: PALM, fill: "#f1d9c8" }, g);
+  line([JOINTS.WRIST, [56, 128]], 34, g);
+  for (const f of [2, 3, 4, 5]) line([JOINTS[`MCP${f}`], JOINTS[`PIP${f}`], TIPS[f]], 11, g);
+  line([JOINTS.MCP1, JOINTS.IP, [10, 46]], 12, g);
+  for (const [name, [x, y]] of Object.entries(JOINTS)) {
+    const p = joints?.[name];
+    const c = el("circle", { cx: x, cy: y, r: 5.5, fill: colour(p, threshold), stroke: "#fff", "stroke-width": 1.5 }, g);
+    c.dataset.joint = name;
+    c.dataset.hand = side;
+    if (p != null) c.dataset.probability = p.toFixed(6);
+    el("title", {}, c).textContent = p == null ? `${side} ${name}: not checked` : `${side} ${name}: ${Math.round(p * 100)} %`;
+    if (onPick && p != null) {
+      c.setAttribute("tabindex", "0");
+      c.setAttribute("role", "button");
+      c.setAttribute("aria-label", `${side} ${name}, ${Math.round(p * 100)} percent`);
+      c.addEventListener("click", () => onPick(side, name));
+      c.addEventListener("keydown", (e) => e.key === "Enter" && onPick(side, name));
+    }
+  }
+  const label = el("text", { x: dx + 50, y: 142, "text-anchor": "middle", "font-size": 9, fill: "#333" }, parent);
+  label.textContent = side === "left" ? "Left hand" : "Right hand";
+  return g;
+}
+
+/**
+ * The diagram of both hands. `hands`: { left: { MCP1: p, … } | null, right: … }. Returns an <svg>
+ * with a text alternative naming the joints above the threshold.
+ */
+export function diagram(hands, threshold, onPick) {
+  // A group, not an image, when its joints are buttons (an image's children are not reachable).
+  const svg = el("svg", { viewBox: "0 0 220 150", class: "diagram", role: onPick ? "group" : "img" });
+  hand("left", hands.left, threshold, 0, svg, onPick);
+  hand("right", hands.right, threshold, 120, svg, onPick);
+  const above = [];
+  for (const side of ["left", "right"]) {
+    for (const [name, p] of Object.entries(hands[side] ?? {})) if (p >= threshold) above.push(`${side} ${name}`);
+  }
+  const checked = ["left", "right"].filter((s) => hands[s]).map((s) => `${s} hand`).join(" and ") || "no hand";
+  svg.setAttribute("aria-label", `Diagram of both hands (${checked} checked): ${above.length ? `above the threshold: ${above.join(", ")}` : "no joint above the threshold"}.`);
+  return svg;
+}
+
+/** Joint names in diagram order, for tables and trends. */
+export const JOINT_ORDER = ["MCP1", "IP", "MCP2", "PIP2", "MCP3", "PIP3", "MCP4", "PIP4", "MCP5", "PIP5", "WRIST"];
