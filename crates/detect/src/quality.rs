@@ -194,7 +194,7 @@ pub fn colour_cast(pixels: &[[u8; 3]]) -> f32 {
 pub const CHECKS: [(&str, bool, &str); 10] = [
     ("presence", false, "Show one whole hand clearly to the camera."),
     ("joints_in_frame", false, "Move the camera back: the whole hand and the wrist must be in the picture, with some room around them."),
-    ("back_of_hand", false, "Turn your hand over: the back of the hand should face the camera."),
+    ("back_of_hand", false, "Show the back of your hand, flat towards the camera (not the palm, not sideways)."),
     ("fingers_straight", false, "Stretch your fingers out straight."),
     ("fingers_apart", false, "Spread your fingers a little, so they do not touch."),
     ("hand_size", false, "Hold the camera closer: the hand should fill most of the picture."),
