@@ -93,16 +93,22 @@ fn a_fresh_global_local_model_is_its_local_branch() {
     assert_eq!(logits[0], logits[1]);
 }
 
-#[test]
-fn context_changes_the_global_local_prediction_once_trained() {
+/// A tiny global–local model after one SGD step on other data (enough to switch the context on;
+/// at initialisation the context branch contributes nothing).
+fn stepped_once() -> (ModelConfig, Device, jointscope_model::JointNet) {
     use burn::optim::{GradientsParams, SgdConfig};
     let device = Device::flex().autodiff();
     let config = tiny(Arch::GlobalLocal);
-    let mut model = config.init(&device).unwrap();
-    // One gradient step on other data is enough to switch the context on.
+    let model = config.init(&device).unwrap();
     let loss = model.forward(batch(&config, 2, 6, 9).to_batch(&config, &device).unwrap()).logits.powf_scalar(2.0).sum();
     let grads = GradientsParams::from_grads(loss.backward(), &model);
-    model = SgdConfig::new().init().step(0.1, model, grads);
+    let model = SgdConfig::new().init().step(0.1, model, grads);
+    (config, device, model)
+}
+
+#[test]
+fn context_changes_the_global_local_prediction_once_trained() {
+    let (config, device, model) = stepped_once();
     // Same crop, same joint, different photos: the prediction must now differ.
     let logits = values(model.forward(same_crop_two_photos(&config).to_batch(&config, &device).unwrap()).logits);
     assert!((logits[0] - logits[1]).abs() > 1e-6, "{logits:?}");
@@ -110,13 +116,7 @@ fn context_changes_the_global_local_prediction_once_trained() {
 
 #[test]
 fn withheld_context_leaves_only_the_crop_and_the_joint() {
-    use burn::optim::{GradientsParams, SgdConfig};
-    let device = Device::flex().autodiff();
-    let config = tiny(Arch::GlobalLocal);
-    let mut model = config.init(&device).unwrap();
-    let loss = model.forward(batch(&config, 2, 6, 9).to_batch(&config, &device).unwrap()).logits.powf_scalar(2.0).sum();
-    let grads = GradientsParams::from_grads(loss.backward(), &model);
-    model = SgdConfig::new().init().step(0.1, model, grads);
+    let (config, device, model) = stepped_once();
     // Same crop and joint in two photos: with the context withheld from both, the photos no longer
     // matter; with it kept for one, they do.
     let run = |keep: [f32; 2]| {
