@@ -19,7 +19,7 @@ const BIN = process.env.JOINTSCOPE_BIN ?? join(TARGET, "release", "jointscope");
 const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
 let tmp, site, badSite, realSite, server, badServer, realServer, origin, badOrigin, realOrigin, browser;
-let handPhoto, wallPhoto, predictions, parityPhotos, native, samples, historyFile;
+let handPhoto, wallPhoto, predictions, parityPhotos, native, samples, historyFile, mediapipeSite, mediapipeNative;
 const REAL = join(ROOT, "tests", "data", "real-hands");
 const SHOTS = join(ROOT, "tests", "screenshots");
 const requests = [];
@@ -124,6 +124,18 @@ before(async () => {
   const json = join(tmp, "native.json");
   execFileSync(BIN, ["detect", "--weights", join(tmp, "demo", "export"), "--backend", "flex", "--json", json, "--quiet", ...parityPhotos], { stdio: "ignore", env });
   native = JSON.parse(readFileSync(json, "utf8"));
+  // Weights whose encoder starts from MediaPipe's hand network (train --init mediapipe), one
+  // epoch, exported and judged natively on two of the parity photos.
+  const mp = join(tmp, "mediapipe");
+  execFileSync(BIN, ["train", "--manifest", join(tmp, "demo", "data", "manifest.csv"), "--run", join(mp, "run"), "--init", "mediapipe", "--arch", "local",
+    "--local-size", "64", "--global-size", "64", "--width", "8", "--epochs", "1", "--backend", "flex", "--quiet"], { stdio: "ignore", env });
+  execFileSync(BIN, ["export", "--run", join(mp, "run"), "--out", join(mp, "export"), "--force", "--quiet"], { stdio: "ignore", env });
+  mediapipeSite = variant("mediapipe-site", (dir) => {
+    for (const f of ["jointscope.bpk", "jointscope.json"]) cpSync(join(mp, "export", f), join(dir, "weights", f));
+  });
+  const mpJson = join(mp, "native.json");
+  execFileSync(BIN, ["detect", "--weights", join(mp, "export"), "--backend", "flex", "--json", mpJson, "--quiet", ...parityPhotos.slice(0, 2)], { stdio: "ignore", env });
+  mediapipeNative = JSON.parse(readFileSync(mpJson, "utf8"));
   // Drawn hand photos made to fail one capture check each (blurred.png, dark.png, cropped.png, palm.png, …).
   samples = join(tmp, "samples");
   // Seed 13: MediaPipe finds the hand in every variant (crates/detect/tests/quality.rs).
@@ -362,6 +374,34 @@ test("a rebuilt page reaches a browser that has the old one cached", async () =>
     await context.close();
   } finally {
     updateServer.kill();
+  }
+});
+
+test("weights whose encoder starts from MediaPipe's network load in the page and judge as native detect does", async () => {
+  const [mpServer, mpOrigin] = await serve(mediapipeSite);
+  try {
+    const { page, context } = await openPage(`${mpOrigin}/?backend=cpu`);
+    const probabilities = [];
+    for (const [k, photo] of parityPhotos.slice(0, 2).entries()) {
+      const ours = await page.evaluate(
+        async ({ bytes }) => {
+          const { JointDetector } = await import("/pkg/index.js");
+          const d = (window.__mp ??= await JointDetector.create({ weights: "/weights/jointscope.bpk", models: "/pkg/models/", backend: "cpu" }));
+          return { detection: await d.detect(new Blob([new Uint8Array(bytes)])), encoder: d.sidecar.architecture.encoder };
+        },
+        { bytes: [...readFileSync(photo)] },
+      );
+      assert.equal(ours.encoder, "mediapipe");
+      const theirs = mediapipeNative[k].detection;
+      assert.equal(ours.detection.hands.length, theirs.hands.length);
+      ours.detection.hands.forEach((h, i) => h.joints.forEach((j, n) => probabilities.push([j.probability, theirs.hands[i].joints[n].probability])));
+    }
+    const worst = worstOf(probabilities);
+    timings.push(`MediaPipe-initialised weights: ${probabilities.length} joints, probabilities within ${worst.toExponential(2)} of native`);
+    assert.ok(probabilities.length >= 11 && worst <= PARITY.probability, `${probabilities.length} joints, worst ${worst}`);
+    await context.close();
+  } finally {
+    mpServer.kill();
   }
 });
 

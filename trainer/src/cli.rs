@@ -4,7 +4,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use jointscope_data::Objective;
 use jointscope_dataset::synth::{Preset, SynthConfig};
-use jointscope_model::{Arch, ModelConfig};
+use jointscope_model::{Arch, EncoderKind, ModelConfig};
 use jointscope_train::augment::Mix;
 use jointscope_train::backend::BackendChoice;
 use jointscope_train::losses::{LossConfig, LossKind};
@@ -330,11 +330,14 @@ pub struct SizeArgs {
     /// Channels of the first encoder stage.
     #[arg(long, default_value_t = ModelConfig::default().width)]
     pub width: usize,
+    /// How the encoders are built (`--init mediapipe` implies mediapipe).
+    #[arg(long, value_parser = choice::<EncoderKind>(), default_value = "plain")]
+    pub encoder: EncoderKind,
 }
 
 impl SizeArgs {
     pub fn config(&self, arch: Arch) -> ModelConfig {
-        ModelConfig { arch, global_size: self.global_size, local_size: self.local_size, width: self.width, ..ModelConfig::default() }
+        ModelConfig { arch, encoder: self.encoder, global_size: self.global_size, local_size: self.local_size, width: self.width, ..ModelConfig::default() }
     }
 }
 
@@ -417,8 +420,15 @@ pub struct OptimArgs {
 #[derive(Args, Debug, Clone)]
 pub struct PretrainArgs {
     /// Manifest of the unlabelled pool (e.g. the benchmark's healthy.csv); labels are ignored.
+    #[arg(long, required_unless_present = "photos", conflicts_with = "photos")]
+    pub manifest: Option<PathBuf>,
+    /// Or a folder of unlabelled photos (searched with its subfolders): MediaPipe finds the hand
+    /// and joints in each, written to OUT/photos.csv.
     #[arg(long)]
-    pub manifest: PathBuf,
+    pub photos: Option<PathBuf>,
+    /// Folder of MediaPipe's models (with --photos).
+    #[arg(long)]
+    pub models: Option<PathBuf>,
     /// Output folder (pretrain.json, encoders.bpk).
     #[arg(long)]
     pub out: PathBuf,
@@ -470,7 +480,9 @@ pub struct TrainArgs {
     /// Continue the run in --run from its newest checkpoint.
     #[arg(long)]
     pub resume: bool,
-    /// Initialise the encoders from this `jointscope pretrain` folder.
+    /// Initialise the encoders from this `jointscope pretrain` folder, or from MediaPipe's hand
+    /// network with the word `mediapipe` (which also selects `--encoder mediapipe`; a folder of
+    /// that name is `./mediapipe`).
     #[arg(long)]
     pub init: Option<PathBuf>,
     /// A trained run (the teacher) whose confident predictions label the unlabelled training joints.
@@ -542,5 +554,8 @@ pub struct AblateArgs {
     pub models: Option<PathBuf>,
     #[arg(long, value_parser = choice::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
+    /// Run only these rows (comma-separated names as the plan gives them) and print their runs.
+    #[arg(long, value_delimiter = ',')]
+    pub rows: Vec<String>,
 }
 

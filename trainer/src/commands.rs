@@ -6,8 +6,9 @@ use clap::Parser;
 use jointscope_dataset::manifest;
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_detect::{Detection, Detector};
-use jointscope_landmarks::Options;
-use jointscope_model::{Arch, ModelConfig};
+use jointscope_landmarks::{Complexity, Options};
+use jointscope_train::backend::BackendChoice;
+use jointscope_model::{Arch, EncoderKind, ModelConfig};
 use jointscope_train::benchmark::{self, Prepared};
 use jointscope_train::evaluate::{self, Cohort, Positions};
 use jointscope_train::losses::LossConfig;
@@ -279,8 +280,21 @@ fn profile_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i3
 }
 
 fn pretrain_cmd(a: &PretrainArgs, bars: &Bars) -> anyhow::Result<i32> {
+    let manifest = match (&a.manifest, &a.photos) {
+        (Some(m), _) => m.clone(),
+        (None, Some(dir)) => {
+            let device = backend::select(BackendChoice::Flex, bars)?.device;
+            let found = locate::manifest_from_photos(dir, &a.out.join("photos.csv"), &models_or_default(&a.models), Complexity::Full, &device, bars)?;
+            println!("{} of {} photos show a hand MediaPipe finds; their joints are in {}", found.with_hand, found.photos, found.written.display());
+            for (path, why) in &found.failed {
+                println!("  unreadable: {}: {why}", path.display());
+            }
+            found.written
+        }
+        (None, None) => bail!("pretrain needs --manifest or --photos"),
+    };
     let config = PretrainConfig {
-        manifest: a.manifest.clone(),
+        manifest,
         model: a.sizes.config(Arch::GlobalLocal),
         epochs: a.epochs,
         batch_images: a.batch,
@@ -315,7 +329,12 @@ fn train_cmd(a: &TrainArgs, bars: &Bars) -> anyhow::Result<i32> {
                 bail!("--pseudo-confidence must be in 0.5..1");
             }
             let mut c = run_config(m.clone(), &a.model, &a.optim);
-            c.train.init = a.init.clone();
+            if a.init.as_deref() == Some(std::path::Path::new("mediapipe")) {
+                c.model.encoder = EncoderKind::Mediapipe;
+                c.train.init_mediapipe = true;
+            } else {
+                c.train.init = a.init.clone();
+            }
             c.train.teacher = a.teacher.clone();
             c.train.pseudo_confidence = a.pseudo_confidence;
             Some(c)
@@ -384,7 +403,7 @@ fn ablate_cmd(a: &AblateArgs, bars: &Bars) -> anyhow::Result<i32> {
     } else {
         (a.preset.config(), ModelConfig::default(), plan)
     };
-    let config = ablate::AblateConfig { preset: a.preset, plan, out: a.out.clone(), synth, model, models: models_or_default(&a.models), backend: a.backend };
+    let config = ablate::AblateConfig { preset: a.preset, plan, out: a.out.clone(), synth, model, models: models_or_default(&a.models), backend: a.backend, only: a.rows.clone() };
     let md = ablate::ablate(&config, bars)?;
     println!("{md}");
     println!("table: {}", a.out.join(format!("ablation-{}.md", a.preset.name())).display());

@@ -293,6 +293,70 @@ fn pretraining_then_fine_tuning_and_a_width_mismatch_refused() {
 }
 
 #[test]
+fn training_from_mediapipes_network_records_it_and_exports_weights_that_detect_uses() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let (run, export) = (dir.path().join("run"), dir.path().join("export"));
+    ok(&jointscope(&[
+        "train", "--manifest", out.join("data/manifest.csv").to_str().unwrap(), "--run", run.to_str().unwrap(), "--init", "mediapipe", "--arch", "local",
+        "--local-size", "64", "--global-size", "64", "--width", "8", "--epochs", "1", "--backend", "flex",
+    ]));
+    let meta = read_json(&run.join("model.json"));
+    assert_eq!(meta["model"]["encoder"], "mediapipe");
+    assert!(meta["initialisation"].as_str().unwrap().starts_with("MediaPipe hand_landmark_full.tflite (sha256 "), "{}", meta["initialisation"]);
+    ok(&jointscope(&["export", "--run", run.to_str().unwrap(), "--out", export.to_str().unwrap(), "--force"]));
+    let sidecar = read_json(&export.join("jointscope.json"));
+    assert_eq!(sidecar["architecture"]["encoder"], "mediapipe");
+    assert_eq!(sidecar["initialisation"], meta["initialisation"]);
+    // The exported weights judge a photo's 11 joints, loaded as the browser loads them.
+    let predictions = csv::Reader::from_path(out.join("run/eval/predictions.csv")).unwrap().records().next().unwrap().unwrap();
+    let json = dir.path().join("detect.json");
+    ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), out.join("data").join(&predictions[0]).to_str().unwrap()]));
+    assert_eq!(read_json(&json)[0]["detection"]["hands"][0]["joints"].as_array().unwrap().len(), 11);
+}
+
+#[test]
+fn the_mediapipe_encoder_refuses_crops_it_cannot_take() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let o = jointscope(&[
+        "train", "--manifest", out.join("data/manifest.csv").to_str().unwrap(), "--run", dir.path().join("run").to_str().unwrap(), "--init", "mediapipe",
+        "--local-size", "32", "--global-size", "64", "--width", "8", "--epochs", "1", "--backend", "flex",
+    ]);
+    assert_clean_failure(&o, "local_size = 32: the mediapipe encoder needs 64 or 128 pixels");
+    assert!(!dir.path().join("run/model.json").exists());
+}
+
+#[test]
+fn pretraining_on_a_folder_of_unlabelled_real_photos_locates_their_hands_first() {
+    let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/real-hands");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("pre");
+    let args = |out: &std::path::Path| {
+        jointscope(&[
+            "pretrain", "--photos", real.to_str().unwrap(), "--out", out.to_str().unwrap(), "--objective", "masked", "--epochs", "1", "--batch", "4",
+            "--global-size", "32", "--local-size", "32", "--width", "8", "--backend", "flex",
+        ])
+    };
+    let t = ok(&args(&out));
+    assert!(t.contains("9 of 11 photos show a hand MediaPipe finds"), "{t}");
+    let rows = std::fs::read_to_string(out.join("photos.csv")).unwrap();
+    assert_eq!(rows.lines().count(), 1 + 9 * 11);
+    assert!(rows.lines().skip(1).all(|l| l.contains(",unknown,")));
+    assert!(out.join("encoders.bpk").exists());
+    // The manifest it wrote is not overwritten by a second run into the same folder.
+    assert_clean_failure(&args(&out), "photos.csv exists already: not overwriting it");
+}
+
+#[test]
+fn pretraining_on_a_folder_without_photos_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("notes.txt"), "no photos here").unwrap();
+    let o = jointscope(&["pretrain", "--photos", dir.path().to_str().unwrap(), "--out", dir.path().join("pre").to_str().unwrap(), "--backend", "flex"]);
+    assert_clean_failure(&o, "holds no .jpg, .jpeg or .png photos");
+}
+
+#[test]
 fn ablate_refuses_an_out_folder_whose_data_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ablation");

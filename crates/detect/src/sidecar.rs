@@ -114,6 +114,10 @@ pub struct Sidecar {
     /// two checks is not a change. `None` for runs trained before it was recorded.
     #[serde(default)]
     pub retake_difference: Option<f32>,
+    /// Where training started the encoders: random, pretrained, or MediaPipe's hand network.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_family = "wasm", tsify(optional))]
+    pub initialisation: Option<String>,
     pub notice: String,
 }
 

@@ -53,6 +53,7 @@ fn export(arch: Arch) -> (Vec<u8>, Vec<u8>) {
         test_metrics: None,
         familiarity: None,
         retake_difference: None,
+        initialisation: None,
         notice: NOTICE.into(),
     };
     (serde_json::to_vec(&sidecar).unwrap(), weights)

@@ -427,3 +427,69 @@ impl TfliteModel {
         Ok(Self { tensors, ops, inputs, outputs })
     }
 }
+
+/// One convolution of a model with its constants, in burn's `[out, in / groups, k, k]` order.
+#[derive(Debug, Clone)]
+pub struct ConvWeights {
+    pub depthwise: bool,
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    pub act: Activation,
+    /// `[out, in / groups, kh, kw]`.
+    pub shape: [usize; 4],
+    pub weight: Vec<f32>,
+    /// Per output channel (zeros when the file has none).
+    pub bias: Vec<f32>,
+}
+
+impl TfliteModel {
+    /// Every convolution (full and depthwise) in file order, constants widened to f32 and
+    /// dequantised, so a network's weights can start a trainable copy of it.
+    pub fn convolutions(&self) -> Result<Vec<ConvWeights>, LandmarkError> {
+        // DEQUANTIZE outputs read as their (constant) inputs.
+        let mut source: Vec<usize> = (0..self.tensors.len()).collect();
+        for op in &self.ops {
+            if let (OpKind::Dequantize, Some(&i), Some(&o)) = (&op.kind, op.inputs.first(), op.outputs.first()) {
+                if let Ok(i) = usize::try_from(i) {
+                    source[o] = i;
+                }
+            }
+        }
+        let constant = |op: &Op, j: usize| -> Result<Option<(Vec<usize>, Vec<f32>)>, LandmarkError> {
+            let Some(id) = op.inputs.get(j).and_then(|&i| usize::try_from(i).ok()) else { return Ok(None) };
+            let t = &self.tensors[source[id]];
+            Ok(t.values_f32()?.map(|v| (t.shape.clone(), v)))
+        };
+        let mut out = Vec::new();
+        for (k, op) in self.ops.iter().enumerate() {
+            let (depthwise, stride, act) = match &op.kind {
+                OpKind::Conv2d { stride, act, .. } => (false, *stride, *act),
+                OpKind::Depthwise { stride, act, multiplier: 1, .. } => (true, *stride, *act),
+                OpKind::Depthwise { multiplier, .. } => return Err(bad(format!("operator {k}: depth multiplier {multiplier} is not supported"))),
+                _ => continue,
+            };
+            let (ws, w) = constant(op, 1)?.ok_or_else(|| bad(format!("operator {k}: convolution weights must be constant")))?;
+            let [a, kh, kw, b] = ws[..] else { return Err(bad(format!("operator {k}: weight shape {ws:?}"))) };
+            // Conv: OHWI → OIHW. Depthwise: 1HWC → C1HW.
+            let (o, i) = if depthwise { (b, 1) } else { (a, b) };
+            let mut weight = vec![0.0; o * i * kh * kw];
+            for oo in 0..o {
+                for ii in 0..i {
+                    for y in 0..kh {
+                        for x in 0..kw {
+                            let src = if depthwise { (y * kw + x) * b + oo } else { ((oo * kh + y) * kw + x) * b + ii };
+                            weight[((oo * i + ii) * kh + y) * kw + x] = w[src];
+                        }
+                    }
+                }
+            }
+            let bias = match constant(op, 2)? {
+                Some((_, v)) if v.len() == o => v,
+                Some((s, _)) => return Err(bad(format!("operator {k}: bias shape {s:?} for {o} outputs"))),
+                None => vec![0.0; o],
+            };
+            out.push(ConvWeights { depthwise, kernel: [kh, kw], stride, act, shape: [o, i, kh, kw], weight, bias });
+        }
+        Ok(out)
+    }
+}

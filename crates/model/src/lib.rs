@@ -67,6 +67,10 @@ impl std::fmt::Display for Arch {
 #[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
 pub struct ModelConfig {
     pub arch: Arch,
+    /// How the encoders are built (absent in older files: plain).
+    #[serde(default, skip_serializing_if = "EncoderKind::is_plain")]
+    #[cfg_attr(target_family = "wasm", tsify(optional))]
+    pub encoder: EncoderKind,
     /// Side of the whole-hand view in pixels (a power of two times 8).
     pub global_size: usize,
     /// Side of the joint crop in pixels (a power of two times 8).
@@ -81,8 +85,109 @@ pub struct ModelConfig {
 
 impl Default for ModelConfig {
     fn default() -> Self {
-        Self { arch: Arch::GlobalLocal, global_size: 128, local_size: 64, width: 16, context_dim: 64, joints: 11 }
+        Self { arch: Arch::GlobalLocal, encoder: EncoderKind::Plain, global_size: 128, local_size: 64, width: 16, context_dim: 64, joints: 11 }
     }
+}
+
+/// How each encoder is built.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+pub enum EncoderKind {
+    /// The small CNN of [`Encoder`]: stages of 3×3 convolutions with group norm.
+    #[default]
+    Plain,
+    /// The first stages of MediaPipe's hand-landmark network ([`MEDIAPIPE_LAYERS`]), cut where its
+    /// map is 8×8, then a 1×1 projection to `4·width` channels; its layers can start from the
+    /// weights Google trained on real hands. Needs sides of 64 or 128 pixels.
+    Mediapipe,
+}
+
+impl EncoderKind {
+    pub const ALL: [EncoderKind; 2] = [EncoderKind::Plain, EncoderKind::Mediapipe];
+
+    pub fn is_plain(&self) -> bool {
+        *self == EncoderKind::Plain
+    }
+}
+
+impl std::fmt::Display for EncoderKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            EncoderKind::Plain => "plain",
+            EncoderKind::Mediapipe => "mediapipe",
+        })
+    }
+}
+
+/// One convolution of MediaPipe's hand-landmark network, as `hand_landmark_full.tflite` stores it
+/// (TensorFlow "same" padding, batch norm folded into the bias).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MobileLayer {
+    pub cin: usize,
+    pub cout: usize,
+    pub kernel: usize,
+    pub stride: usize,
+    /// One filter per channel (`cin == cout`) rather than a full convolution.
+    pub depthwise: bool,
+    /// ReLU6 after it (fused in the file); the projections of inverted residuals have none.
+    pub relu6: bool,
+    /// Its input is kept to be added after the layer that closes the block.
+    pub opens_block: bool,
+    pub closes_block: bool,
+}
+
+const fn full(cin: usize, cout: usize, relu6: bool, opens_block: bool, closes_block: bool) -> MobileLayer {
+    MobileLayer { cin, cout, kernel: 1, stride: 1, depthwise: false, relu6, opens_block, closes_block }
+}
+
+const fn depthwise(c: usize, kernel: usize, stride: usize) -> MobileLayer {
+    MobileLayer { cin: c, cout: c, kernel, stride, depthwise: true, relu6: true, opens_block: false, closes_block: false }
+}
+
+/// The first 24 convolutions of `hand_landmark_full.tflite` in file order (a MobileNetV2-like
+/// stack of inverted residuals): 15 reach stride 8 (40 channels), 24 reach stride 16 (80).
+pub const MEDIAPIPE_LAYERS: [MobileLayer; 24] = [
+    MobileLayer { cin: 3, cout: 24, kernel: 3, stride: 2, depthwise: false, relu6: true, opens_block: false, closes_block: false },
+    depthwise(24, 3, 1),
+    full(24, 16, false, false, false),
+    full(16, 64, true, false, false),
+    depthwise(64, 3, 2),
+    full(64, 24, false, false, false),
+    full(24, 144, true, true, false),
+    depthwise(144, 3, 1),
+    full(144, 24, false, false, true),
+    full(24, 144, true, false, false),
+    depthwise(144, 5, 2),
+    full(144, 40, false, false, false),
+    full(40, 240, true, true, false),
+    depthwise(240, 5, 1),
+    full(240, 40, false, false, true),
+    full(40, 240, true, false, false),
+    depthwise(240, 3, 2),
+    full(240, 80, false, false, false),
+    full(80, 480, true, true, false),
+    depthwise(480, 3, 1),
+    full(480, 80, false, false, true),
+    full(80, 480, true, true, false),
+    depthwise(480, 3, 1),
+    full(480, 80, false, false, true),
+];
+
+/// How many of [`MEDIAPIPE_LAYERS`] bring a `size`-pixel input to the 8×8 map.
+pub fn mediapipe_depth(size: usize) -> Option<usize> {
+    match size / FEATURE_SIDE {
+        8 => Some(15),
+        16 => Some(24),
+        _ => None,
+    }
+}
+
+/// Weights of one of [`MEDIAPIPE_LAYERS`]: `weight` in burn's `[out, in / groups, k, k]` order.
+#[derive(Debug, Clone)]
+pub struct LayerWeights {
+    pub weight: Vec<f32>,
+    pub bias: Vec<f32>,
 }
 
 /// The calibrated probability of inflammation for a logit: sigmoid(logit / temperature), the
@@ -116,6 +221,13 @@ impl ModelConfig {
         if self.width < 4 || self.width % 4 != 0 || self.width > 256 {
             return Err(ModelError::Config(format!("width = {} must be a multiple of 4 in 4..=256", self.width)));
         }
+        if self.encoder == EncoderKind::Mediapipe {
+            for (name, s) in [("global_size", self.global_size), ("local_size", self.local_size)] {
+                if mediapipe_depth(s).is_none() {
+                    return Err(ModelError::Config(format!("{name} = {s}: the mediapipe encoder needs 64 or 128 pixels")));
+                }
+            }
+        }
         if self.context_dim == 0 || self.context_dim > 1024 || self.joints == 0 || self.joints > 64 {
             return Err(ModelError::Config("context_dim must be 1..=1024 and joints 1..=64".into()));
         }
@@ -138,8 +250,12 @@ impl ModelConfig {
         self.validate()?;
         let c = self.feature_channels();
         let d = self.context_dim;
-        let local = (self.arch != Arch::Global).then(|| Encoder::new(self.local_size, self.width, device));
-        let global = (self.arch != Arch::Local).then(|| Encoder::new(self.global_size, self.width, device));
+        let encoder = |size: usize| match self.encoder {
+            EncoderKind::Plain => Encoder::new(size, self.width, device),
+            EncoderKind::Mediapipe => Encoder::mediapipe(size, self.width, device),
+        };
+        let local = (self.arch != Arch::Global).then(|| encoder(self.local_size));
+        let global = (self.arch != Arch::Local).then(|| encoder(self.global_size));
         // The context sees the pooled global features next to the joint embedding when there is a
         // crop to modulate; for the global-only model the global features are what is modulated.
         let context_in = if self.arch == Arch::GlobalLocal { c + d } else { d };
@@ -206,10 +322,90 @@ impl ConvBlock {
     }
 }
 
-/// A small CNN from a `size`×`size` RGB image to a `4·width × 8 × 8` feature map.
+/// The first layers of MediaPipe's hand network, then a 1×1 projection with group norm and ReLU.
+#[derive(Module, Debug)]
+pub struct MobileNet {
+    convs: Vec<Conv2d>,
+    project: Conv2d,
+    norm: GroupNorm,
+}
+
+impl MobileNet {
+    fn new(layers: &[MobileLayer], width: usize, device: &Device) -> Self {
+        let convs = layers
+            .iter()
+            .map(|l| {
+                // TensorFlow "same": stride 1 pads k/2 each side; stride 2 (even sides) pads one
+                // more after than before.
+                let total = l.kernel - l.stride;
+                let (lo, hi) = (total / 2, total - total / 2);
+                Conv2dConfig::new([l.cin, l.cout], [l.kernel, l.kernel])
+                    .with_stride([l.stride, l.stride])
+                    .with_groups(if l.depthwise { l.cin } else { 1 })
+                    .with_padding(PaddingConfig2d::Explicit(lo, lo, hi, hi))
+                    .init(device)
+            })
+            .collect();
+        let c = layers.last().map_or(3, |l| l.cout);
+        Self {
+            convs,
+            project: Conv2dConfig::new([c, 4 * width], [1, 1]).init(device),
+            norm: GroupNormConfig::new(groups(4 * width), 4 * width).init(device),
+        }
+    }
+
+    fn trunk(&self, mut x: Tensor<4>) -> Tensor<4> {
+        let mut kept = None;
+        for (conv, layer) in self.convs.iter().zip(MEDIAPIPE_LAYERS.iter()) {
+            if layer.opens_block {
+                kept = Some(x.clone());
+            }
+            x = conv.forward(x);
+            if layer.relu6 {
+                x = x.clamp(0.0, 6.0);
+            }
+            if layer.closes_block {
+                if let Some(k) = kept.take() {
+                    x = x + k;
+                }
+            }
+        }
+        x
+    }
+
+    fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        relu(self.norm.forward(self.project.forward(self.trunk(x))))
+    }
+
+    /// Put `weights` (in [`MEDIAPIPE_LAYERS`] order, at least as many as this stack has) into the
+    /// convolutions, checking every shape.
+    fn load(&mut self, weights: &[LayerWeights]) -> Result<(), ModelError> {
+        if weights.len() < self.convs.len() {
+            return Err(ModelError::Weights(format!("{} MediaPipe layers given, the encoder has {}", weights.len(), self.convs.len())));
+        }
+        for (i, (conv, w)) in self.convs.iter_mut().zip(weights).enumerate() {
+            let dims = conv.weight.dims();
+            let device = conv.weight.val().device();
+            if w.weight.len() != dims.iter().product::<usize>() || w.bias.len() != dims[0] {
+                return Err(ModelError::Weights(format!(
+                    "MediaPipe layer {i}: {} weights and {} biases do not fit a {dims:?} convolution",
+                    w.weight.len(),
+                    w.bias.len()
+                )));
+            }
+            conv.weight = burn::module::Param::from_tensor(Tensor::from_data(TensorData::new(w.weight.clone(), dims), &device));
+            conv.bias = Some(burn::module::Param::from_tensor(Tensor::from_data(TensorData::new(w.bias.clone(), [dims[0]]), &device)));
+        }
+        Ok(())
+    }
+}
+
+/// From a `size`×`size` RGB image to a `4·width × 8 × 8` feature map: a small CNN of its own, or
+/// the first layers of MediaPipe's hand network ([`EncoderKind`]).
 #[derive(Module, Debug)]
 pub struct Encoder {
     blocks: Vec<ConvBlock>,
+    mobile: Option<MobileNet>,
 }
 
 impl Encoder {
@@ -225,11 +421,26 @@ impl Encoder {
         }
         // Always end at 4·width channels with one more full-resolution block.
         blocks.push(ConvBlock::new(cin, 4 * width, 1, device));
-        Self { blocks }
+        Self { blocks, mobile: None }
+    }
+
+    /// The MediaPipe encoder for `size` (64 or 128, checked by [`ModelConfig::validate`]).
+    pub fn mediapipe(size: usize, width: usize, device: &Device) -> Self {
+        let depth = mediapipe_depth(size).unwrap_or(MEDIAPIPE_LAYERS.len());
+        Self { blocks: Vec::new(), mobile: Some(MobileNet::new(&MEDIAPIPE_LAYERS[..depth], width, device)) }
+    }
+
+    /// What MediaPipe's layers of a [`EncoderKind::Mediapipe`] encoder output before the
+    /// projection (to check them against the original network); `None` for a plain encoder.
+    pub fn mediapipe_trunk(&self, x: Tensor<4>) -> Option<Tensor<4>> {
+        self.mobile.as_ref().map(|m| m.trunk(x))
     }
 
     /// `[n, 3, size, size]` → `[n, 4·width, 8, 8]`.
     pub fn forward(&self, mut x: Tensor<4>) -> Tensor<4> {
+        if let Some(m) = &self.mobile {
+            return m.forward(x);
+        }
         for b in &self.blocks {
             x = b.forward(x);
         }
@@ -349,6 +560,22 @@ impl JointNet {
             self.evidence.bias = Some(burn::module::Param::from_tensor(value));
         }
         self
+    }
+
+    /// Start the MediaPipe encoders' layers from `weights` ([`MEDIAPIPE_LAYERS`] order); the
+    /// projections after them keep their fresh initialisation.
+    pub fn with_mediapipe_weights(mut self, weights: &[LayerWeights]) -> Result<Self, ModelError> {
+        let mut any = false;
+        for encoder in [self.local.as_mut(), self.global.as_mut()].into_iter().flatten() {
+            if let Some(m) = encoder.mobile.as_mut() {
+                m.load(weights)?;
+                any = true;
+            }
+        }
+        if !any {
+            return Err(ModelError::Weights("this model has no MediaPipe encoder to initialise".into()));
+        }
+        Ok(self)
     }
 
     /// Judge every joint of the batch.

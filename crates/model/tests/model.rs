@@ -7,7 +7,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn tiny(arch: Arch) -> ModelConfig {
-    ModelConfig { arch, global_size: 32, local_size: 16, width: 8, context_dim: 8, joints: 11 }
+    ModelConfig { arch, global_size: 32, local_size: 16, width: 8, context_dim: 8, joints: 11, ..ModelConfig::default() }
 }
 
 fn batch(config: &ModelConfig, images: usize, joints: usize, seed: u64) -> BatchData {

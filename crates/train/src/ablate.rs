@@ -25,7 +25,7 @@ use anyhow::{Context, bail};
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_dataset::synth::{Preset, SynthConfig};
 use jointscope_metrics::{Confusion, pr_auc, roc_auc};
-use jointscope_model::{Arch, ModelConfig};
+use jointscope_model::{Arch, EncoderKind, ModelConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -113,6 +113,10 @@ impl Plan {
         self.pretraining.seeds.truncate(1);
         self.test_cohort.patients = 12;
         self.bootstrap_resamples = 50;
+        // MediaPipe's encoder needs 64-pixel crops; the quick model's are smaller.
+        for p in self.presets.values_mut() {
+            p.extra_rows.retain(|r| !r.starts_with("MediaPipe"));
+        }
         self
     }
 }
@@ -126,13 +130,31 @@ pub struct Row {
     pub ssl: Option<pretrain::Objective>,
     pub global_local: bool,
     pub mix: Mix,
+    /// How the encoders are built.
+    #[serde(default)]
+    pub encoder: EncoderKind,
+    /// The encoders start from MediaPipe's hand network (with [`EncoderKind::Mediapipe`]).
+    #[serde(default)]
+    pub mediapipe_weights: bool,
+    /// The row its paired difference is taken against.
+    #[serde(default)]
+    pub against: String,
 }
 
 /// The rows the plan lists for `preset`, in table order.
 pub fn rows(plan: &Plan, preset: Preset) -> anyhow::Result<Vec<Row>> {
     let p = plan.presets.get(preset.name()).with_context(|| format!("the plan has no rows for the preset {}", preset.name()))?;
     let ssl = plan.pretraining.objective;
-    let row = |name: &str, imbalance, with_ssl: bool, global_local, mix| Row { name: name.into(), imbalance, ssl: with_ssl.then_some(ssl), global_local, mix };
+    let row = |name: &str, imbalance, with_ssl: bool, global_local, mix| Row {
+        name: name.into(),
+        imbalance,
+        ssl: with_ssl.then_some(ssl),
+        global_local,
+        mix,
+        encoder: EncoderKind::Plain,
+        mediapipe_weights: false,
+        against: "full".into(),
+    };
     let mut out = vec![row("baseline", false, false, false, Mix::None)];
     if p.cross {
         out.extend([
@@ -149,6 +171,17 @@ pub fn rows(plan: &Plan, preset: Preset) -> anyhow::Result<Vec<Row>> {
         out.push(match extra.as_str() {
             "full + cut-keep" => row(extra, true, true, true, Mix::CutKeep),
             "full, contrastive pretraining" => Row { ssl: Some(pretrain::Objective::Contrastive), ..row(extra, true, true, true, Mix::None) },
+            // The baseline with MediaPipe's encoder: from Google's weights, and from random ones
+            // (which separates what the weights bring from what the architecture brings).
+            "MediaPipe init" => Row {
+                encoder: EncoderKind::Mediapipe,
+                mediapipe_weights: true,
+                against: "baseline".into(),
+                ..row(extra, false, false, false, Mix::None)
+            },
+            "MediaPipe architecture (random init)" => {
+                Row { encoder: EncoderKind::Mediapipe, against: "baseline".into(), ..row(extra, false, false, false, Mix::None) }
+            }
             other => bail!("the plan names an unknown row {other:?}"),
         });
     }
@@ -167,6 +200,8 @@ pub struct AblateConfig {
     /// Folder of MediaPipe's models (landmark-position rows).
     pub models: PathBuf,
     pub backend: BackendChoice,
+    /// Run only these rows (all when empty) and report their runs; the full report needs every row.
+    pub only: Vec<String>,
 }
 
 /// A finished run's figures on the test cohort and what selection needs.
@@ -229,10 +264,10 @@ fn pretraining(c: &AblateConfig, data: &Path, objective: pretrain::Objective, se
 /// The run configuration of `row` for `seed` at learning rate `lr`.
 fn run_config(c: &AblateConfig, data: &Path, row: &Row, seed: u64, lr: f64, init: Option<PathBuf>) -> RunConfig {
     let t = &c.plan.training;
-    let pretrained = init.is_some();
+    let pretrained = init.is_some() || row.mediapipe_weights;
     RunConfig {
         manifest: data.join("manifest.csv"),
-        model: ModelConfig { arch: if row.global_local { Arch::GlobalLocal } else { Arch::Local }, ..c.model.clone() },
+        model: ModelConfig { arch: if row.global_local { Arch::GlobalLocal } else { Arch::Local }, encoder: row.encoder, ..c.model.clone() },
         train: TrainParams {
             epochs: t.epochs,
             batch_images: t.batch_images,
@@ -241,6 +276,7 @@ fn run_config(c: &AblateConfig, data: &Path, row: &Row, seed: u64, lr: f64, init
             sampler: Sampler::Shuffle,
             mix: row.mix,
             init,
+            init_mediapipe: row.mediapipe_weights,
             seed,
             recipe: Recipe {
                 select: t.select,
@@ -459,7 +495,13 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let started = Instant::now();
     let plan = &c.plan;
     anyhow::ensure!(!plan.seeds.is_empty() && !plan.training.lr_grid.is_empty(), "the plan needs at least one seed and one learning rate");
-    let rows = rows(plan, c.preset)?;
+    let mut rows = rows(plan, c.preset)?;
+    if let Some(unknown) = c.only.iter().find(|n| !rows.iter().any(|r| &r.name == *n)) {
+        bail!("the {} preset has no row {unknown:?} (its rows: {})", c.preset.name(), rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+    }
+    if !c.only.is_empty() {
+        rows.retain(|r| c.only.contains(&r.name));
+    }
     let (data, test) = cohorts(c, progress)?;
     // Pretrained encoders per (objective, run seed): seed s uses the plan's pretraining seed s mod n.
     let mut inits: HashMap<(pretrain::Objective, u64), PathBuf> = HashMap::new();
@@ -501,6 +543,9 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
         chosen.insert(row.name.clone(), per_seed);
     }
     let names = &plan.metrics;
+    if !c.only.is_empty() {
+        return Ok(partial_table(plan, &runs, &selected, &chosen, names));
+    }
     let table_rows: Vec<(String, Vec<Vec<f64>>)> = rows
         .iter()
         .map(|row| {
@@ -525,7 +570,10 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
             ("global–local", &|r: &Row| r.global_local),
         ] {
             // Main effect: every cross row with the factor against its twin without, pooled.
-            let cross: Vec<&Row> = rows.iter().filter(|r| r.mix == Mix::None && r.ssl != Some(pretrain::Objective::Contrastive)).collect();
+            let cross: Vec<&Row> = rows
+                .iter()
+                .filter(|r| r.mix == Mix::None && r.ssl != Some(pretrain::Objective::Contrastive) && r.encoder.is_plain())
+                .collect();
             let (mut with, mut without) = (Vec::new(), Vec::new());
             for r in cross.iter().filter(|r| has(r)) {
                 if let Some(twin) = cross.iter().find(|t| !has(t) && t.name != r.name && same_except(r, t, factor)) {
@@ -536,8 +584,8 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
             compare(format!("{factor} (main effect over the cross)"), with, without);
         }
     }
-    for extra in &plan.presets[c.preset.name()].extra_rows {
-        compare(format!("{extra} − full"), refs(extra), refs("full"));
+    for row in rows.iter().filter(|r| plan.presets[c.preset.name()].extra_rows.contains(&r.name)) {
+        compare(format!("{} − {}", row.name, row.against), refs(&row.name), refs(&row.against));
     }
 
     // The oracle: what the rest of the hand could add at most, on the baseline of each seed.
@@ -592,6 +640,31 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     run::write_atomic(&c.out.join(format!("ablation-{name}.md")), md.as_bytes())?;
     progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
     Ok(md)
+}
+
+/// The runs of a partial ablation (`only`): per row and seed the selected learning rate and its
+/// test figures, without differences, oracle or diagnostics.
+fn partial_table(
+    plan: &Plan,
+    runs: &[RunResult],
+    selected: &HashMap<(String, u64), &RunResult>,
+    chosen: &HashMap<String, Vec<Selected>>,
+    names: &[String],
+) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "# Partial ablation: {} runs of the rows asked for (the full report needs every row)\n", runs.len());
+    let _ = writeln!(s, "| row | seed | lr | valid {} | {} |\n|---|---|---|---|{}|", plan.training.select.name(), names.join(" | "), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    let mut keys: Vec<&(String, u64)> = selected.keys().collect();
+    keys.sort();
+    for key in keys {
+        let r = selected[key];
+        let k = plan.seeds.iter().position(|&s| s == key.1).unwrap_or(0);
+        let sel = &chosen[&key.0][k];
+        let figs = figures(&sel.predictions.iter().collect::<Vec<_>>(), sel.threshold, names);
+        let cells: Vec<String> = figs.iter().map(|v| format!("{v:.3}")).collect();
+        let _ = writeln!(s, "| {} | {} | {} | {} | {} |", key.0, key.1, r.lr, r.valid.map_or("n/a".into(), |v| format!("{v:.3}")), cells.join(" | "));
+    }
+    s
 }
 
 /// Whether two cross rows differ only in `factor`.

@@ -35,6 +35,22 @@ impl Choice for jointscope_model::Arch {
     }
 }
 
+impl Choice for jointscope_model::EncoderKind {
+    const ALL: &'static [Self] = &jointscope_model::EncoderKind::ALL;
+    fn name(self) -> &'static str {
+        match self {
+            Self::Plain => "plain",
+            Self::Mediapipe => "mediapipe",
+        }
+    }
+    fn help(self) -> &'static str {
+        match self {
+            Self::Plain => "a small CNN of its own",
+            Self::Mediapipe => "the first layers of MediaPipe's hand-landmark network (sides 64 or 128)",
+        }
+    }
+}
+
 impl Choice for jointscope_data::Objective {
     const ALL: &'static [Self] = &jointscope_data::Objective::ALL;
     fn name(self) -> &'static str {

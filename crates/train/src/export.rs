@@ -68,6 +68,7 @@ pub fn export(run_dir: &Path, out: &Path, force: bool, progress: &dyn Progress) 
         test_metrics: test_metrics(&run, &weights_sha256, progress)?,
         familiarity: meta.familiarity.clone(),
         retake_difference: meta.retake_difference,
+        initialisation: meta.initialisation.clone(),
         notice: NOTICE.into(),
     };
     // Refuse to export anything a reader would refuse: load it exactly as the browser will.

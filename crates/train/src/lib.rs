@@ -13,6 +13,7 @@ pub mod choice;
 pub mod dataset;
 pub mod demo;
 pub mod evaluate;
+pub mod init;
 pub mod export;
 pub mod locate;
 pub mod locate_bench;

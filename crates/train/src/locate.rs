@@ -155,3 +155,84 @@ fn rewrite(from: &Path, to: &Path, positions: &HashMap<usize, Point>) -> anyhow:
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("writing {}: {e}", to.display()))?;
     Ok(jointscope_dataset::fsio::write_atomic(to, &bytes)?)
 }
+
+/// What [`manifest_from_photos`] found.
+#[derive(Debug, Clone)]
+pub struct PhotoFolder {
+    /// The manifest written.
+    pub written: PathBuf,
+    pub photos: usize,
+    /// Photos in which MediaPipe found a hand (one row per joint of its most confident hand).
+    pub with_hand: usize,
+    /// Photos that could not be read, with why.
+    pub failed: Vec<(PathBuf, String)>,
+}
+
+/// Image files (jpg, jpeg, png) in `dir` and its subfolders, sorted.
+pub fn photos_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let mut out = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("reading the folder {}", d.display()))? {
+            let path = entry?.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().and_then(|e| e.to_str()).is_some_and(|e| ["jpg", "jpeg", "png"].contains(&e.to_ascii_lowercase().as_str())) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A manifest of unlabelled rows for the photos under `dir`, so they can be used without one
+/// (e.g. for pretraining): MediaPipe's most confident hand in each photo gives its 11 joints, label
+/// `unknown`, the photo's path below `dir` as the patient. Written to `out`, a new file.
+pub fn manifest_from_photos(dir: &Path, out: &Path, models: &Path, complexity: Complexity, device: &Device, progress: &dyn Progress) -> anyhow::Result<PhotoFolder> {
+    if out.exists() {
+        bail!("{} exists already: not overwriting it", out.display());
+    }
+    let files = photos_in(dir)?;
+    if files.is_empty() {
+        bail!("{} holds no .jpg, .jpeg or .png photos", dir.display());
+    }
+    let marker = HandLandmarker::from_dir(models, complexity, device, Options::default())
+        .context("loading the MediaPipe hand models (run scripts/fetch-models.sh, or pass --models)")?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(["image", "patient_id", "hand", "view", "joint", "label", "x", "y"])?;
+    let (mut with_hand, mut failed) = (0, Vec::new());
+    progress.start("finding hands", files.len() as u64);
+    for path in &files {
+        progress.step("");
+        let img = match image_io::load_rgb(path) {
+            Ok(img) => img,
+            Err(e) => {
+                failed.push((path.clone(), e.to_string()));
+                continue;
+            }
+        };
+        let hands = marker.detect_blocking(&img).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let Some(hand) = hands.first() else { continue };
+        with_hand += 1;
+        let abs = std::fs::canonicalize(path)?;
+        let patient = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+        // The back of the hand faces the camera when the fingers appear in the order of its side
+        // (jointscope_detect::quality::back_of_hand).
+        let view = if jointscope_detect::quality::back_of_hand(hand, false) >= 0.0 { "dorsal" } else { "palmar" };
+        let (wd, ht) = img.dimensions();
+        for (joint, p) in hand.joints() {
+            let (x, y) = (p.x.clamp(0.0, (wd - 1) as f32), p.y.clamp(0.0, (ht - 1) as f32));
+            w.write_record([abs.display().to_string(), patient.clone(), hand.handedness.code().into(), view.into(), joint.name().into(), "unknown".into(), format!("{x:.2}"), format!("{y:.2}")])?;
+        }
+    }
+    progress.finish();
+    if with_hand == 0 {
+        bail!("MediaPipe found a hand in none of the {} photos under {}", files.len(), dir.display());
+    }
+    if let Some(parent) = out.parent() {
+        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    }
+    crate::run::write_atomic(out, &w.into_inner().map_err(|e| anyhow::anyhow!("{e}"))?)?;
+    Ok(PhotoFolder { written: out.to_path_buf(), photos: files.len(), with_hand, failed })
+}

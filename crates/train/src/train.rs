@@ -53,6 +53,10 @@ pub struct TrainParams {
     /// A pretraining folder whose encoders initialise the model.
     #[serde(default)]
     pub init: Option<PathBuf>,
+    /// Start the encoders (which must be [`jointscope_model::EncoderKind::Mediapipe`]) from
+    /// MediaPipe's hand-landmark network, read from the models folder.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub init_mediapipe: bool,
     /// A trained run whose confident predictions label the unlabelled training joints.
     #[serde(default)]
     pub teacher: Option<PathBuf>,
@@ -130,6 +134,7 @@ impl Default for TrainParams {
             prior_bias: true,
             mix: Mix::None,
             init: None,
+            init_mediapipe: false,
             teacher: None,
             pseudo_confidence: default_confidence(),
             seed: 0,
@@ -244,6 +249,9 @@ pub struct ModelMeta {
     /// its photo ([`crate::predict::retake_difference`]).
     #[serde(default)]
     pub retake_difference: Option<f32>,
+    /// Where the encoders started ([`crate::init::describe`]); `None` for older runs.
+    #[serde(default)]
+    pub initialisation: Option<String>,
 }
 
 fn one() -> f32 {
@@ -358,6 +366,12 @@ fn open_run(run: &RunDir, config: Option<RunConfig>, resume: bool) -> anyhow::Re
     config.manifest = std::fs::canonicalize(&config.manifest)
         .with_context(|| format!("manifest {} not found", config.manifest.display()))?;
     config.model.validate()?;
+    if config.train.init_mediapipe && config.model.encoder != jointscope_model::EncoderKind::Mediapipe {
+        bail!("starting from MediaPipe's weights needs the mediapipe encoder (--encoder mediapipe)");
+    }
+    if config.train.init_mediapipe && config.train.init.is_some() {
+        bail!("the encoders can start from a pretraining folder or from MediaPipe's weights, not both");
+    }
     if config.train.epochs == 0 || config.train.batch_images == 0 {
         bail!("epochs and batch size must be at least 1");
     }
@@ -388,6 +402,11 @@ fn initial_model(
     if let (Some(dir), None) = (&p.init, &checkpoint) {
         model = crate::pretrain::init_from(dir, model, &config.model)?;
         progress.note(&format!("encoders initialised from the pretraining in {}", dir.display()));
+    }
+    if let (true, None) = (p.init_mediapipe, &checkpoint) {
+        let (m, from) = crate::init::from_mediapipe(model, &jointscope_landmarks::models_dir())?;
+        model = m;
+        progress.note(&format!("encoders initialised from {from}"));
     }
     let mut state = CheckpointState { epoch: 0, history: Vec::new(), best: None };
     if let Some((epoch, dir)) = checkpoint {
@@ -641,6 +660,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
         valid_flagged: Some(flagged),
         familiarity,
         retake_difference,
+        initialisation: Some(crate::init::describe(p, &jointscope_landmarks::models_dir())),
     };
     run::write_json(&run.model_meta(), &meta)?;
     crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;

@@ -8,7 +8,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 fn tiny(arch: Arch, width: usize) -> ModelConfig {
-    ModelConfig { arch, global_size: 16, local_size: 16, width, context_dim: 8, joints: 11 }
+    ModelConfig { arch, global_size: 16, local_size: 16, width, context_dim: 8, joints: 11, ..ModelConfig::default() }
 }
 
 fn random(rng: &mut ChaCha8Rng, n: usize) -> Vec<f32> {

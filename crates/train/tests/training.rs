@@ -29,7 +29,7 @@ fn bce_matches_hand_computed_values() {
 fn one_training_step_lowers_the_loss() {
     let device = Device::flex().autodiff();
     for (arch, seed) in [Arch::Local, Arch::GlobalLocal, Arch::Global].into_iter().flat_map(|a| (0..3).map(move |s| (a, s))) {
-        let config = ModelConfig { arch, global_size: 32, local_size: 16, width: 8, context_dim: 8, joints: 11 };
+        let config = ModelConfig { arch, global_size: 32, local_size: 16, width: 8, context_dim: 8, joints: 11, ..ModelConfig::default() };
         device.seed(seed);
         let mut model = config.init(&device).unwrap();
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
