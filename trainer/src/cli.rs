@@ -284,6 +284,13 @@ pub struct LocateBenchArgs {
     /// Where to write `locate-bench.json` and `.md`.
     #[arg(long, default_value = "runs/locate-bench")]
     pub out: PathBuf,
+    /// Instead, run the pipeline on the real photos in this folder and draw its landmarks on each
+    /// (OUT/overlay/), with Google's from --reference next to them.
+    #[arg(long)]
+    pub real: Option<PathBuf>,
+    /// With --real: Google's pipeline on the same photos (scripts/mediapipe_reference.py's output).
+    #[arg(long, requires = "real")]
+    pub reference: Option<PathBuf>,
 }
 
 #[derive(Args, Debug, Clone)]

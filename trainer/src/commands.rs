@@ -214,6 +214,14 @@ fn locate_cmd(a: &LocateArgs, bars: &Bars) -> anyhow::Result<i32> {
 }
 
 fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
+    if let Some(dir) = &a.real {
+        let rows = locate_bench::real_photos(dir, a.reference.as_deref(), &models_or_default(&a.models), &a.out, bars)?;
+        let md = locate_bench::real_table(&rows);
+        run::write_json(&a.out.join("real-photos.json"), &rows)?;
+        run::write_atomic(&a.out.join("real-photos.md"), md.as_bytes())?;
+        println!("{md}\noverlays (ours: green dots, Google's: magenta crosses) in {}", a.out.join("overlay").display());
+        return Ok(0);
+    }
     let config = locate_bench::BenchConfig {
         hands: a.hands,
         negatives: a.negatives,

@@ -357,6 +357,39 @@ fn pretraining_on_a_folder_without_photos_is_refused() {
 }
 
 #[test]
+fn locate_bench_on_real_photos_measures_against_a_reference_and_draws_both() {
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/real-hands/11k_f_d.jpg");
+    let dir = tempfile::tempdir().unwrap();
+    let photos = dir.path().join("photos");
+    std::fs::create_dir_all(&photos).unwrap();
+    std::fs::copy(&photo, photos.join("hand.jpg")).unwrap();
+    // The reference: our own landmarks (from detect) moved 12 px to the right.
+    let json = dir.path().join("detect.json");
+    ok(&jointscope(&["detect", "--weights", demo().out.join("export").to_str().unwrap(), "--json", json.to_str().unwrap(), photos.join("hand.jpg").to_str().unwrap()]));
+    let hand = &read_json(&json)[0]["detection"]["hands"][0];
+    let lm: Vec<[f64; 2]> = hand["landmarks"].as_array().unwrap().iter().map(|p| [p[0].as_f64().unwrap(), p[1].as_f64().unwrap()]).collect();
+    let size = (lm[0][0] - lm[9][0]).hypot(lm[0][1] - lm[9][1]);
+    let moved: Vec<[f64; 3]> = lm.iter().map(|p| [p[0] + 12.0, p[1], 0.0]).collect();
+    let reference = dir.path().join("google.json");
+    std::fs::write(&reference, serde_json::json!([{ "photo": "elsewhere/hand.jpg", "hands": [{ "handedness": "right", "landmarks": moved }] }]).to_string()).unwrap();
+    let out = dir.path().join("bench");
+    let t = ok(&jointscope(&["locate-bench", "--real", photos.to_str().unwrap(), "--reference", reference.to_str().unwrap(), "--out", out.to_str().unwrap()]));
+    let row = &read_json(&out.join("real-photos.json"))[0];
+    assert_eq!((row["ours"].as_u64(), row["google"].as_u64()), (Some(1), Some(1)), "{t}");
+    let (mean, max) = (row["matched"][0][2].as_f64().unwrap(), row["matched"][0][3].as_f64().unwrap());
+    // Every landmark is 12 px from its reference: mean and max are 12 px in hand sizes (measured
+    // within 7.9e-9, f32 rounding and the JSON's decimals: 10× margin).
+    assert!((mean - 12.0 / size).abs() < 1e-7 && (max - 12.0 / size).abs() < 1e-7, "{mean} {max} vs {}", 12.0 / size);
+    // The 1600 × 1200 photo is drawn at 800 × 600.
+    assert_eq!(image::image_dimensions(out.join("overlay/hand.png")).unwrap(), (800, 600));
+    std::fs::write(&reference, "[{\"not\": 1}]").unwrap();
+    assert_clean_failure(
+        &jointscope(&["locate-bench", "--real", photos.to_str().unwrap(), "--reference", reference.to_str().unwrap(), "--out", out.to_str().unwrap()]),
+        "is not scripts/mediapipe_reference.py's output",
+    );
+}
+
+#[test]
 fn ablate_refuses_an_out_folder_whose_data_it_did_not_write() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ablation");

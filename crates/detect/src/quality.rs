@@ -146,10 +146,7 @@ pub fn sharpness(grey: &[f32]) -> f32 {
 /// Pixels of the photo within 0.08 hand sizes (about half a finger's width) of a landmark or of the segment between two
 /// landmarks of a finger or the palm: roughly the hand itself.
 fn hand_pixels(img: &RgbImage, h: &DetectedHand) -> Vec<[u8; 3]> {
-    const BONES: [(usize, usize); 20] = [
-        (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10),
-        (10, 11), (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (17, 18), (18, 19), (19, 20),
-    ];
+    use jointscope_landmarks::HAND_BONES as BONES;
     let r = 0.08 * hand_size(h);
     let (x0, y0, x1, y1) = h.bounds();
     let (w, ht) = (img.width() as f32, img.height() as f32);

@@ -275,3 +275,129 @@ pub fn table(r: &BenchReport) -> String {
     }
     s
 }
+
+/// One hand of Google's pipeline, as `scripts/mediapipe_reference.py` writes it.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReferenceHand {
+    pub handedness: String,
+    pub landmarks: Vec<[f32; 3]>,
+}
+
+/// One photo of `scripts/mediapipe_reference.py`'s output.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct ReferencePhoto {
+    pub photo: String,
+    pub hands: Vec<ReferenceHand>,
+}
+
+/// Our pipeline on one real photo, against Google's when a reference is given.
+#[derive(Debug, Clone, Serialize)]
+pub struct RealPhoto {
+    pub photo: String,
+    pub ours: usize,
+    /// Hands Google's pipeline found (`None` without a reference for this photo).
+    pub google: Option<usize>,
+    /// Per hand of Google's: (its handedness, ours, mean and max landmark distance in Google's
+    /// hand sizes — wrist to middle-finger MCP) for our nearest hand.
+    pub matched: Vec<(String, String, f32, f32)>,
+    pub overlay: PathBuf,
+}
+
+/// Run the pipeline on every photo under `dir`, draw ours (green) and Google's (magenta, from
+/// `reference`) on each, into `out/overlay/`; and compare them landmark by landmark.
+pub fn real_photos(dir: &std::path::Path, reference: Option<&std::path::Path>, models: &std::path::Path, out: &std::path::Path, progress: &dyn Progress) -> anyhow::Result<Vec<RealPhoto>> {
+    use anyhow::Context;
+    let photos = crate::locate::photos_in(dir)?;
+    anyhow::ensure!(!photos.is_empty(), "{} holds no .jpg, .jpeg or .png photos", dir.display());
+    let reference: Vec<ReferencePhoto> = match reference {
+        Some(p) => serde_json::from_slice(&std::fs::read(p).with_context(|| format!("reading {}", p.display()))?)
+            .with_context(|| format!("{} is not scripts/mediapipe_reference.py's output", p.display()))?,
+        None => Vec::new(),
+    };
+    let marker = HandLandmarker::from_dir(models, Complexity::Full, &Device::flex(), Options::default())
+        .context("loading the MediaPipe hand models (run scripts/fetch-models.sh, or pass --models)")?;
+    let overlays = out.join("overlay");
+    std::fs::create_dir_all(&overlays).with_context(|| format!("creating {}", overlays.display()))?;
+    progress.start("real photos", photos.len() as u64);
+    let mut rows = Vec::new();
+    for path in &photos {
+        progress.step("");
+        let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+        let img = jointscope_data::image_io::load_rgb(path).with_context(|| format!("reading {}", path.display()))?;
+        let ours = marker.detect_blocking(&img).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+        let theirs = reference.iter().find(|r| std::path::Path::new(&r.photo).file_name() == path.file_name());
+        let mut matched = Vec::new();
+        for g in theirs.map(|t| t.hands.as_slice()).unwrap_or_default() {
+            if g.landmarks.len() != 21 {
+                anyhow::bail!("the reference gives {} landmarks for a hand of {name}, not 21", g.landmarks.len());
+            }
+            let size = (g.landmarks[0][0] - g.landmarks[9][0]).hypot(g.landmarks[0][1] - g.landmarks[9][1]).max(1e-6);
+            let errors = |h: &DetectedHand| -> Vec<f32> {
+                (0..21).map(|i| (h.landmarks[i][0] - g.landmarks[i][0]).hypot(h.landmarks[i][1] - g.landmarks[i][1]) / size).collect()
+            };
+            let best = ours.iter().map(|h| (h, errors(h))).min_by(|a, b| a.1.iter().sum::<f32>().total_cmp(&b.1.iter().sum::<f32>()));
+            if let Some((h, e)) = best {
+                let side = if h.handedness == Hand::Left { "left" } else { "right" };
+                matched.push((g.handedness.clone(), side.to_string(), e.iter().sum::<f32>() / 21.0, e.iter().copied().fold(0.0, f32::max)));
+            }
+        }
+        let ours_xy: Vec<Vec<(f32, f32)>> = ours.iter().map(|h| h.landmarks.iter().map(|p| (p[0], p[1])).collect()).collect();
+        let theirs_xy: Vec<Vec<(f32, f32)>> = theirs.map(|t| t.hands.iter().map(|h| h.landmarks.iter().map(|p| (p[0], p[1])).collect()).collect()).unwrap_or_default();
+        let overlay = overlays.join(format!("{}.png", path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()));
+        draw_overlay(&img, &ours_xy, &theirs_xy, &overlay)?;
+        rows.push(RealPhoto { photo: name, ours: ours.len(), google: theirs.map(|t| t.hands.len()), matched, overlay });
+    }
+    progress.finish();
+    Ok(rows)
+}
+
+/// The photo (at most 800 px on its longer side) with our landmarks as green dots and bones and
+/// the reference's as magenta crosses drawn over them.
+fn draw_overlay(img: &RgbImage, ours: &[Vec<(f32, f32)>], theirs: &[Vec<(f32, f32)>], path: &std::path::Path) -> anyhow::Result<()> {
+    use plotters::prelude::*;
+    let scale = (800.0 / img.width().max(img.height()) as f32).min(1.0);
+    let (w, h) = (((img.width() as f32 * scale).round() as u32).max(1), ((img.height() as f32 * scale).round() as u32).max(1));
+    let mut buf = image::imageops::resize(img, w, h, image::imageops::FilterType::Triangle).into_raw();
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        let at = |p: (f32, f32)| ((p.0 * scale).round() as i32, (p.1 * scale).round() as i32);
+        // Marks sized by the hand (wrist to middle-finger MCP), so small hands stay readable.
+        let radius = |hand: &[(f32, f32)]| ((0.03 * scale * (hand[0].0 - hand[9].0).hypot(hand[0].1 - hand[9].1)).round() as i32).clamp(1, 6);
+        fn err<E: std::fmt::Debug>(e: E) -> anyhow::Error {
+            anyhow::anyhow!("drawing an overlay: {e:?}")
+        }
+        for hand in ours.iter().filter(|h| h.len() == 21) {
+            let r = radius(hand);
+            for &(a, b) in &jointscope_landmarks::HAND_BONES {
+                root.draw(&PathElement::new(vec![at(hand[a]), at(hand[b])], GREEN.stroke_width(1))).map_err(err)?;
+            }
+            for &p in hand {
+                root.draw(&Circle::new(at(p), r, GREEN.filled())).map_err(err)?;
+            }
+        }
+        for hand in theirs.iter().filter(|h| h.len() == 21) {
+            let r = radius(hand);
+            for &p in hand {
+                root.draw(&Cross::new(at(p), 2 * r + 1, MAGENTA.stroke_width(1))).map_err(err)?;
+            }
+        }
+        root.present().map_err(err)?;
+    }
+    let out = RgbImage::from_raw(w, h, buf).ok_or_else(|| anyhow::anyhow!("overlay buffer of the wrong size"))?;
+    out.save(path).map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))
+}
+
+/// The real-photo comparison as Markdown.
+pub fn real_table(rows: &[RealPhoto]) -> String {
+    let mut s = String::from("| photo | hands: Google / ours | handedness: Google / ours | mean error (hand sizes) | max error |\n|---|---|---|---|---|\n");
+    for r in rows {
+        let google = r.google.map_or("no reference".into(), |g| g.to_string());
+        if r.matched.is_empty() {
+            s.push_str(&format!("| {} | {google} / {} | | | |\n", r.photo, r.ours));
+        }
+        for (g, o, mean, max) in &r.matched {
+            s.push_str(&format!("| {} | {google} / {} | {g} / {o} | {mean:.3} | {max:.3} |\n", r.photo, r.ours));
+        }
+    }
+    s
+}
