@@ -54,6 +54,7 @@ pub struct Classifier {
     model: JointNet,
     sidecar: Sidecar,
     device: Device,
+    appearance: Option<crate::appearance::AppearanceEncoder>,
 }
 
 impl Classifier {
@@ -62,7 +63,16 @@ impl Classifier {
         let sidecar = Sidecar::parse(sidecar_json)?;
         sidecar.check_weights(&weights)?;
         let model = sidecar.architecture.load(weights, device).map_err(|e| DetectError::Weights(e.to_string()))?;
-        Ok(Classifier { model, sidecar, device: device.clone() })
+        Ok(Classifier { model, sidecar, device: device.clone(), appearance: None })
+    }
+
+    /// Also judge how the joints look to MediaPipe's first layers (read from the bytes of
+    /// `hand_landmark_full.tflite`), when the sidecar carries that summary.
+    pub fn with_appearance(mut self, landmark_tflite: &[u8]) -> Result<Self, DetectError> {
+        if self.sidecar.appearance.is_some() {
+            self.appearance = Some(crate::appearance::AppearanceEncoder::new(landmark_tflite, &self.device)?);
+        }
+        Ok(self)
     }
 
     /// Load an export folder (`jointscope export`) on `device`.
@@ -106,24 +116,37 @@ impl Classifier {
             image: vec![0; located.len()],
         };
         let batch = data.to_batch(config, &self.device).map_err(|e| DetectError::Input(e.to_string()))?;
+        let looks = match (&self.appearance, &self.sidecar.familiarity) {
+            (Some(a), Some(_)) => Some(a.features(batch.local.clone())),
+            _ => None,
+        };
         let out = self.model.forward(batch);
-        let read = Transaction::default()
-            .register(out.logits)
-            .register(out.cam)
-            .register(out.pooled)
-            .execute_async()
-            .await
-            .map_err(|e| DetectError::Backend(format!("{e:?}")))?;
+        let mut transaction = Transaction::default().register(out.logits).register(out.cam).register(out.pooled);
+        if let Some(l) = looks {
+            transaction = transaction.register(l);
+        }
+        let read = transaction.execute_async().await.map_err(|e| DetectError::Backend(format!("{e:?}")))?;
         let vec = |d: &burn::tensor::TensorData| d.try_to_vec::<f32>().map_err(|e| DetectError::Backend(format!("{e:?}")));
         let (logits, cam, pooled) = (vec(&read[0])?, vec(&read[1])?, vec(&read[2])?);
+        let looks = read.get(3).map(vec).transpose()?;
         let side = FEATURE_SIDE * FEATURE_SIDE;
         let dim = config.feature_channels();
         if logits.len() != located.len() || cam.len() != side * located.len() || pooled.len() != dim * located.len() {
             return Err(DetectError::Backend(format!("the model returned {} logits for {} joints", logits.len(), located.len())));
         }
-        let familiarity = self.sidecar.familiarity.as_ref().map(|f| {
+        let mut familiarity = self.sidecar.familiarity.as_ref().map(|f| {
             f.judge(f.distance(located.iter().enumerate().map(|(k, (j, _))| (j.index(), &pooled[k * dim..(k + 1) * dim]))))
         });
+        if let (Some(fam), Some(summary), Some(looks)) = (familiarity.as_mut(), &self.sidecar.appearance, looks) {
+            let c = summary.dim();
+            if looks.len() != c * located.len() {
+                return Err(DetectError::Backend(format!("{} appearance features for {} joints", looks.len(), located.len())));
+            }
+            let d = summary.distance(located.iter().enumerate().map(|(k, (j, _))| (j.index(), &looks[k * c..(k + 1) * c])));
+            fam.appearance_distance = Some(d);
+            fam.appearance_limit = Some(summary.limit);
+            fam.familiar &= d <= summary.limit;
+        }
         let global_box = geometry::hand_box(located, w, h);
         let verdicts = located
             .iter()

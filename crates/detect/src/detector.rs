@@ -68,7 +68,7 @@ impl Detector {
         options: Options,
     ) -> Result<Self, DetectError> {
         let landmarker = HandLandmarker::new(palm_tflite, landmark_tflite, device, options)?;
-        let classifier = Classifier::from_bytes(sidecar_json, weights, device)?;
+        let classifier = Classifier::from_bytes(sidecar_json, weights, device)?.with_appearance(landmark_tflite)?;
         Ok(Detector { landmarker, classifier })
     }
 
@@ -82,8 +82,18 @@ impl Detector {
         device: &Device,
         options: Options,
     ) -> Result<Self, DetectError> {
+        let landmarker = HandLandmarker::from_dir(models, complexity, device, options)?;
+        // The appearance features are always the full landmark model's, whichever complexity finds the hands.
+        let full = models.join(jointscope_landmarks::Complexity::Full.files().1);
         let classifier = Classifier::from_dir(export, device)?;
-        Ok(Detector { landmarker: HandLandmarker::from_dir(models, complexity, device, options)?, classifier })
+        let classifier = match classifier.sidecar().appearance {
+            Some(_) => {
+                let bytes = std::fs::read(&full).map_err(|e| DetectError::Weights(format!("cannot read {} ({e}): run scripts/fetch-models.sh", full.display())))?;
+                classifier.with_appearance(&bytes)?
+            }
+            None => classifier,
+        };
+        Ok(Detector { landmarker, classifier })
     }
 
     /// Decode a photo file (limits checked first, EXIF orientation applied) and detect in it.

@@ -41,7 +41,15 @@ pub struct Familiarity {
     pub distance: f32,
     /// The export's limit.
     pub limit: f32,
-    /// `distance <= limit`: photos like this one were in the training data.
+    /// The same distance over the features of MediaPipe's first layers ([`crate::appearance`]),
+    /// when the weights carry that summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_family = "wasm", tsify(optional))]
+    pub appearance_distance: Option<f32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_family = "wasm", tsify(optional))]
+    pub appearance_limit: Option<f32>,
+    /// Both distances within their limits: photos like this one were in the training data.
     pub familiar: bool,
 }
 
@@ -209,7 +217,7 @@ impl FeatureModel {
 
     /// The familiarity of a hand at `distance`.
     pub fn judge(&self, distance: f32) -> Familiarity {
-        Familiarity { distance, limit: self.limit, familiar: distance <= self.limit }
+        Familiarity { distance, limit: self.limit, appearance_distance: None, appearance_limit: None, familiar: distance <= self.limit }
     }
 }
 

@@ -6,6 +6,7 @@
 //!
 //! Every tensor read is asynchronous, so the same code runs on WebGPU in the browser.
 
+pub mod appearance;
 mod classifier;
 mod detector;
 pub mod familiarity;

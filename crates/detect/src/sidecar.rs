@@ -109,6 +109,11 @@ pub struct Sidecar {
     /// (`None` for runs trained before it was recorded).
     #[serde(default)]
     pub familiarity: Option<crate::familiarity::FeatureModel>,
+    /// What the training photos' joint crops looked like to MediaPipe's first layers (Google's
+    /// weights; [`crate::appearance`]), to tell photos unlike them whatever the classifier learnt.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_family = "wasm", tsify(optional))]
+    pub appearance: Option<crate::familiarity::FeatureModel>,
     /// How much a joint's probability moves when the same photo is retaken slightly differently
     /// (95th percentile over validation joints of two augmented views): a smaller change between
     /// two checks is not a change. `None` for runs trained before it was recorded.
@@ -171,6 +176,10 @@ impl Sidecar {
         }
         if let Some(f) = &s.familiarity {
             f.check(s.architecture.joints, s.architecture.feature_channels()).map_err(DetectError::Sidecar)?;
+        }
+        if let Some(f) = &s.appearance {
+            let channels = jointscope_model::MEDIAPIPE_LAYERS[crate::appearance::APPEARANCE_LAYERS - 1].cout;
+            f.check(s.architecture.joints, channels).map_err(|e| DetectError::Sidecar(format!("appearance: {e}")))?;
         }
         Ok(s)
     }

@@ -52,6 +52,7 @@ fn export(arch: Arch) -> (Vec<u8>, Vec<u8>) {
         synthetic_data: true,
         test_metrics: None,
         familiarity: None,
+        appearance: None,
         retake_difference: None,
         initialisation: None,
         notice: NOTICE.into(),
@@ -214,4 +215,14 @@ fn a_feature_summary_that_does_not_fit_the_model_is_refused() {
     let c = Classifier::from_bytes(&plain, plain_weights, &Device::flex()).unwrap();
     let (img, joints) = photo();
     assert!(pollster::block_on(c.judge_hand(&img, &joints)).unwrap().1.is_none());
+}
+
+#[test]
+fn a_sidecar_whose_appearance_summary_has_the_wrong_dimension_is_refused() {
+    // The classifier's 32-feature summary where MediaPipe's 40 features are expected.
+    let (sidecar, _, summary) = with_familiarity(Arch::Local, 3.0);
+    let mut v: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+    v["appearance"] = serde_json::to_value(&summary).unwrap();
+    let err = Sidecar::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("appearance: familiarity:") && err.to_string().contains("of 40 features"), "{err}");
 }

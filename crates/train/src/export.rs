@@ -67,6 +67,7 @@ pub fn export(run_dir: &Path, out: &Path, force: bool, progress: &dyn Progress) 
         synthetic_data: meta.synthetic_data,
         test_metrics: test_metrics(&run, &weights_sha256, progress)?,
         familiarity: meta.familiarity.clone(),
+        appearance: meta.appearance.clone(),
         retake_difference: meta.retake_difference,
         initialisation: meta.initialisation.clone(),
         notice: NOTICE.into(),

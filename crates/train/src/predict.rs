@@ -150,3 +150,42 @@ pub fn retake_difference(model: &JointNet, config: &ModelConfig, ds: &Dataset, p
     d.sort_by(f32::total_cmp);
     Ok(Some(d[((d.len() - 1) as f32 * 0.95).round() as usize]))
 }
+
+/// The training photos' summary over the features of MediaPipe's first layers
+/// ([`jointscope_detect::appearance`]) of their joint crops, its limit the largest hand distance
+/// among the `valid` photos; like [`familiarity`], but independent of what the classifier learnt.
+/// `None` when there are too few joints or no validation photo.
+pub fn appearance(
+    looks: &jointscope_detect::appearance::AppearanceEncoder,
+    config: &ModelConfig,
+    ds: &Dataset,
+    train: &[usize],
+    valid: &[usize],
+    device: &Device,
+) -> anyhow::Result<Option<jointscope_detect::FeatureModel>> {
+    let features = |photos: &[usize]| -> anyhow::Result<Vec<(usize, usize, Vec<f32>)>> {
+        let mut out = Vec::new();
+        for which in [Which::Labelled, Which::Unlabelled] {
+            for chunk in photos.chunks(16) {
+                let (data, _, who) = ds.batch_of(chunk, config, None, which);
+                if who.is_empty() {
+                    continue;
+                }
+                let f: Vec<f32> = looks.features(data.to_batch(config, device)?.local).into_data().try_to_vec().map_err(|e| anyhow::anyhow!("{e:?}"))?;
+                let c = f.len() / who.len();
+                out.extend(who.into_iter().enumerate().map(|(k, (photo, joint))| (photo, joint.index(), f[k * c..(k + 1) * c].to_vec())));
+            }
+        }
+        Ok(out)
+    };
+    let fitted: Vec<(usize, Vec<f32>)> = features(train)?.into_iter().map(|(_, j, f)| (j, f)).collect();
+    let Some(summary) = jointscope_detect::FeatureModel::fit(&fitted, config.joints) else {
+        return Ok(None);
+    };
+    let mut by_photo: std::collections::BTreeMap<usize, Vec<(usize, Vec<f32>)>> = Default::default();
+    for (photo, j, f) in features(valid)? {
+        by_photo.entry(photo).or_default().push((j, f));
+    }
+    let distances: Vec<f32> = by_photo.values().map(|joints| summary.distance(joints.iter().map(|(j, f)| (*j, f.as_slice())))).collect();
+    Ok((!distances.is_empty()).then(|| summary.with_limit(&distances)))
+}

@@ -252,6 +252,9 @@ pub struct ModelMeta {
     /// Where the encoders started ([`crate::init::describe`]); `None` for older runs.
     #[serde(default)]
     pub initialisation: Option<String>,
+    /// The training photos over MediaPipe's features ([`crate::predict::appearance`]).
+    #[serde(default)]
+    pub appearance: Option<jointscope_detect::FeatureModel>,
 }
 
 fn one() -> f32 {
@@ -642,6 +645,18 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
     let raw = predict(&best, &config.model, &ds, &valid_ids, &device, 16, 1.0)?;
     let Calibration { temperature, threshold, flagged } = calibrate::calibrate(&raw, p.objective);
     let familiarity = crate::predict::familiarity(&best, &config.model, &ds, &train_ids, &valid_ids, &device)?;
+    // The summary over MediaPipe's features needs its file; without it the export has none.
+    let full = jointscope_landmarks::models_dir().join(crate::init::MEDIAPIPE_FILE);
+    let appearance = match std::fs::read(&full) {
+        Ok(bytes) => {
+            let looks = jointscope_detect::appearance::AppearanceEncoder::new(&bytes, &device)?;
+            crate::predict::appearance(&looks, &config.model, &ds, &train_ids, &valid_ids, &device)?
+        }
+        Err(e) => {
+            progress.warn(&format!("{} unreadable ({e}): the export will not judge photos by MediaPipe's features", full.display()));
+            None
+        }
+    };
     let retake_difference = crate::predict::retake_difference(&best, &config.model, &ds, &valid_ids, temperature, &device)?;
     let manifest = config.manifest.display().to_string();
     let meta = ModelMeta {
@@ -661,6 +676,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
         familiarity,
         retake_difference,
         initialisation: Some(crate::init::describe(p, &jointscope_landmarks::models_dir())),
+        appearance,
     };
     run::write_json(&run.model_meta(), &meta)?;
     crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;
