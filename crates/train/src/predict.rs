@@ -108,18 +108,22 @@ pub fn familiarity(
         all.extend(predict_of(model, config, ds, photos, device, 16, 1.0, Which::Unlabelled)?);
         Ok(all)
     };
-    let fitted: Vec<(usize, Vec<f32>)> = features(train)?.into_iter().map(|p| (p.joint.index(), p.pooled)).collect();
-    let Some(summary) = jointscope_detect::FeatureModel::fit(&fitted, config.joints) else {
-        return Ok(None);
-    };
+    let rows = |p: Vec<Prediction>| p.into_iter().map(|p| (p.photo, p.joint.index(), p.pooled)).collect();
+    Ok(summarise(rows(features(train)?), rows(features(valid)?), config.joints))
+}
+
+/// A [`FeatureModel`] fitted on the `(photo, joint, feature)` rows of the training photos, its
+/// limit the largest hand distance among the validation photos' rows. `None` when there are too
+/// few rows to fit, or no validation photo to set the limit by.
+fn summarise(train: Vec<(usize, usize, Vec<f32>)>, valid: Vec<(usize, usize, Vec<f32>)>, joints: usize) -> Option<jointscope_detect::FeatureModel> {
+    let fitted: Vec<(usize, Vec<f32>)> = train.into_iter().map(|(_, j, f)| (j, f)).collect();
+    let summary = jointscope_detect::FeatureModel::fit(&fitted, joints)?;
     let mut by_photo: std::collections::BTreeMap<usize, Vec<(usize, Vec<f32>)>> = Default::default();
-    for p in features(valid)? {
-        by_photo.entry(p.photo).or_default().push((p.joint.index(), p.pooled));
+    for (photo, j, f) in valid {
+        by_photo.entry(photo).or_default().push((j, f));
     }
-    let distances: Vec<f32> =
-        by_photo.values().map(|joints| summary.distance(joints.iter().map(|(j, f)| (*j, f.as_slice())))).collect();
-    // Without held-out photos there is nothing to set the limit by.
-    Ok((!distances.is_empty()).then(|| summary.with_limit(&distances)))
+    let distances: Vec<f32> = by_photo.values().map(|joints| summary.distance(joints.iter().map(|(j, f)| (*j, f.as_slice())))).collect();
+    (!distances.is_empty()).then(|| summary.with_limit(&distances))
 }
 
 /// How much a joint's probability moves when the same photo is taken again slightly differently:
@@ -178,14 +182,5 @@ pub fn appearance(
         }
         Ok(out)
     };
-    let fitted: Vec<(usize, Vec<f32>)> = features(train)?.into_iter().map(|(_, j, f)| (j, f)).collect();
-    let Some(summary) = jointscope_detect::FeatureModel::fit(&fitted, config.joints) else {
-        return Ok(None);
-    };
-    let mut by_photo: std::collections::BTreeMap<usize, Vec<(usize, Vec<f32>)>> = Default::default();
-    for (photo, j, f) in features(valid)? {
-        by_photo.entry(photo).or_default().push((j, f));
-    }
-    let distances: Vec<f32> = by_photo.values().map(|joints| summary.distance(joints.iter().map(|(j, f)| (*j, f.as_slice())))).collect();
-    Ok((!distances.is_empty()).then(|| summary.with_limit(&distances)))
+    Ok(summarise(features(train)?, features(valid)?, config.joints))
 }
