@@ -217,9 +217,9 @@ fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     if let Some(dir) = &a.real {
         let rows = locate_bench::real_photos(dir, a.reference.as_deref(), &models_or_default(&a.models), &a.out, bars)?;
         let md = locate_bench::real_table(&rows);
-        run::write_json(&a.out.join("real-photos.json"), &rows)?;
-        run::write_atomic(&a.out.join("real-photos.md"), md.as_bytes())?;
-        println!("{md}\noverlays (ours: green dots, Google's: magenta crosses) in {}", a.out.join("overlay").display());
+        run::write_report(&a.out, "real-photos", &rows, &md)?;
+        println!("{md}");
+        println!("overlays (ours: green dots, Google's: magenta crosses) in {}", a.out.join("overlay").display());
         return Ok(0);
     }
     let config = locate_bench::BenchConfig {
@@ -232,8 +232,7 @@ fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     };
     let report = locate_bench::bench(&config, bars)?;
     let md = locate_bench::table(&report);
-    run::write_json(&a.out.join("locate-bench.json"), &report)?;
-    run::write_atomic(&a.out.join("locate-bench.md"), md.as_bytes())?;
+    run::write_report(&a.out, "locate-bench", &report, &md)?;
     println!("{md}");
     Ok(0)
 }
@@ -242,8 +241,7 @@ fn quality_bench_cmd(a: &QualityBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     let config = quality_bench::QualityBenchConfig { photos: a.photos, size: a.size, seed: a.seed, models: models_or_default(&a.models), real: a.real.clone() };
     let report = quality_bench::bench(&config, bars)?;
     let md = quality_bench::table(&report);
-    run::write_json(&a.out.join("quality-bench.json"), &report)?;
-    run::write_atomic(&a.out.join("quality-bench.md"), md.as_bytes())?;
+    run::write_report(&a.out, "quality-bench", &report, &md)?;
     println!("{md}");
     Ok(0)
 }

@@ -53,6 +53,14 @@ pub fn fold_input_normalisation(layers: &mut [LayerWeights]) {
     }
 }
 
+/// [`mediapipe_layers`] with [`fold_input_normalisation`] applied: what a classifier encoder
+/// (or [`AppearanceEncoder`]) that reads normalised crops starts from.
+pub fn classifier_layers(tflite: &[u8]) -> Result<Vec<LayerWeights>, DetectError> {
+    let mut layers = mediapipe_layers(tflite)?;
+    fold_input_normalisation(&mut layers);
+    Ok(layers)
+}
+
 /// MediaPipe's first [`APPEARANCE_LAYERS`] layers with Google's weights, reading the classifier's
 /// normalised joint crops.
 pub struct AppearanceEncoder {
@@ -62,8 +70,7 @@ pub struct AppearanceEncoder {
 impl AppearanceEncoder {
     /// From the bytes of `hand_landmark_full.tflite`, on `device`.
     pub fn new(landmark_tflite: &[u8], device: &Device) -> Result<Self, DetectError> {
-        let mut layers = mediapipe_layers(landmark_tflite)?;
-        fold_input_normalisation(&mut layers);
+        let layers = classifier_layers(landmark_tflite)?;
         let config = ModelConfig { arch: Arch::Local, encoder: EncoderKind::Mediapipe, local_size: 64, global_size: 64, width: 4, ..ModelConfig::default() };
         let net = config.init(device).and_then(|m| m.with_mediapipe_weights(&layers)).map_err(|e| DetectError::Weights(e.to_string()))?;
         let encoder = net.local.ok_or_else(|| DetectError::Weights("no local encoder".into()))?;

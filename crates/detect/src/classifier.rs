@@ -134,15 +134,17 @@ impl Classifier {
         if logits.len() != located.len() || cam.len() != side * located.len() || pooled.len() != dim * located.len() {
             return Err(DetectError::Backend(format!("the model returned {} logits for {} joints", logits.len(), located.len())));
         }
-        let mut familiarity = self.sidecar.familiarity.as_ref().map(|f| {
-            f.judge(f.distance(located.iter().enumerate().map(|(k, (j, _))| (j.index(), &pooled[k * dim..(k + 1) * dim]))))
-        });
+        // The hand's distance from a summary, its joints' features `c` values apart in `features`.
+        let distance = |summary: &crate::FeatureModel, features: &[f32], c: usize| {
+            summary.distance(located.iter().enumerate().map(|(k, (j, _))| (j.index(), &features[k * c..(k + 1) * c])))
+        };
+        let mut familiarity = self.sidecar.familiarity.as_ref().map(|f| f.judge(distance(f, &pooled, dim)));
         if let (Some(fam), Some(summary), Some(looks)) = (familiarity.as_mut(), &self.sidecar.appearance, looks) {
             let c = summary.dim();
             if looks.len() != c * located.len() {
                 return Err(DetectError::Backend(format!("{} appearance features for {} joints", looks.len(), located.len())));
             }
-            let d = summary.distance(located.iter().enumerate().map(|(k, (j, _))| (j.index(), &looks[k * c..(k + 1) * c])));
+            let d = distance(summary, &looks, c);
             fam.appearance_distance = Some(d);
             fam.appearance_limit = Some(summary.limit);
             fam.familiar &= d <= summary.limit;

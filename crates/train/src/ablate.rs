@@ -636,8 +636,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     };
     let md = table(&report);
     let name = c.preset.name();
-    run::write_json(&c.out.join(format!("ablation-{name}.json")), &report)?;
-    run::write_atomic(&c.out.join(format!("ablation-{name}.md")), md.as_bytes())?;
+    run::write_report(&c.out, &format!("ablation-{name}"), &report, &md)?;
     progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
     Ok(md)
 }

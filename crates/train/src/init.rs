@@ -10,25 +10,25 @@ pub const MEDIAPIPE_FILE: &str = "hand_landmark_full.tflite";
 
 pub use jointscope_detect::appearance::{fold_input_normalisation, mediapipe_layers};
 
+/// [`MEDIAPIPE_FILE`] named by the SHA-256 of its bytes.
+fn named(bytes: &[u8]) -> String {
+    format!("MediaPipe {MEDIAPIPE_FILE} (sha256 {})", &jointscope_detect::sidecar::sha256(bytes)[..16])
+}
+
 /// Start `model`'s MediaPipe encoders from [`MEDIAPIPE_FILE`] in `models`; returns the model and
 /// a line naming the file by its SHA-256, for the run's metadata.
 pub fn from_mediapipe(model: JointNet, models: &Path) -> anyhow::Result<(JointNet, String)> {
     let path = models.join(MEDIAPIPE_FILE);
     let bytes = std::fs::read(&path).with_context(|| format!("reading {} (run scripts/fetch-models.sh, or set JOINTSCOPE_MODELS)", path.display()))?;
-    let mut layers = mediapipe_layers(&bytes).with_context(|| format!("reading the encoder layers of {}", path.display()))?;
-    fold_input_normalisation(&mut layers);
-    let model = model.with_mediapipe_weights(&layers)?;
-    Ok((model, format!("MediaPipe {MEDIAPIPE_FILE} (sha256 {})", &jointscope_detect::sidecar::sha256(&bytes)[..16])))
+    let layers = jointscope_detect::appearance::classifier_layers(&bytes).with_context(|| format!("reading the encoder layers of {}", path.display()))?;
+    Ok((model.with_mediapipe_weights(&layers)?, named(&bytes)))
 }
 
-/// Where a run's encoders start, in words: random, a pretraining folder, or MediaPipe's file in
-/// `models` (named by its SHA-256 when it is there).
-pub fn describe(train: &crate::train::TrainParams, models: &Path) -> String {
+/// Where a run's encoders start, in words: random, a pretraining folder, or MediaPipe's file
+/// (named by its SHA-256 when its bytes are given).
+pub fn describe(train: &crate::train::TrainParams, mediapipe: Option<&[u8]>) -> String {
     if train.init_mediapipe {
-        match std::fs::read(models.join(MEDIAPIPE_FILE)) {
-            Ok(bytes) => format!("MediaPipe {MEDIAPIPE_FILE} (sha256 {})", &jointscope_detect::sidecar::sha256(&bytes)[..16]),
-            Err(_) => format!("MediaPipe {MEDIAPIPE_FILE}"),
-        }
+        mediapipe.map_or_else(|| format!("MediaPipe {MEDIAPIPE_FILE}"), named)
     } else if let Some(dir) = &train.init {
         format!("pretrained encoders from {}", dir.display())
     } else {

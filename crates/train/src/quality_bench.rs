@@ -102,13 +102,7 @@ pub fn bench(config: &QualityBenchConfig, progress: &dyn Progress) -> anyhow::Re
     }
     let (mut real, mut real_without_hand) = (Vec::new(), Vec::new());
     if let Some(dir) = &config.real {
-        let mut paths: Vec<PathBuf> = std::fs::read_dir(dir)
-            .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", dir.display()))?
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|e| ["jpg", "jpeg", "png"].contains(&e.to_string_lossy().to_lowercase().as_str())))
-            .collect();
-        paths.sort();
-        for p in paths {
+        for p in crate::locate::photos_in(dir)? {
             let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let img = jointscope_data::image_io::load_rgb(&p)?;
             let hands = marker.detect_blocking(&img)?;

@@ -14,6 +14,12 @@ pub const FORMAT_VERSION: u32 = 1;
 pub use fsio::write_atomic;
 
 /// Write a value as pretty JSON, atomically.
+/// Write a report as `out/NAME.json` and, in Markdown, `out/NAME.md`.
+pub fn write_report<T: Serialize>(out: &Path, name: &str, report: &T, md: &str) -> anyhow::Result<()> {
+    write_json(&out.join(format!("{name}.json")), report)?;
+    Ok(write_atomic(&out.join(format!("{name}.md")), md.as_bytes())?)
+}
+
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> anyhow::Result<()> {
     Ok(write_atomic(path, serde_json::to_string_pretty(value)?.as_bytes())?)
 }

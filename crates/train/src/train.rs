@@ -647,15 +647,15 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
     let familiarity = crate::predict::familiarity(&best, &config.model, &ds, &train_ids, &valid_ids, &device)?;
     // The summary over MediaPipe's features needs its file; without it the export has none.
     let full = jointscope_landmarks::models_dir().join(crate::init::MEDIAPIPE_FILE);
-    let appearance = match std::fs::read(&full) {
-        Ok(bytes) => {
-            let looks = jointscope_detect::appearance::AppearanceEncoder::new(&bytes, &device)?;
+    let mediapipe = std::fs::read(&full)
+        .inspect_err(|e| progress.warn(&format!("{} unreadable ({e}): the export will not judge photos by MediaPipe's features", full.display())))
+        .ok();
+    let appearance = match &mediapipe {
+        Some(bytes) => {
+            let looks = jointscope_detect::appearance::AppearanceEncoder::new(bytes, &device)?;
             crate::predict::appearance(&looks, &config.model, &ds, &train_ids, &valid_ids, &device)?
         }
-        Err(e) => {
-            progress.warn(&format!("{} unreadable ({e}): the export will not judge photos by MediaPipe's features", full.display()));
-            None
-        }
+        None => None,
     };
     let retake_difference = crate::predict::retake_difference(&best, &config.model, &ds, &valid_ids, temperature, &device)?;
     let manifest = config.manifest.display().to_string();
@@ -675,7 +675,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
         valid_flagged: Some(flagged),
         familiarity,
         retake_difference,
-        initialisation: Some(crate::init::describe(p, &jointscope_landmarks::models_dir())),
+        initialisation: Some(crate::init::describe(p, mediapipe.as_deref())),
         appearance,
     };
     run::write_json(&run.model_meta(), &meta)?;
