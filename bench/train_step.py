@@ -1,7 +1,8 @@
 """The classifier's training step in PyTorch (CPU), the peer of `jointscope bench train`:
 the same architecture as crates/model (global-local JointNet, default sizes), the same batch
 shapes, cross-entropy on logits and AdamW; median ms per step after 2 warm-up steps.
-Usage: python train_step.py [--images 8] [--steps 10] [--json out.json]"""
+--device cuda times the same step on a GPU (each step ends when the loss is read back, as on the CPU).
+Usage: python train_step.py [--images 8] [--steps 10] [--device cpu|cuda] [--json out.json]"""
 import argparse, json, time
 
 import numpy as np
@@ -75,22 +76,24 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--images", type=int, default=8)
     ap.add_argument("--steps", type=int, default=10)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--json")
     a = ap.parse_args()
+    dev = torch.device(a.device)
     torch.manual_seed(0)
     rng = np.random.default_rng(17)
     n = a.images * 11
     glob = rng.uniform(-2, 2, (a.images, 3, 128, 128)).astype(np.float32)
     local = rng.uniform(-2, 2, (n, 3, 64, 64)).astype(np.float32)
-    joint = torch.tensor([k % 11 for k in range(n)])
-    image = torch.tensor([k // 11 for k in range(n)])
-    targets = torch.tensor([float(k % 10 == 0) for k in range(n)])
-    model = JointNet()
+    joint = torch.tensor([k % 11 for k in range(n)], device=dev)
+    image = torch.tensor([k // 11 for k in range(n)], device=dev)
+    targets = torch.tensor([float(k % 10 == 0) for k in range(n)], device=dev)
+    model = JointNet().to(dev)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
     times = []
     for k in range(2 + a.steps):
         start = time.perf_counter()
-        logits = model(torch.from_numpy(glob), torch.from_numpy(local), joint, image)
+        logits = model(torch.from_numpy(glob).to(dev), torch.from_numpy(local).to(dev), joint, image)
         loss = F.binary_cross_entropy_with_logits(logits, targets)
         opt.zero_grad()
         loss.backward()
@@ -101,7 +104,8 @@ def main():
     ms = float(np.median(times))
     fig = {
         "what": "training step",
-        "backend": f"PyTorch {torch.__version__} CPU ({torch.get_num_threads()} threads)",
+        "backend": f"PyTorch {torch.__version__} "
+        + (f"CUDA ({torch.cuda.get_device_name(dev)})" if a.device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"),
         "config": f"global-local 128/64 width 16, {a.images} photos × 11 joints",
         "repetitions": a.steps,
         "median_ms": ms,
