@@ -492,7 +492,35 @@ impl Optimisers {
     }
 }
 
+/// One training batch as plain data: crops (augmented), targets and the context-dropout mask.
+struct Prepared {
+    data: jointscope_model::BatchData,
+    targets: Vec<f32>,
+    keep: Option<Vec<f32>>,
+}
+
+/// Builds step `chunk`'s batch, drawing from `rng` in a fixed order (crops, mixing, dropout mask);
+/// `None` when its photos have no labelled joint.
+fn prepare(ds: &Dataset, chunk: &[usize], config: &RunConfig, rng: &mut ChaCha8Rng) -> Option<Prepared> {
+    let p = &config.train;
+    let (mut data, mut targets, who) = ds.batch(chunk, &config.model, if p.augment { Some(&mut *rng as &mut dyn rand::RngCore) } else { None });
+    if who.is_empty() {
+        return None;
+    }
+    if p.augment {
+        augment::apply(p.mix, MIX_PROBABILITY, &mut data.local, &mut targets, config.model.local_size, rng);
+    }
+    let keep = (p.recipe.context_dropout > 0.0).then(|| {
+        use rand::Rng;
+        (0..targets.len()).map(|_| f32::from(u8::from(rng.random::<f32>() >= p.recipe.context_dropout))).collect()
+    });
+    Some(Prepared { data, targets, keep })
+}
+
 /// One pass over the training photos; returns the updated model and the mean loss per joint.
+/// Batches are built one step ahead on a second thread (decoding, cropping and augmenting on the
+/// CPU while the device runs the step), from the same seeded stream in the same order, so the
+/// results are those of building them in line.
 #[allow(clippy::too_many_arguments)]
 fn train_epoch(
     mut model: JointNet,
@@ -512,39 +540,43 @@ fn train_epoch(
     let order = p.sampler.epoch(ds, train_ids, &mut rng);
     progress.start(&format!("epoch {:>3}/{}", epoch + 1, p.epochs), steps_per_epoch as u64);
     let (mut loss_sum, mut loss_n) = (0.0f64, 0usize);
-    for (k, chunk) in order.chunks(p.batch_images).enumerate() {
-        let (mut data, mut targets, who) = ds.batch(chunk, &config.model, if p.augment { Some(&mut rng) } else { None });
-        if who.is_empty() {
-            continue;
+    let result = std::thread::scope(|scope| -> anyhow::Result<JointNet> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Prepared)>(1);
+        let order = &order;
+        scope.spawn(move || {
+            for (k, chunk) in order.chunks(p.batch_images).enumerate() {
+                if let Some(batch) = prepare(ds, chunk, config, &mut rng)
+                    && tx.send((k, batch)).is_err()
+                {
+                    break; // the training thread stopped
+                }
+            }
+        });
+        for (k, Prepared { data, targets, keep }) in rx {
+            let n = targets.len();
+            let mut batch = data.to_batch(&config.model, device)?;
+            if let Some(keep) = keep {
+                batch.context_keep = Some(Tensor::from_data(TensorData::new(keep, [n]), device));
+            }
+            let targets = Tensor::<1>::from_data(TensorData::new(targets, [n]), device);
+            let out = model.forward(batch);
+            let loss = p.loss.loss(out.logits, targets, prior, counts);
+            let value: f32 = loss.clone().into_scalar();
+            if !value.is_finite() {
+                bail!("the loss became {value} at epoch {} step {k}: lower --lr", epoch + 1);
+            }
+            let step = epoch * steps_per_epoch + k;
+            let warm = if p.recipe.warmup_steps > 0 { ((step + 1) as f64 / p.recipe.warmup_steps as f64).min(1.0) } else { 1.0 };
+            let lr = cosine_lr(p.lr, step, total_steps) * warm;
+            model = optim.step(model, loss.backward(), lr, epoch < p.recipe.frozen_epochs, p.recipe.encoder_lr_scale);
+            loss_sum += value as f64 * n as f64;
+            loss_n += n;
+            progress.step(&format!("loss {:.4}", loss_sum / loss_n as f64));
         }
-        if p.augment {
-            augment::apply(p.mix, MIX_PROBABILITY, &mut data.local, &mut targets, config.model.local_size, &mut rng);
-        }
-        let n = targets.len();
-        let mut batch = data.to_batch(&config.model, device)?;
-        if p.recipe.context_dropout > 0.0 {
-            use rand::Rng;
-            let keep: Vec<f32> = (0..n).map(|_| f32::from(u8::from(rng.random::<f32>() >= p.recipe.context_dropout))).collect();
-            batch.context_keep = Some(Tensor::from_data(TensorData::new(keep, [n]), device));
-        }
-        let targets = Tensor::<1>::from_data(TensorData::new(targets, [n]), device);
-        let out = model.forward(batch);
-        let loss = p.loss.loss(out.logits, targets, prior, counts);
-        let value: f32 = loss.clone().into_scalar();
-        if !value.is_finite() {
-            progress.finish();
-            bail!("the loss became {value} at epoch {} step {k}: lower --lr", epoch + 1);
-        }
-        let step = epoch * steps_per_epoch + k;
-        let warm = if p.recipe.warmup_steps > 0 { ((step + 1) as f64 / p.recipe.warmup_steps as f64).min(1.0) } else { 1.0 };
-        let lr = cosine_lr(p.lr, step, total_steps) * warm;
-        model = optim.step(model, loss.backward(), lr, epoch < p.recipe.frozen_epochs, p.recipe.encoder_lr_scale);
-        loss_sum += value as f64 * n as f64;
-        loss_n += n;
-        progress.step(&format!("loss {:.4}", loss_sum / loss_n as f64));
-    }
+        Ok(model)
+    });
     progress.finish();
-    Ok((model, loss_sum / loss_n.max(1) as f64))
+    Ok((result?, loss_sum / loss_n.max(1) as f64))
 }
 
 /// Train into `run_dir`. A new run writes `run.json`; `resume` continues an existing one from its
