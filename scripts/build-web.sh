@@ -37,7 +37,7 @@ bash scripts/fetch-models.sh "$models" >/dev/null
 for bundle in $bundles; do
   args=(--release)
   profile=release
-  if [ "$bundle" = webgpu ]; then args+=(--features webgpu); fi
+  if [ "$bundle" = webgpu ]; then args=(--profile webgpu --features webgpu); profile=webgpu; fi
   echo "build-web: building the $bundle bundle"
   cargo build --locked --target wasm32-unknown-unknown -p jointscope-wasm "${args[@]}"
   raw="$target/wasm32-unknown-unknown/$profile/jointscope_wasm.wasm"
