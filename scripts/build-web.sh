@@ -35,11 +35,11 @@ models="${JOINTSCOPE_MODELS:-models}"
 bash scripts/fetch-models.sh "$models" >/dev/null
 
 for bundle in $bundles; do
-  args=(--release)
-  profile=release
-  if [ "$bundle" = webgpu ]; then args=(--profile webgpu --features webgpu); profile=webgpu; fi
+  # The WebGPU bundle has its own profile (Cargo.toml's [profile.webgpu]: built for size).
+  profile=release features=""
+  if [ "$bundle" = webgpu ]; then profile=webgpu features=webgpu; fi
   echo "build-web: building the $bundle bundle"
-  cargo build --locked --target wasm32-unknown-unknown -p jointscope-wasm "${args[@]}"
+  cargo build --locked --target wasm32-unknown-unknown -p jointscope-wasm --profile "$profile" --features "$features"
   raw="$target/wasm32-unknown-unknown/$profile/jointscope_wasm.wasm"
   # wasm-opt takes minutes on the WebGPU bundle: skip it when cargo's output is what this
   # checkout's bundle in pkg/wasm was made from (the stamp names the checkout: targets can be shared).
