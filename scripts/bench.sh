@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Speed against the peers, each ratio measured in this one run on this machine, into runs/bench/:
-#   training step: burn (flex; wgpu too with --wgpu) vs PyTorch (CPU) on the same batch and architecture;
+#   training step: burn (flex; wgpu too with --wgpu) vs PyTorch (CPU) on the same batch and architecture,
+#   and its layers one by one at the same shapes;
 #   hand landmarks: burn (flex) vs onnxruntime and LiteRT on the same inputs.
 #   the same landmark model in headless Chromium: our wasm bundles vs onnxruntime-web (scripts/bench-web.sh).
 # Usage: scripts/bench.sh [--wgpu] [--no-web]    Prints Markdown tables (also runs/bench/bench.md).
@@ -21,7 +22,7 @@ done
 export PATH="$HOME/.cargo/bin:$PATH"
 out=runs/bench
 mkdir -p "$out"
-rm -f "$out"/train-*.json "$out"/landmarks-*.json "$out"/landmarks-web.md "$out"/detect-hands-*.json
+rm -f "$out"/train-*.json "$out"/layers-*.json "$out"/layers.md "$out"/landmarks-*.json "$out"/landmarks-web.md "$out"/detect-hands-*.json
 venv="${JOINTSCOPE_PYBENCH:-$HOME/.cache/jointscope/pybench}"
 if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
   python3 -m venv "$venv"
@@ -38,6 +39,9 @@ bin="${CARGO_TARGET_DIR:-target}/release/jointscope"
 "$bin" bench train --backend flex --json "$out/train-flex.json"
 [ "$wgpu" = 1 ] && "$bin" bench train --backend wgpu --json "$out/train-wgpu.json"
 "$venv/bin/python" bench/train_step.py --json "$out/train-torch.json"
+# The training step's convolutions and group norms one by one, at the step's shapes, vs PyTorch.
+"$bin" bench layers --backend flex --json "$out/layers-flex.json" >/dev/null
+"$venv/bin/python" bench/layers.py "$out/layers-flex.json" > "$out/layers.md"
 "$bin" bench landmarks --backend flex --inputs 8 --repeats 5 --inputs-file "$out/landmark-inputs.f32" --json "$out/landmarks-flex.json"
 "$ref/bin/python" bench/landmarks_peers.py "$models/hand_landmark_full.tflite" "$out/landmark-inputs.f32" 8 5 "$out/landmarks-peers.json"
 
@@ -118,6 +122,9 @@ if hands:
     for f in hands:
         print(f"| {f['config']} | {f['median_ms']:.1f} | {f['median_ms'] / hands[0]['median_ms']:.2f}× |")
     print()
+layers = os.path.join(out, "layers.md")
+if os.path.exists(layers):
+    print(open(layers).read())
 web = os.path.join(out, "landmarks-web.md")
 if os.path.exists(web):
     print(open(web).read())

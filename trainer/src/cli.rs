@@ -90,6 +90,9 @@ pub enum BenchWhat {
     Train,
     /// The training step taken apart: batch building, upload, forward, backward, AdamW, inference.
     Profile,
+    /// Each convolution and group norm of the training step's encoders alone, forward and
+    /// backward, at the shapes of an --images batch (--json for bench/layers.py, its PyTorch peer).
+    Layers,
     /// The hand-landmark model alone on seeded 224×224 inputs (written to --inputs-file).
     Landmarks,
     /// The whole detection with exported weights (--weights) on --inputs seeded synthetic photos

@@ -257,6 +257,7 @@ fn bench_cmd(a: &BenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     let (device, name) = (&selected.device, selected.name.as_str());
     let figures = match a.what {
         BenchWhat::Profile => return profile_cmd(a, &selected),
+        BenchWhat::Layers => return layers_cmd(a, &selected),
         BenchWhat::Train => bench::train_step(device, name, &ModelConfig::default(), a.images, 2, a.steps)?,
         BenchWhat::Landmarks => bench::landmarks(device, name, &models_or_default(&a.models), a.inputs, a.repeats, &a.inputs_file)?,
         BenchWhat::Detect => bench::detect(&a.weights, &models_or_default(&a.models), device, name, a.hands, a.size, a.inputs, a.repeats)?,
@@ -281,6 +282,15 @@ fn profile_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i3
     println!("  {:<18} {total:8.1} ms\n  inference forward  {:8.1} ms (no autodiff)", "step", p.inference_ms);
     if let Some(path) = &a.json {
         run::write_json(path, &p)?;
+    }
+    Ok(0)
+}
+
+fn layers_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i32> {
+    let figures = bench::layers(&selected.device, &ModelConfig::default(), a.images, 2, a.steps)?;
+    println!("layers of the training step alone on {}, median of {} runs\n{}", selected.name, a.steps, bench::layers_table(&figures));
+    if let Some(path) = &a.json {
+        run::write_json(path, &figures)?;
     }
     Ok(0)
 }

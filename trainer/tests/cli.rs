@@ -151,6 +151,7 @@ fn benchmarks_refuse_what_they_cannot_measure_without_panicking() {
     assert_clean_failure(&jointscope(&["bench", "detect", "--weights", ex, "--hands", "3"]), "at most 2 hands");
     assert_clean_failure(&jointscope(&["bench", "detect", "--weights", ex, "--size", "20000"]), "the limits are");
     assert_clean_failure(&jointscope(&["bench", "train", "--steps", "0"]), "and 1 timed step (--steps), got 8 and 0");
+    assert_clean_failure(&jointscope(&["bench", "layers", "--steps", "0"]), "1 timed run (--steps), got 8 and 0");
     let inputs = tempfile::tempdir().unwrap();
     let file = inputs.path().join("in.f32");
     let f = file.to_str().unwrap();

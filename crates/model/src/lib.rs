@@ -400,6 +400,16 @@ impl MobileNet {
     }
 }
 
+/// One convolution or group norm of a plain encoder and the input it sees (what `jointscope bench
+/// ops` times layer by layer).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "op", rename_all = "snake_case")]
+pub enum Layer {
+    /// A square convolution with symmetric padding: `input` is `[n, cin, h, w]`.
+    Conv { input: [usize; 4], out_channels: usize, kernel: usize, stride: usize, padding: usize },
+    GroupNorm { input: [usize; 4], groups: usize },
+}
+
 /// From a `size`×`size` RGB image to a `4·width × 8 × 8` feature map: a small CNN of its own, or
 /// the first layers of MediaPipe's hand network ([`EncoderKind`]).
 #[derive(Module, Debug)]
@@ -434,6 +444,28 @@ impl Encoder {
     /// projection (to check them against the original network); `None` for a plain encoder.
     pub fn mediapipe_trunk(&self, x: Tensor<4>) -> Option<Tensor<4>> {
         self.mobile.as_ref().map(|m| m.trunk(x))
+    }
+
+    /// A plain encoder's convolutions and group norms in order, with the shapes they see on
+    /// `[batch, 3, size, size]` (empty for a MediaPipe encoder).
+    pub fn layers(&self, batch: usize, size: usize) -> Vec<Layer> {
+        let mut out = Vec::new();
+        let (mut c, mut side) = (3, size);
+        for b in &self.blocks {
+            for (conv, norm) in [(&b.conv1, &b.norm1), (&b.conv2, &b.norm2)] {
+                let [cout, _, k, _] = conv.weight.dims();
+                let padding = match conv.padding {
+                    PaddingConfig2d::Explicit(top, ..) => top,
+                    _ => k / 2,
+                };
+                let stride = conv.stride[0];
+                out.push(Layer::Conv { input: [batch, c, side, side], out_channels: cout, kernel: k, stride, padding });
+                side = (side + 2 * padding - k) / stride + 1;
+                c = cout;
+                out.push(Layer::GroupNorm { input: [batch, c, side, side], groups: norm.num_groups });
+            }
+        }
+        out
     }
 
     /// `[n, 3, size, size]` → `[n, 4·width, 8, 8]`.

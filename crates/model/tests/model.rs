@@ -207,3 +207,32 @@ fn flex_and_wgpu_agree() {
         }
     }
 }
+
+#[test]
+fn the_default_local_encoders_layers_are_its_four_conv_blocks() {
+    use jointscope_model::{Encoder, Layer};
+    let device = Device::flex();
+    let layers = Encoder::new(64, 16, &device).layers(88, 64);
+    let conv = |c, side, out, stride| Layer::Conv { input: [88, c, side, side], out_channels: out, kernel: 3, stride, padding: 1 };
+    let norm = |c, side| Layer::GroupNorm { input: [88, c, side, side], groups: if c == 16 { 4 } else { 8 } };
+    #[rustfmt::skip]
+    let expected = vec![
+        conv(3, 64, 16, 2), norm(16, 32), conv(16, 32, 16, 1), norm(16, 32),
+        conv(16, 32, 32, 2), norm(32, 16), conv(32, 16, 32, 1), norm(32, 16),
+        conv(32, 16, 64, 2), norm(64, 8), conv(64, 8, 64, 1), norm(64, 8),
+        conv(64, 8, 64, 1), norm(64, 8), conv(64, 8, 64, 1), norm(64, 8),
+    ];
+    assert_eq!(layers, expected);
+}
+
+#[test]
+fn an_encoders_last_layer_sees_the_shape_its_forward_returns() {
+    use jointscope_model::{Encoder, Layer};
+    let device = Device::flex();
+    let encoder = Encoder::new(32, 4, &device);
+    let out = encoder.forward(burn::tensor::Tensor::zeros([2, 3, 32, 32], &device)).dims();
+    match encoder.layers(2, 32).last() {
+        Some(Layer::GroupNorm { input, .. }) => assert_eq!(*input, out),
+        other => panic!("the last layer is a group norm, got {other:?}"),
+    }
+}

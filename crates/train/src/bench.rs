@@ -10,7 +10,7 @@ use image::RgbImage;
 use jointscope_data::{Hand, View};
 use jointscope_dataset::synth::{HandSpec, PatientTraits, render_hand, render_no_hand, sample_patient_severity};
 use jointscope_landmarks::{Complexity, HandLandmarker, LANDMARK_INPUT, Options};
-use jointscope_model::{BatchData, ModelConfig};
+use jointscope_model::{BatchData, Layer, ModelConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -186,6 +186,120 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         optimizer_ms: optimizer,
         inference_ms: inference,
     })
+}
+
+/// One layer of the training step's encoders timed alone.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerFigures {
+    /// Which encoder it belongs to: "local" (the joint crops) or "global" (the whole-hand views).
+    pub encoder: String,
+    pub layer: Layer,
+    /// Median ms of the forward pass without autodiff.
+    pub forward_ms: f64,
+    /// Median ms of forward and backward with autodiff: the parameters' gradients, and the input's
+    /// unless the layer reads the photo (as in training).
+    pub train_ms: f64,
+}
+
+/// The layers of `config`'s plain encoders on the batch of `images` photos, each timed alone: `warmup` untimed then `repeats` timed repetitions of the forward and of forward +
+/// backward. Each repetition ends by reading the sum of the output (and of the weight's gradient).
+pub fn layers(device: &Device, config: &ModelConfig, images: usize, warmup: usize, repeats: usize) -> anyhow::Result<Vec<LayerFigures>> {
+    anyhow::ensure!(images >= 1 && repeats >= 1, "the layer benchmark needs at least 1 photo (--images) and 1 timed run (--steps), got {images} and {repeats}");
+    config.validate()?;
+    let model = config.init(device)?;
+    let ad = device.clone().autodiff();
+    let mut encoders = Vec::new();
+    if let Some(e) = &model.local {
+        encoders.push(("local", e.layers(images * config.joints, config.local_size)));
+    }
+    if let Some(e) = &model.global {
+        encoders.push(("global", e.layers(images, config.global_size)));
+    }
+    let mut out = Vec::new();
+    for (encoder, layers) in encoders {
+        anyhow::ensure!(!layers.is_empty(), "the {encoder} encoder is not a plain one: only plain encoders are timed layer by layer");
+        for layer in layers {
+            let timed = |train: bool| -> anyhow::Result<f64> {
+                let run = layer_runner(&layer, if train { &ad } else { device }, train);
+                let mut times = Vec::new();
+                for k in 0..warmup + repeats {
+                    let start = Instant::now();
+                    let value = run()?;
+                    anyhow::ensure!(value.is_finite(), "the layer's output sum became {value}");
+                    if k >= warmup {
+                        times.push(start.elapsed().as_secs_f64() * 1e3);
+                    }
+                }
+                median(times)
+            };
+            out.push(LayerFigures { encoder: encoder.into(), layer, forward_ms: timed(false)?, train_ms: timed(true)? });
+        }
+    }
+    Ok(out)
+}
+
+/// What a layer is, in a table's words: "conv 3×3 /2, 3→16" or "group norm, 4 groups".
+pub fn layer_name(layer: &Layer) -> String {
+    match *layer {
+        Layer::Conv { input, out_channels, kernel, stride, .. } => {
+            let s = if stride == 1 { String::new() } else { format!(" /{stride}") };
+            format!("conv {kernel}×{kernel}{s}, {}→{out_channels}", input[1])
+        }
+        Layer::GroupNorm { groups, .. } => format!("group norm, {groups} groups"),
+    }
+}
+
+/// [`layers`]' figures as a Markdown table, with their sum.
+pub fn layers_table(figures: &[LayerFigures]) -> String {
+    let mut t = String::from("| encoder | layer | input | forward ms | backward ms | forward + backward ms |\n|---|---|---|---|---|---|\n");
+    for f in figures {
+        let input = match f.layer {
+            Layer::Conv { input, .. } | Layer::GroupNorm { input, .. } => input.map(|d| d.to_string()).join("×"),
+        };
+        t += &format!("| {} | {} | {input} | {:.2} | {:.2} | {:.2} |\n", f.encoder, layer_name(&f.layer), f.forward_ms, f.train_ms - f.forward_ms, f.train_ms);
+    }
+    let (fwd, train) = figures.iter().fold((0.0, 0.0), |(a, b), f| (a + f.forward_ms, b + f.train_ms));
+    t += &format!("| all | | | {fwd:.2} | {:.2} | {train:.2} |", train - fwd);
+    t
+}
+
+/// `layer` on random inputs made once (their values do not change the time); each call runs its forward (and, with `train`, backward)
+/// and returns the output's sum (plus the gradient's) so the work is done when it returns.
+fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> anyhow::Result<f32>> {
+    use burn::tensor::Distribution;
+    let normal = Distribution::Normal(0.0, 1.0);
+    let grad = |t: Tensor<4>, wanted: bool| if train && wanted { t.require_grad() } else { t };
+    match *layer {
+        Layer::Conv { input, out_channels, kernel, stride, padding } => {
+            let x = grad(Tensor::<4>::random(input, normal, device), input[1] != 3);
+            let w = grad(Tensor::<4>::random([out_channels, input[1], kernel, kernel], normal, device), true);
+            let b = Tensor::<1>::zeros([out_channels], device);
+            let b = if train { b.require_grad() } else { b };
+            Box::new(move || {
+                let options = burn::tensor::ops::ConvOptions::new([stride, stride], [padding, padding], [1, 1], 1);
+                let y = burn::tensor::module::conv2d(x.clone(), w.clone(), Some(b.clone()), options).sum();
+                if !train {
+                    return Ok(y.into_scalar());
+                }
+                let grads = y.clone().backward();
+                let dw = w.grad(&grads).ok_or_else(|| anyhow::anyhow!("no gradient for the convolution's weight"))?;
+                Ok(y.inner().into_scalar::<f32>() + dw.sum().into_scalar::<f32>())
+            })
+        }
+        Layer::GroupNorm { input, groups } => {
+            let norm = burn::nn::GroupNormConfig::new(groups, input[1]).init(device);
+            let x = grad(Tensor::<4>::random(input, normal, device), true);
+            Box::new(move || {
+                let y = norm.forward(x.clone()).sum();
+                if !train {
+                    return Ok(y.into_scalar());
+                }
+                let grads = y.clone().backward();
+                let dx = x.grad(&grads).ok_or_else(|| anyhow::anyhow!("no gradient for the group norm's input"))?;
+                Ok(y.inner().into_scalar::<f32>() + dx.sum().into_scalar::<f32>())
+            })
+        }
+    }
 }
 
 /// The hand-landmark model alone on `count` seeded 224×224 inputs (batch 1), each run `repeats`
