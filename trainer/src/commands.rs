@@ -168,6 +168,17 @@ fn detection_table(name: &str, d: &Detection) -> String {
             h.joints.len(),
             d.threshold
         );
+        if let Some(f) = h.familiarity.as_ref().filter(|f| !f.familiar) {
+            let appearance = match (f.appearance_distance, f.appearance_limit) {
+                (Some(a), Some(l)) => format!("; on MediaPipe's features {a:.2}, limit {l:.2}"),
+                _ => String::new(),
+            };
+            let _ = writeln!(
+                s,
+                "  unfamiliar: this photo is unlike the training photos (distance {:.2}, limit {:.2}{appearance}); the page refuses to judge it, and the figures below are not to be trusted",
+                f.distance, f.limit
+            );
+        }
         for j in &h.joints {
             let flag = if j.inflamed { "  inflamed" } else { "" };
             let _ = writeln!(s, "  {:<6} ({:>6.1}, {:>6.1})  p = {:.3}{flag}", j.joint.name(), j.position.x, j.position.y, j.probability);

@@ -104,7 +104,10 @@ fn mediapipes_features_tell_a_real_hand_from_the_drawn_training_photos() {
     let drawn = out.join("data").join(&predictions[0]);
     let real = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/real-hands/11k_f_d.jpg");
     let json = dir.path().join("detect.json");
-    ok(&jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), "--json", json.to_str().unwrap(), drawn.to_str().unwrap(), real.to_str().unwrap()]));
+    let text = ok(&jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), "--json", json.to_str().unwrap(), drawn.to_str().unwrap(), real.to_str().unwrap()]));
+    // The text says what the page says: only the real photo is unfamiliar.
+    assert_eq!(text.matches("unfamiliar: this photo is unlike the training photos").count(), 1, "{text}");
+    assert!(text.split("11k_f_d.jpg").nth(1).is_some_and(|rest| rest.contains("unfamiliar")), "{text}");
     let found = read_json(&json);
     let fam = |k: usize| found[k]["detection"]["hands"][0]["familiarity"].clone();
     let (d, r) = (fam(0), fam(1));
