@@ -401,7 +401,7 @@ impl MobileNet {
 }
 
 /// One convolution or group norm of a plain encoder and the input it sees (what `jointscope bench
-/// ops` times layer by layer).
+/// layers` times one by one).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Layer {

@@ -33,6 +33,19 @@ pub struct Figures {
     pub parameters: Option<usize>,
 }
 
+/// `f` run `warmup` times untimed, then `repeats` times timed: the timed runs' milliseconds.
+fn time_runs(warmup: usize, repeats: usize, mut f: impl FnMut() -> anyhow::Result<()>) -> anyhow::Result<Vec<f64>> {
+    let mut times = Vec::with_capacity(repeats);
+    for k in 0..warmup + repeats {
+        let start = Instant::now();
+        f()?;
+        if k >= warmup {
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    Ok(times)
+}
+
 /// The median of timed repetitions; the callers check there is at least one.
 fn median(mut v: Vec<f64>) -> anyhow::Result<f64> {
     anyhow::ensure!(!v.is_empty(), "nothing was timed");
@@ -201,11 +214,11 @@ pub struct LayerFigures {
     pub train_ms: f64,
 }
 
-/// The layers of `config`'s plain encoders on the batch of `images` photos, each timed alone: `warmup` untimed then `repeats` timed repetitions of the forward and of forward +
-/// backward. Each repetition ends by reading the sum of the output (and of the weight's gradient).
+/// The layers of `config`'s plain encoders on the batch of `images` photos, each timed alone:
+/// `warmup` untimed then `repeats` timed repetitions of the forward and of forward + backward.
+/// Each repetition ends by reading the sum of the output (and of a gradient).
 pub fn layers(device: &Device, config: &ModelConfig, images: usize, warmup: usize, repeats: usize) -> anyhow::Result<Vec<LayerFigures>> {
     anyhow::ensure!(images >= 1 && repeats >= 1, "the layer benchmark needs at least 1 photo (--images) and 1 timed run (--steps), got {images} and {repeats}");
-    config.validate()?;
     let model = config.init(device)?;
     let ad = device.clone().autodiff();
     let mut encoders = Vec::new();
@@ -221,16 +234,11 @@ pub fn layers(device: &Device, config: &ModelConfig, images: usize, warmup: usiz
         for layer in layers {
             let timed = |train: bool| -> anyhow::Result<f64> {
                 let run = layer_runner(&layer, if train { &ad } else { device }, train);
-                let mut times = Vec::new();
-                for k in 0..warmup + repeats {
-                    let start = Instant::now();
+                median(time_runs(warmup, repeats, || {
                     let value = run()?;
                     anyhow::ensure!(value.is_finite(), "the layer's output sum became {value}");
-                    if k >= warmup {
-                        times.push(start.elapsed().as_secs_f64() * 1e3);
-                    }
-                }
-                median(times)
+                    Ok(())
+                })?)
             };
             out.push(LayerFigures { encoder: encoder.into(), layer, forward_ms: timed(false)?, train_ms: timed(true)? });
         }
@@ -263,8 +271,9 @@ pub fn layers_table(figures: &[LayerFigures]) -> String {
     t
 }
 
-/// `layer` on random inputs made once (their values do not change the time); each call runs its forward (and, with `train`, backward)
-/// and returns the output's sum (plus the gradient's) so the work is done when it returns.
+/// `layer` on random inputs made once (their values do not change the time); each call runs its
+/// forward (and, with `train`, backward) and returns the output's sum (plus a gradient's), so the
+/// work is done when it returns.
 fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> anyhow::Result<f32>> {
     use burn::tensor::Distribution;
     let normal = Distribution::Normal(0.0, 1.0);
@@ -316,15 +325,12 @@ pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, re
     crate::run::write_atomic(inputs, &nhwc.flat_map(f32::to_le_bytes).collect::<Vec<u8>>())?;
     let mut times = Vec::new();
     for x in &planar {
-        for r in 0..=repeats {
-            let start = Instant::now();
+        times.extend(time_runs(1, repeats, || {
             let input = Tensor::<4>::from_data(TensorData::new(x.clone(), [1, 3, side, side]), device);
             let out = pollster::block_on(marker.run_landmarks(input))?;
             anyhow::ensure!(out.len() == 1, "one output per input");
-            if r > 0 {
-                times.push(start.elapsed().as_secs_f64() * 1e3);
-            }
-        }
+            Ok(())
+        })?);
     }
     let ms = median(times)?;
     Ok(Figures {
