@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
 bash scripts/setup.sh
+# MediaPipe's hand models before `demo`: its export summarises the training photos in MediaPipe's
+# features, which the page uses to refuse photos unlike them (without the models it warns and skips).
+bash scripts/fetch-models.sh
 cargo run --release --locked --bin jointscope -- demo "$@"
 bash scripts/build-web.sh runs/demo/export --bundles cpu
 "${CARGO_TARGET_DIR:-target}/release/jointscope" serve dist/web --port "${PORT:-8080}" &
