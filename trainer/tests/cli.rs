@@ -148,6 +148,13 @@ fn the_detection_benchmark_runs_on_the_export() {
 }
 
 #[test]
+#[cfg(not(any(feature = "ndarray", feature = "libtorch")))]
+fn a_backend_left_out_of_the_build_is_a_clear_error() {
+    assert_clean_failure(&jointscope(&["bench", "train", "--backend", "ndarray"]), "built without burn's ndarray backend: build it with `cargo build --release --features ndarray`");
+    assert_clean_failure(&jointscope(&["bench", "train", "--backend", "libtorch"]), "built without burn's LibTorch backend: build it with `LIBTORCH_USE_PYTORCH=1 cargo build --release --features libtorch`");
+}
+
+#[test]
 fn benchmarks_refuse_what_they_cannot_measure_without_panicking() {
     let export = demo().out.join("export");
     let ex = export.to_str().unwrap();

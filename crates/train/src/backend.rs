@@ -15,15 +15,21 @@ pub enum BackendChoice {
     Flex,
     /// burn's wgpu backend on the default adapter (software adapters included).
     Wgpu,
+    /// burn's ndarray CPU backend (deprecated in burn 0.22): only in a build with `--features ndarray`.
+    Ndarray,
+    /// burn's LibTorch backend on the CPU (deprecated in burn 0.22): only in a build with `--features libtorch`.
+    Libtorch,
 }
 
 impl Choice for BackendChoice {
-    const ALL: &'static [Self] = &[Self::Auto, Self::Flex, Self::Wgpu];
+    const ALL: &'static [Self] = &[Self::Auto, Self::Flex, Self::Wgpu, Self::Ndarray, Self::Libtorch];
     fn name(self) -> &'static str {
         match self {
             Self::Auto => "auto",
             Self::Flex => "flex",
             Self::Wgpu => "wgpu",
+            Self::Ndarray => "ndarray",
+            Self::Libtorch => "libtorch",
         }
     }
     fn help(self) -> &'static str {
@@ -31,6 +37,8 @@ impl Choice for BackendChoice {
             Self::Auto => "wgpu on a hardware GPU adapter, else flex",
             Self::Flex => "burn's CPU backend",
             Self::Wgpu => "burn's wgpu backend on the default adapter, software ones included",
+            Self::Ndarray => "burn's deprecated ndarray CPU backend, for comparison (a build with --features ndarray)",
+            Self::Libtorch => "burn's deprecated LibTorch backend on the CPU, for comparison (a build with --features libtorch)",
         }
     }
 }
@@ -68,6 +76,8 @@ pub fn select(choice: BackendChoice, progress: &dyn Progress) -> anyhow::Result<
     match choice {
         BackendChoice::Flex => Ok(flex("")),
         BackendChoice::Wgpu => wgpu("wgpu"),
+        BackendChoice::Ndarray => ndarray(),
+        BackendChoice::Libtorch => libtorch(),
         BackendChoice::Auto => match hardware_gpu() {
             Some(gpu) => wgpu(&format!("wgpu on {gpu}")).or_else(|e| {
                 progress.warn(&format!("{e}; falling back to flex (CPU)"));
@@ -83,4 +93,28 @@ fn wgpu(name: &str) -> anyhow::Result<Selected> {
         .init()
         .map_err(|e| anyhow::anyhow!("cannot initialise wgpu: {e} (on Linux without a GPU, install mesa-vulkan-drivers)"))?;
     Ok(Selected { device, name: name.into() })
+}
+
+/// burn 0.22's other CPU backends, both deprecated upstream: compiled in only on request, because
+/// each one rebuilds burn (BENCHMARKS.md compares them with flex on the training step).
+#[cfg(feature = "ndarray")]
+#[allow(deprecated)]
+fn ndarray() -> anyhow::Result<Selected> {
+    Ok(Selected { device: Device::ndarray(), name: "ndarray (CPU)".into() })
+}
+
+#[cfg(not(feature = "ndarray"))]
+fn ndarray() -> anyhow::Result<Selected> {
+    anyhow::bail!("this jointscope is built without burn's ndarray backend: build it with `cargo build --release --features ndarray` (for comparisons; burn 0.22 deprecates it)")
+}
+
+#[cfg(feature = "libtorch")]
+#[allow(deprecated)]
+fn libtorch() -> anyhow::Result<Selected> {
+    Ok(Selected { device: Device::libtorch(), name: "libtorch (CPU)".into() })
+}
+
+#[cfg(not(feature = "libtorch"))]
+fn libtorch() -> anyhow::Result<Selected> {
+    anyhow::bail!("this jointscope is built without burn's LibTorch backend: build it with `LIBTORCH_USE_PYTORCH=1 cargo build --release --features libtorch` in a Python environment with PyTorch (for comparisons; burn 0.22 deprecates it)")
 }
