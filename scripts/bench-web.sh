@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # The hand-landmark model in headless Chromium: our CPU and WebGPU bundles (burn) against
-# onnxruntime-web (npm; wasm and WebGPU) in the same page on the same inputs (bench/web).
-# Usage: scripts/bench-web.sh [COUNT] [REPEATS]   Prints a Markdown table, writes runs/bench/landmarks-web.json.
+# onnxruntime-web (npm; wasm and WebGPU) in the same page on the same inputs (bench/web); then a
+# whole detection in the CPU bundle stage by stage against the same photos natively.
+# Usage: scripts/bench-web.sh [COUNT] [REPEATS]   Prints Markdown tables, writes
+# runs/bench/landmarks-web.json and runs/bench/stages-web.json.
+# The detection uses the weights in $JOINTSCOPE_WEIGHTS (default runs/demo/export).
 # Builds the bundles (scripts/build-web.sh); needs Chromium (/usr/bin/chromium or
 # $CHROMIUM), and the ONNX conversion of the model (scripts/setup-reference.sh's environment makes it).
 set -euo pipefail
@@ -24,11 +27,17 @@ cargo build --release --locked -p jointscope-trainer
 bin="${CARGO_TARGET_DIR:-target}/release/jointscope"
 (cd bench && npm ci --no-audit --no-fund --loglevel=error)
 
+weights="${JOINTSCOPE_WEIGHTS:-runs/demo/export}"
+# Photos with one hand each, of three sizes (tests/data/real-hands/NOTICE.md).
+photos=(11k_f_d.jpg 11k_m_p.jpg mp_hand_thumb_up.jpg mp_hand_landmarker_test.jpg)
+
 site=dist/bench-web
 rm -rf "$site"
-mkdir -p "$site/models" "$site/ort"
+mkdir -p "$site/models" "$site/ort" "$site/weights" "$site/photos"
 cp bench/web/* "$site/"
 cp -r pkg/wasm "$site/"
+cp "$weights/jointscope.json" "$weights/jointscope.bpk" "$site/weights/"
+for p in "${photos[@]}"; do cp "tests/data/real-hands/$p" "$site/photos/"; done
 cp "$models/palm_detection_full.tflite" "$models/hand_landmark_full.tflite" "$site/models/"
 cp "$onnx" "$site/models/hand_landmark_full.onnx"
 ortdist=bench/node_modules/onnxruntime-web/dist
@@ -46,3 +55,6 @@ for _ in $(seq 100); do
 done
 [ -n "$url" ] || { echo "bench-web: the server did not start" >&2; exit 1; }
 node bench/landmarks_web.mjs "$url" "$out/landmarks-web.json" "$count" "$repeats" | tee "$out/landmarks-web.md"
+"$bin" bench detect --quiet --weights "$weights" --models "$models" --repeats "$repeats" \
+  $(printf -- '--photo tests/data/real-hands/%s ' "${photos[@]}") --json "$out/stages-native.json" > /dev/null
+node bench/stages_web.mjs "$url" "$out/stages-native.json" "$out/stages-web.json" "$repeats" "${photos[@]}" | tee "$out/stages-web.md"

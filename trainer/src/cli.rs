@@ -96,7 +96,8 @@ pub enum BenchWhat {
     /// The hand-landmark model alone on seeded 224×224 inputs (written to --inputs-file).
     Landmarks,
     /// The whole detection with exported weights (--weights) on --inputs seeded synthetic photos
-    /// holding --hands hands each (0, 1 or 2: 0, 11 or 22 joints).
+    /// holding --hands hands each (0, 1 or 2: 0, 11 or 22 joints), or on --photo files; with the
+    /// time of each stage.
     Detect,
 }
 
@@ -130,6 +131,9 @@ pub struct BenchArgs {
     /// Detect: pixels per hand (each hand is drawn on a square this size).
     #[arg(long, default_value_t = 320)]
     pub size: u32,
+    /// Detect: time these photo files (decoding included; repeatable) instead of synthetic ones.
+    #[arg(long = "photo")]
+    pub photos: Vec<PathBuf>,
     /// Also write the figures as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,

@@ -271,12 +271,21 @@ fn bench_cmd(a: &BenchArgs, bars: &Bars) -> anyhow::Result<i32> {
         BenchWhat::Layers => return layers_cmd(a, &selected),
         BenchWhat::Train => bench::train_step(device, name, &ModelConfig::default(), a.images, 2, a.steps)?,
         BenchWhat::Landmarks => bench::landmarks(device, name, &models_or_default(&a.models), a.inputs, a.repeats, &a.inputs_file)?,
-        BenchWhat::Detect => bench::detect(&a.weights, &models_or_default(&a.models), device, name, a.hands, a.size, a.inputs, a.repeats)?,
+        BenchWhat::Detect => {
+            let photos = match a.photos.is_empty() {
+                true => bench::DetectPhotos::Synthetic { hands: a.hands, size: a.size, count: a.inputs },
+                false => bench::DetectPhotos::Files(&a.photos),
+            };
+            bench::detect(&a.weights, &models_or_default(&a.models), device, name, photos, a.repeats)?
+        }
     };
     println!(
         "{}: {} on {}: {:.2} ms median over {} runs, {:.2} per second",
         figures.what, figures.config, figures.backend, figures.median_ms, figures.repetitions, figures.items_per_s
     );
+    for (stage, ms) in &figures.stages {
+        println!("  {stage:<12} {ms:8.2} ms median per photo");
+    }
     if let Some(p) = &a.json {
         run::write_json(p, &figures)?;
     }

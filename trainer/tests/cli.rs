@@ -148,6 +148,24 @@ fn the_detection_benchmark_runs_on_the_export() {
 }
 
 #[test]
+fn the_detection_benchmark_times_each_stage_of_photo_files() {
+    let export = demo().out.join("export");
+    let dir = tempfile::tempdir().unwrap();
+    let figures = dir.path().join("bench-detect.json");
+    let photo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/data/real-hands/11k_f_d.jpg");
+    let args = ["bench", "detect", "--weights", export.to_str().unwrap(), "--photo", photo.to_str().unwrap(), "--repeats", "1", "--json", figures.to_str().unwrap()];
+    let printed = ok(&jointscope(&args));
+    let fig = read_json(&figures);
+    let stages: Vec<&str> = fig["stages"].as_array().unwrap().iter().map(|s| s[0].as_str().unwrap()).collect();
+    // One hand in the photo, default options (no second landmark pass); the demo's export has
+    // MediaPipe's feature summary, so the appearance stage runs.
+    assert_eq!(stages, ["decode", "palm", "landmarks", "crops", "appearance", "classifier", "quality"], "{fig}");
+    assert!(fig["stages"].as_array().unwrap().iter().all(|s| s[1].as_f64().unwrap() > 0.0), "{fig}");
+    assert!(fig["config"].as_str().unwrap().starts_with("1 photo file(s), decoding included; found 1.0 hands"), "{fig}");
+    assert!(printed.contains("  appearance "), "{printed}");
+}
+
+#[test]
 #[cfg(not(any(feature = "ndarray", feature = "libtorch")))]
 fn a_backend_left_out_of_the_build_is_a_clear_error() {
     assert_clean_failure(&jointscope(&["bench", "train", "--backend", "ndarray"]), "built without burn's ndarray backend: build it with `cargo build --release --features ndarray`");
@@ -160,6 +178,7 @@ fn benchmarks_refuse_what_they_cannot_measure_without_panicking() {
     let ex = export.to_str().unwrap();
     assert_clean_failure(&jointscope(&["bench", "detect", "--weights", ex, "--hands", "3"]), "at most 2 hands");
     assert_clean_failure(&jointscope(&["bench", "detect", "--weights", ex, "--size", "20000"]), "the limits are");
+    assert_clean_failure(&jointscope(&["bench", "detect", "--weights", ex, "--photo", "no-such-photo.jpg"]), "reading no-such-photo.jpg");
     assert_clean_failure(&jointscope(&["bench", "train", "--steps", "0"]), "and 1 timed step (--steps), got 8 and 0");
     assert_clean_failure(&jointscope(&["bench", "layers", "--steps", "0"]), "1 timed run (--steps), got 8 and 0");
     let inputs = tempfile::tempdir().unwrap();

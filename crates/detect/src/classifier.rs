@@ -97,6 +97,19 @@ impl Classifier {
     /// [`judge`](Self::judge), and how familiar the joints look next to the training photos
     /// (`None` when the sidecar carries no feature summary or nothing was located).
     pub async fn judge_hand(&self, img: &RgbImage, located: &[(Joint, Point)]) -> Result<(Vec<JointVerdict>, Option<Familiarity>), DetectError> {
+        self.judge_hand_marked(img, located, &mut |_| {}).await
+    }
+
+    /// [`judge_hand`](Self::judge_hand), calling `mark` with each stage's name as it ends:
+    /// `"crops"` (views cut and uploaded), `"appearance"` (MediaPipe's features, when the sidecar
+    /// has their summary), `"classifier"` (the model, the read back and the verdicts). On a lazy
+    /// backend (wgpu) the models' work happens at the read, so it all lands in `"classifier"`.
+    pub async fn judge_hand_marked(
+        &self,
+        img: &RgbImage,
+        located: &[(Joint, Point)],
+        mark: &mut dyn FnMut(&'static str),
+    ) -> Result<(Vec<JointVerdict>, Option<Familiarity>), DetectError> {
         if located.is_empty() {
             return Ok((Vec::new(), None));
         }
@@ -116,10 +129,14 @@ impl Classifier {
             image: vec![0; located.len()],
         };
         let batch = data.to_batch(config, &self.device).map_err(|e| DetectError::Input(e.to_string()))?;
+        mark("crops");
         let looks = match (&self.appearance, &self.sidecar.familiarity) {
             (Some(a), Some(_)) => Some(a.features(batch.local.clone())),
             _ => None,
         };
+        if looks.is_some() {
+            mark("appearance");
+        }
         let out = self.model.forward(batch);
         let mut transaction = Transaction::default().register(out.logits).register(out.cam).register(out.pooled);
         if let Some(l) = looks {
@@ -169,6 +186,7 @@ impl Classifier {
                 }
             })
             .collect();
+        mark("classifier");
         Ok((verdicts, familiarity))
     }
 }

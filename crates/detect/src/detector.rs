@@ -114,12 +114,19 @@ impl Detector {
 
     /// Find the hands in `img` and judge each one's joints.
     pub async fn detect(&self, img: &RgbImage) -> Result<Detection, DetectError> {
-        let found = self.landmarker.detect(img).await?;
+        self.detect_marked(img, &mut |_| {}).await
+    }
+
+    /// [`detect`](Self::detect), calling `mark` with each stage's name as it ends, so a caller
+    /// can time them: [`STAGES`] in that order, the last four once per hand found.
+    pub async fn detect_marked(&self, img: &RgbImage, mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
+        let found = self.landmarker.detect_marked(img, mark).await?;
         let mut hands = Vec::with_capacity(found.len());
         let local_size = self.classifier.sidecar().architecture.local_size;
         for hand in found {
-            let (joints, familiarity) = self.classifier.judge_hand(img, &hand.joints()).await?;
+            let (joints, familiarity) = self.classifier.judge_hand_marked(img, &hand.joints(), mark).await?;
             let quality = quality::assess(img, &hand, self.landmarker.options.mirrored, local_size, &quality::LIMITS);
+            mark("quality");
             hands.push(HandResult {
                 handedness: hand.handedness,
                 handedness_score: hand.handedness_score,
@@ -170,6 +177,12 @@ impl Detector {
         pollster::block_on(self.detect(img))
     }
 }
+
+/// The stages [`Detector::detect_marked`] marks, in order ([`HandLandmarker::detect_marked`] and
+/// [`Classifier::judge_hand_marked`] say what each covers; `"refine"` only with
+/// [`Options::refine`], `"appearance"` only when the sidecar has that summary; `"quality"` is the
+/// capture check).
+pub const STAGES: [&str; 7] = ["palm", "landmarks", "refine", "crops", "appearance", "classifier", "quality"];
 
 /// RGBA pixels (alpha ignored) into an RGB image, with the same size limits as decoding.
 pub fn rgba_to_rgb(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, DetectError> {

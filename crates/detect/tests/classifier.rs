@@ -226,3 +226,38 @@ fn a_sidecar_whose_appearance_summary_has_the_wrong_dimension_is_refused() {
     let err = Sidecar::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
     assert!(err.to_string().contains("appearance: familiarity:") && err.to_string().contains("of 40 features"), "{err}");
 }
+
+#[test]
+fn a_detection_marks_its_stages_in_order_and_finds_what_detect_finds() {
+    // A sidecar with both feature summaries, so every stage runs; the appearance summary is fitted
+    // on random 40-feature vectors (only its dimension matters here).
+    let (sidecar, weights, _) = with_familiarity(Arch::GlobalLocal, 3.0);
+    let mut v: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
+    let looks: Vec<(usize, Vec<f32>)> = (0..11 * 60).map(|k| (k % 11, (0..40).map(|_| rng.random::<f32>()).collect())).collect();
+    v["appearance"] = serde_json::to_value(jointscope_detect::FeatureModel::fit(&looks, 11).unwrap().with_limit(&[1.0])).unwrap();
+    let models = match std::env::var_os("JOINTSCOPE_MODELS") {
+        Some(d) if !d.is_empty() => std::path::PathBuf::from(d),
+        _ => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
+    };
+    let dir = std::env::temp_dir().join(format!("jointscope-stages-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join(jointscope_detect::SIDECAR_FILE), serde_json::to_vec(&v).unwrap()).unwrap();
+    std::fs::write(dir.join(jointscope_detect::WEIGHTS_FILE), &weights).unwrap();
+    let complexity = jointscope_landmarks::Complexity::Full;
+    let detector = jointscope_detect::Detector::from_dirs(&dir, &models, complexity, &Device::flex(), Default::default());
+    std::fs::remove_dir_all(&dir).unwrap();
+    let detector = detector.expect("MediaPipe models: run scripts/fetch-models.sh");
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/real-hands/11k_f_d.jpg");
+    let img = jointscope_data::image_io::load_rgb(&path).unwrap();
+    let mut marks = Vec::new();
+    let marked = pollster::block_on(detector.detect_marked(&img, &mut |s| marks.push(s))).unwrap();
+    // One hand in the photo: each stage once, in the order of STAGES; no second landmark pass
+    // ("refine") with the default options.
+    assert_eq!(marks, ["palm", "landmarks", "crops", "appearance", "classifier", "quality"]);
+    let order: Vec<usize> = marks.iter().map(|m| jointscope_detect::STAGES.iter().position(|s| s == m).unwrap()).collect();
+    assert!(order.is_sorted(), "{order:?}");
+    assert!(marked.hands[0].familiarity.as_ref().unwrap().appearance_distance.is_some());
+    let plain = detector.detect_blocking(&img).unwrap();
+    assert_eq!(serde_json::to_value(&marked).unwrap(), serde_json::to_value(&plain).unwrap());
+}

@@ -291,16 +291,24 @@ impl HandLandmarker {
 
     /// Finds every hand (up to `max_hands`) in a photo. A photo with no hand gives an empty list.
     pub async fn detect(&self, img: &RgbImage) -> Result<Vec<DetectedHand>, LandmarkError> {
+        self.detect_marked(img, &mut |_| {}).await
+    }
+
+    /// [`detect`](Self::detect), calling `mark` with each stage's name as it ends — `"palm"`,
+    /// `"landmarks"`, then `"refine"` when the second landmark pass ran — so a caller can time them.
+    pub async fn detect_marked(&self, img: &RgbImage, mark: &mut dyn FnMut(&'static str)) -> Result<Vec<DetectedHand>, LandmarkError> {
         if img.width() == 0 || img.height() == 0 {
             return Err(LandmarkError::Input("the image is empty".into()));
         }
         let palms = self.detect_palms(img).await?;
+        mark("palm");
         // MediaPipe's ClipDetectionVectorSizeCalculator: the best `max_hands` palms (more when
         // duplicates are to be removed after the landmarks).
         let keep = self.options.max_hands.max(1) * if self.options.dedupe { 2 } else { 1 };
         let palms: Vec<_> = palms.into_iter().take(keep).collect();
         let rois: Vec<Roi> = palms.iter().map(Self::palm_roi).collect();
         let first = self.landmarks_in(img, &rois).await?;
+        mark("landmarks");
         let mut hands: Vec<DetectedHand> = Vec::new();
         let mut second_rois = Vec::new();
         for ((out, roi), palm) in first.iter().zip(&rois).zip(&palms) {
@@ -325,6 +333,7 @@ impl HandLandmarker {
                     hands[i] = self.to_hand(out, roi, palm_score, true);
                 }
             }
+            mark("refine");
         }
         if !self.options.dedupe {
             return Ok(hands);

@@ -410,6 +410,15 @@ pub enum Layer {
     GroupNorm { input: [usize; 4], groups: usize },
 }
 
+impl Layer {
+    /// The layer's input shape, `[n, c, h, w]`.
+    pub fn input(&self) -> [usize; 4] {
+        match *self {
+            Layer::Conv { input, .. } | Layer::GroupNorm { input, .. } => input,
+        }
+    }
+}
+
 /// From a `size`×`size` RGB image to a `4·width × 8 × 8` feature map: a small CNN of its own, or
 /// the first layers of MediaPipe's hand network ([`EncoderKind`]).
 #[derive(Module, Debug)]

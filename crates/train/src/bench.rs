@@ -14,6 +14,7 @@ use jointscope_model::{BatchData, Layer, ModelConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
+use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 
@@ -31,6 +32,10 @@ pub struct Figures {
     pub items_per_s: f64,
     /// Trainable parameters (training step only).
     pub parameters: Option<usize>,
+    /// Detection only: each stage's median milliseconds per photo ([`jointscope_detect::STAGES`],
+    /// summed over the hands of a photo; stages that never ran left out).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stages: Vec<(String, f64)>,
 }
 
 /// `f` run `warmup` times untimed, then `repeats` times timed: the timed runs' milliseconds.
@@ -101,6 +106,7 @@ pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: 
         median_ms: ms,
         items_per_s: images as f64 * 1e3 / ms,
         parameters: Some(model.num_params()),
+        stages: Vec::new(),
     })
 }
 
@@ -261,9 +267,7 @@ pub fn layer_name(layer: &Layer) -> String {
 pub fn layers_table(figures: &[LayerFigures]) -> String {
     let mut t = String::from("| encoder | layer | input | forward ms | backward ms | forward + backward ms |\n|---|---|---|---|---|---|\n");
     for f in figures {
-        let input = match f.layer {
-            Layer::Conv { input, .. } | Layer::GroupNorm { input, .. } => input.map(|d| d.to_string()).join("×"),
-        };
+        let input = f.layer.input().map(|d| d.to_string()).join("×");
         t += &format!("| {} | {} | {input} | {:.2} | {:.2} | {:.2} |\n", f.encoder, layer_name(&f.layer), f.forward_ms, f.train_ms - f.forward_ms, f.train_ms);
     }
     let (fwd, train) = figures.iter().fold((0.0, 0.0), |(a, b), f| (a + f.forward_ms, b + f.train_ms));
@@ -287,12 +291,7 @@ fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> 
             Box::new(move || {
                 let options = burn::tensor::ops::ConvOptions::new([stride, stride], [padding, padding], [1, 1], 1);
                 let y = burn::tensor::module::conv2d(x.clone(), w.clone(), Some(b.clone()), options).sum();
-                if !train {
-                    return Ok(y.into_scalar());
-                }
-                let grads = y.clone().backward();
-                let dw = w.grad(&grads).ok_or_else(|| anyhow::anyhow!("no gradient for the convolution's weight"))?;
-                Ok(y.inner().into_scalar::<f32>() + dw.sum().into_scalar::<f32>())
+                read_out(y, train.then_some((&w, "the convolution's weight")))
             })
         }
         Layer::GroupNorm { input, groups } => {
@@ -300,15 +299,19 @@ fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> 
             let x = grad(Tensor::<4>::random(input, normal, device), true);
             Box::new(move || {
                 let y = norm.forward(x.clone()).sum();
-                if !train {
-                    return Ok(y.into_scalar());
-                }
-                let grads = y.clone().backward();
-                let dx = x.grad(&grads).ok_or_else(|| anyhow::anyhow!("no gradient for the group norm's input"))?;
-                Ok(y.inner().into_scalar::<f32>() + dx.sum().into_scalar::<f32>())
+                read_out(y, train.then_some((&x, "the group norm's input")))
             })
         }
     }
+}
+
+/// A layer's summed output `y` read back; with `grad_of` (a tensor and its name), after the
+/// backward pass, plus the sum of that tensor's gradient, so the backward has to run.
+fn read_out(y: Tensor<1>, grad_of: Option<(&Tensor<4>, &str)>) -> anyhow::Result<f32> {
+    let Some((t, name)) = grad_of else { return Ok(y.into_scalar()) };
+    let grads = y.clone().backward();
+    let g = t.grad(&grads).ok_or_else(|| anyhow::anyhow!("no gradient for {name}"))?;
+    Ok(y.inner().into_scalar::<f32>() + g.sum().into_scalar::<f32>())
 }
 
 /// The hand-landmark model alone on `count` seeded 224×224 inputs (batch 1), each run `repeats`
@@ -341,6 +344,7 @@ pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, re
         median_ms: ms,
         items_per_s: 1e3 / ms,
         parameters: None,
+        stages: Vec::new(),
     })
 }
 
@@ -362,39 +366,84 @@ fn photo_with_hands(hands: usize, size: u32, rng: &mut ChaCha8Rng) -> RgbImage {
     img
 }
 
-/// The whole detection (palm detection → landmarks → every joint's verdict) on `count` seeded
-/// synthetic photos with `hands` hands each (0, 1 or 2; `size` px per hand), each run `repeats`
-/// times after a warm-up: how its cost grows with the joints in a photo.
-#[allow(clippy::too_many_arguments)]
-pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, hands: usize, size: u32, count: usize, repeats: usize) -> anyhow::Result<Figures> {
-    anyhow::ensure!(hands <= 2, "the detector returns at most 2 hands per photo; asked for {hands}");
-    anyhow::ensure!(count > 0 && repeats > 0, "need at least one photo and one timed run");
-    anyhow::ensure!(size >= 64, "hands are drawn on squares of at least 64 pixels; asked for {size}");
-    jointscope_data::image_io::check_dimensions(size.saturating_mul(hands.max(1) as u32), size).map_err(|e| anyhow::anyhow!("{e}"))?;
+/// The photos [`detect`] times.
+pub enum DetectPhotos<'a> {
+    /// `count` seeded synthetic photos with `hands` hands each (0, 1 or 2; `size` px per hand).
+    Synthetic { hands: usize, size: u32, count: usize },
+    /// Photo files, decoded on every run (decoding is timed as the `"decode"` stage).
+    Files(&'a [std::path::PathBuf]),
+}
+
+/// The whole detection (palm detection → landmarks → every joint's verdict) on `photos`, each run
+/// `repeats` times after a warm-up: how its cost grows with the joints in a photo, and (`stages`)
+/// where it goes.
+pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, photos: DetectPhotos, repeats: usize) -> anyhow::Result<Figures> {
+    anyhow::ensure!(repeats > 0, "need at least one timed run");
+    let (images, files, described): (Vec<RgbImage>, Vec<Vec<u8>>, String) = match photos {
+        DetectPhotos::Synthetic { hands, size, count } => {
+            anyhow::ensure!(hands <= 2, "the detector returns at most 2 hands per photo; asked for {hands}");
+            anyhow::ensure!(count > 0, "need at least one photo");
+            anyhow::ensure!(size >= 64, "hands are drawn on squares of at least 64 pixels; asked for {size}");
+            jointscope_data::image_io::check_dimensions(size.saturating_mul(hands.max(1) as u32), size).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let mut rng = ChaCha8Rng::seed_from_u64(29);
+            let images = (0..count).map(|_| photo_with_hands(hands, size, &mut rng)).collect();
+            (images, Vec::new(), format!("{hands} hand(s) drawn per {}×{size} photo", size * hands.max(1) as u32))
+        }
+        DetectPhotos::Files(paths) => {
+            anyhow::ensure!(!paths.is_empty(), "need at least one photo");
+            let files = paths.iter().map(|p| std::fs::read(p).with_context(|| format!("reading {}", p.display()))).collect::<anyhow::Result<_>>()?;
+            (Vec::new(), files, format!("{} photo file(s), decoding included", paths.len()))
+        }
+    };
     let detector = jointscope_detect::Detector::from_dirs(export, models, jointscope_landmarks::Complexity::Full, device, Options::default())?;
-    let mut rng = ChaCha8Rng::seed_from_u64(29);
-    let photos: Vec<RgbImage> = (0..count).map(|_| photo_with_hands(hands, size, &mut rng)).collect();
+    let names: Vec<&str> = std::iter::once("decode").chain(jointscope_detect::STAGES).collect();
     let (mut found, mut judged) = (0, 0);
     let mut times = Vec::new();
-    for img in &photos {
+    let mut stage_times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
+    for k in 0..images.len() + files.len() {
         for r in 0..=repeats {
             let start = Instant::now();
-            let d = detector.detect_blocking(img)?;
+            let (mut last, mut spent) = (start, vec![0.0; names.len()]);
+            let mut mark = |stage: &str| {
+                let now = Instant::now();
+                if let Some(k) = names.iter().position(|&s| s == stage) {
+                    spent[k] += (now - last).as_secs_f64() * 1e3;
+                }
+                last = now;
+            };
+            let decoded;
+            let img = match images.get(k) {
+                Some(img) => img,
+                None => {
+                    let bytes = &files[k - images.len()];
+                    decoded = jointscope_data::image_io::decode_rgb(bytes).map_err(|e| anyhow::anyhow!("photo {}: {e}", k + 1))?;
+                    mark("decode");
+                    &decoded
+                }
+            };
+            let d = pollster::block_on(detector.detect_marked(img, &mut mark))?;
             if r == 0 {
                 found += d.hands.len();
                 judged += d.hands.iter().map(|h| h.joints.len()).sum::<usize>();
             } else {
                 times.push(start.elapsed().as_secs_f64() * 1e3);
+                stage_times.iter_mut().zip(spent).for_each(|(t, ms)| t.push(ms));
             }
         }
     }
     let ms = median(times)?;
+    let count = images.len() + files.len();
+    let mut stages = Vec::new();
+    for (name, t) in names.iter().zip(stage_times) {
+        if t.iter().any(|&v| v > 0.0) {
+            stages.push((name.to_string(), median(t)?));
+        }
+    }
     Ok(Figures {
         what: "detection (palm → landmarks → joint verdicts)".into(),
         backend: backend.into(),
         config: format!(
-            "{hands} hand(s) drawn per {}×{size} photo; found {:.1} hands and judged {:.1} joints per photo; {count} photos × {repeats} runs",
-            size * hands.max(1) as u32,
+            "{described}; found {:.1} hands and judged {:.1} joints per photo; {count} photos × {repeats} runs",
             found as f64 / count as f64,
             judged as f64 / count as f64
         ),
@@ -402,5 +451,6 @@ pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, hand
         median_ms: ms,
         items_per_s: 1e3 / ms,
         parameters: None,
+        stages,
     })
 }

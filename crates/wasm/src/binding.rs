@@ -25,6 +25,17 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(message: &str);
+    #[wasm_bindgen(js_namespace = performance, js_name = now)]
+    fn performance_now() -> f64;
+}
+
+/// A detection and where its time went (`profileEncoded`).
+#[derive(Debug, Clone, Serialize, tsify::Tsify)]
+pub struct DetectionProfile {
+    pub detection: jointscope_detect::Detection,
+    /// `[stage, milliseconds]` in the order the stages first ran: `"decode"`, then those of
+    /// `jointscope_detect::STAGES` that ran, each summed over the photo's hands.
+    pub stages: Vec<(String, f64)>,
 }
 
 /// Forwards the libraries' warnings and errors (`log`) to the console: the GPU runtime reports
@@ -173,6 +184,29 @@ impl JointDetector {
     pub fn detect_encoded(&self, bytes: Vec<u8>) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move { to_js(&inner.detect_encoded(&bytes).await.map_err(|e| js_error(&e))?) })
+    }
+
+    /// [`detectEncoded`](Self::detect_encoded), timing each stage with `performance.now()`: for
+    /// profiling a photo in the browser (`bench/web`), not for the page.
+    #[wasm_bindgen(js_name = profileEncoded, unchecked_return_type = "Promise<DetectionProfile>")]
+    pub fn profile_encoded(&self, bytes: Vec<u8>) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let mut last = performance_now();
+            let img = jointscope_data::image_io::decode_rgb(&bytes).map_err(|e| js_error(&DetectError::Image(e.to_string())))?;
+            let mut stages: Vec<(String, f64)> = Vec::new();
+            let mut mark = |stage: &'static str| {
+                let now = performance_now();
+                match stages.iter_mut().find(|(s, _)| s == stage) {
+                    Some((_, ms)) => *ms += now - last,
+                    None => stages.push((stage.to_string(), now - last)),
+                }
+                last = now;
+            };
+            mark("decode");
+            let detection = inner.detect_marked(&img, &mut mark).await.map_err(|e| js_error(&e))?;
+            to_js(&DetectionProfile { detection, stages })
+        })
     }
 }
 
