@@ -6,6 +6,7 @@ mod commands;
 fn main() {
     // `serve` never touches a GPU and runs until killed (no cleanup): leave it out.
     let runtime_dir = if std::env::args().nth(1).as_deref() == Some("serve") { None } else { quiet_gpu_probe() };
+    end_quietly_on_a_closed_pipe(runtime_dir.clone());
     let code = commands::main().unwrap_or_else(|e| {
         eprintln!("error: {e:#}");
         1
@@ -31,4 +32,21 @@ fn quiet_gpu_probe() -> Option<std::path::PathBuf> {
         }
     }
     None
+}
+
+/// Output piped into a reader that stops early (`jointscope … | head`) makes `println!` panic
+/// with "failed printing to stdout: Broken pipe": end quietly instead, as other command-line
+/// tools do, with the status of a process ended by SIGPIPE (141). Other panics are left as they are.
+fn end_quietly_on_a_closed_pipe(runtime_dir: Option<std::path::PathBuf>) {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info.payload().downcast_ref::<String>().map(String::as_str).unwrap_or_default();
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            if let Some(dir) = &runtime_dir {
+                let _ = std::fs::remove_dir_all(dir);
+            }
+            std::process::exit(141);
+        }
+        report(info);
+    }));
 }

@@ -166,6 +166,23 @@ fn the_detection_benchmark_times_each_stage_of_photo_files() {
 }
 
 #[test]
+fn a_reader_that_stops_early_ends_the_command_quietly() {
+    // `jointscope … | head -0`: the reader is gone before the first line is printed.
+    let export = demo().out.join("export");
+    let mut child = command()
+        .args(["bench", "detect", "--weights", export.to_str().unwrap(), "--hands", "0", "--inputs", "1", "--repeats", "1", "--quiet"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 #[cfg(not(any(feature = "ndarray", feature = "libtorch")))]
 fn a_backend_left_out_of_the_build_is_a_clear_error() {
     assert_clean_failure(&jointscope(&["bench", "train", "--backend", "ndarray"]), "built without burn's ndarray backend: build it with `cargo build --release --features ndarray`");
