@@ -509,6 +509,28 @@ test("the landmark model alone (the benchmarks' entry) runs and refuses a wrong-
   await context.close();
 });
 
+test("the stage profile (the benchmarks' entry) marks every stage of a one-hand photo and detects what detectEncoded does", async () => {
+  const { page, context } = await openPage(`${origin}/?backend=cpu`);
+  const r = await page.evaluate(async (bytes) => {
+    const { default: init, JointDetector } = await import("/pkg/wasm/cpu/jointscope_wasm.js");
+    await init();
+    const get = async (p) => new Uint8Array(await (await fetch(p)).arrayBuffer());
+    const d = await JointDetector.create(await get("/pkg/models/palm_detection_full.tflite"), await get("/pkg/models/hand_landmark_full.tflite"),
+      await get("/weights/jointscope.json"), await get("/weights/jointscope.bpk"), "cpu", false);
+    const photo = new Uint8Array(bytes);
+    const profile = await d.profileEncoded(photo.slice());
+    const plain = await d.detectEncoded(photo.slice());
+    return { stages: profile.stages, same: JSON.stringify(profile.detection) === JSON.stringify(plain), hands: plain.hands.length };
+  }, [...readFileSync(handPhoto)]);
+  await context.close();
+  assert.equal(r.hands, 1);
+  // The demo's weights carry MediaPipe's feature summary, so the appearance stage runs; one
+  // landmark pass with the default options.
+  assert.deepEqual(r.stages.map(([s]) => s), ["decode", "palm", "landmarks", "crops", "appearance", "classifier", "quality"]);
+  assert.ok(r.stages.every(([, ms]) => Number.isFinite(ms) && ms >= 0), JSON.stringify(r.stages));
+  assert.ok(r.same);
+});
+
 // The capture check and the unfamiliar-photo warning, in the page: what failed is said, and no
 // verdict is shown for a photo that fails.
 test("a blurred, a dark, a cropped, a real palm-up and a real thumbs-up photo each get the right failing check and no verdicts", async () => {
