@@ -25,7 +25,7 @@ try {
   const web = await page.evaluate((o) => window.stages(o), { photos, repeats: Number(repeats) });
   const ua = await page.evaluate(() => navigator.userAgent);
   console.log(`\nA photo in the page, stage by stage (${ua.match(/Chrome\/[\d.]+/)?.[0] ?? ua}, our CPU bundle, 1 thread) against`
-    + ` native flex (${native.backend}), ${photos.length} photos × ${repeats} runs, medians per photo;`
+    + ` native ${native.backend}, ${photos.length} photos × ${repeats} runs, medians per photo;`
     + ` ${web.hands_per_photo.toFixed(1)} hands and ${web.joints_per_photo.toFixed(1)} joints per photo in the page (native: ${native.config}):\n`);
   console.log("| stage | native ms | page ms | page / native |");
   console.log("|---|---|---|---|");
