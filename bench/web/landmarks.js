@@ -5,15 +5,10 @@
 import * as ort from "./ort/ort.min.mjs";
 import initCpu, { LandmarkModel as CpuModel } from "./wasm/cpu/jointscope_wasm.js";
 import initGpu, { LandmarkModel as GpuModel } from "./wasm/webgpu/jointscope_wasm.js";
+import { bytes, median } from "./common.js";
 
 const SIDE = 224;
 const log = (line) => { document.getElementById("log").textContent += line + "\n"; };
-
-async function bytes(path) {
-  const r = await fetch(path);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
 
 // mulberry32: the same inputs on every run and for every runtime.
 function inputs(count, seed) {
@@ -64,8 +59,6 @@ async function ortRuntime(m, ep) {
     },
   };
 }
-
-const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 window.bench = async ({ count = 8, repeats = 5, runtimes = Object.keys(makers) } = {}) => {
   const models = {

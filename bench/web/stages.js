@@ -3,14 +3,7 @@
 // a warm-up; `profileEncoded` times the stages with performance.now().
 // window.stages({ photos, repeats }) resolves to { total_ms, stages: [[stage, median ms]], runs }.
 import initCpu, { JointDetector } from "./wasm/cpu/jointscope_wasm.js";
-
-async function bytes(path) {
-  const r = await fetch(path);
-  if (!r.ok) throw new Error(`${path}: HTTP ${r.status}`);
-  return new Uint8Array(await r.arrayBuffer());
-}
-
-const median = (v) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+import { bytes, median } from "./common.js";
 
 window.stages = async ({ photos, repeats = 5 }) => {
   await initCpu();

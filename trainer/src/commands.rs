@@ -272,9 +272,10 @@ fn bench_cmd(a: &BenchArgs, bars: &Bars) -> anyhow::Result<i32> {
         BenchWhat::Train => bench::train_step(device, name, &ModelConfig::default(), a.images, 2, a.steps)?,
         BenchWhat::Landmarks => bench::landmarks(device, name, &models_or_default(&a.models), a.inputs, a.repeats, &a.inputs_file)?,
         BenchWhat::Detect => {
-            let photos = match a.photos.is_empty() {
-                true => bench::DetectPhotos::Synthetic { hands: a.hands, size: a.size, count: a.inputs },
-                false => bench::DetectPhotos::Files(&a.photos),
+            let photos = if a.photos.is_empty() {
+                bench::DetectPhotos::Synthetic { hands: a.hands, size: a.size, count: a.inputs }
+            } else {
+                bench::DetectPhotos::Files(&a.photos)
             };
             bench::detect(&a.weights, &models_or_default(&a.models), device, name, photos, a.repeats)?
         }

@@ -161,8 +161,15 @@ impl Detector {
     /// Decode an encoded photo (PNG or JPEG, size limits checked before decoding, EXIF orientation
     /// applied) and [`detect`](Self::detect) in it.
     pub async fn detect_encoded(&self, bytes: &[u8]) -> Result<Detection, DetectError> {
+        self.detect_encoded_marked(bytes, &mut |_| {}).await
+    }
+
+    /// [`detect_encoded`](Self::detect_encoded), marking `"decode"` once the photo is decoded and
+    /// then the stages of [`detect_marked`](Self::detect_marked).
+    pub async fn detect_encoded_marked(&self, bytes: &[u8], mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
         let img = jointscope_data::image_io::decode_rgb(bytes).map_err(|e| DetectError::Image(e.to_string()))?;
-        self.detect(&img).await
+        mark("decode");
+        self.detect_marked(&img, mark).await
     }
 
     /// Detect in raw RGBA pixels (a canvas's `ImageData`), `width × height × 4` bytes.
@@ -178,11 +185,11 @@ impl Detector {
     }
 }
 
-/// The stages [`Detector::detect_marked`] marks, in order ([`HandLandmarker::detect_marked`] and
-/// [`Classifier::judge_hand_marked`] say what each covers; `"refine"` only with
-/// [`Options::refine`], `"appearance"` only when the sidecar has that summary; `"quality"` is the
-/// capture check).
-pub const STAGES: [&str; 7] = ["palm", "landmarks", "refine", "crops", "appearance", "classifier", "quality"];
+/// The stages [`Detector::detect_encoded_marked`] and [`Detector::detect_marked`] mark, in order
+/// ([`HandLandmarker::detect_marked`] and [`Classifier::judge_hand_marked`] say what each covers;
+/// `"decode"` only for an encoded photo, `"refine"` only with [`Options::refine`], `"appearance"`
+/// only when the sidecar has that summary; `"quality"` is the capture check).
+pub const STAGES: [&str; 8] = ["decode", "palm", "landmarks", "refine", "crops", "appearance", "classifier", "quality"];
 
 /// RGBA pixels (alpha ignored) into an RGB image, with the same size limits as decoding.
 pub fn rgba_to_rgb(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, DetectError> {

@@ -3,6 +3,7 @@
 //! hand-landmark model (vs onnxruntime and LiteRT, bench/landmarks_peers.py), on identical seeded inputs;
 //! and the whole detection as the number of hands (joints) in a photo grows.
 use crate::losses::weighted_bce;
+use anyhow::Context;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Tensor, TensorData};
@@ -14,7 +15,6 @@ use jointscope_model::{BatchData, Layer, ModelConfig};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
-use anyhow::Context;
 use std::path::Path;
 use std::time::Instant;
 
@@ -396,14 +396,15 @@ pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, phot
         }
     };
     let detector = jointscope_detect::Detector::from_dirs(export, models, jointscope_landmarks::Complexity::Full, device, Options::default())?;
-    let names: Vec<&str> = std::iter::once("decode").chain(jointscope_detect::STAGES).collect();
+    let names = jointscope_detect::STAGES;
+    let count = images.len() + files.len();
     let (mut found, mut judged) = (0, 0);
     let mut times = Vec::new();
     let mut stage_times: Vec<Vec<f64>> = vec![Vec::new(); names.len()];
-    for k in 0..images.len() + files.len() {
+    for k in 0..count {
         for r in 0..=repeats {
             let start = Instant::now();
-            let (mut last, mut spent) = (start, vec![0.0; names.len()]);
+            let (mut last, mut spent) = (start, [0.0; jointscope_detect::STAGES.len()]);
             let mut mark = |stage: &str| {
                 let now = Instant::now();
                 if let Some(k) = names.iter().position(|&s| s == stage) {
@@ -411,17 +412,11 @@ pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, phot
                 }
                 last = now;
             };
-            let decoded;
-            let img = match images.get(k) {
-                Some(img) => img,
-                None => {
-                    let bytes = &files[k - images.len()];
-                    decoded = jointscope_data::image_io::decode_rgb(bytes).map_err(|e| anyhow::anyhow!("photo {}: {e}", k + 1))?;
-                    mark("decode");
-                    &decoded
-                }
-            };
-            let d = pollster::block_on(detector.detect_marked(img, &mut mark))?;
+            let d = match images.get(k) {
+                Some(img) => pollster::block_on(detector.detect_marked(img, &mut mark)),
+                None => pollster::block_on(detector.detect_encoded_marked(&files[k - images.len()], &mut mark)),
+            }
+            .with_context(|| format!("photo {}", k + 1))?;
             if r == 0 {
                 found += d.hands.len();
                 judged += d.hands.iter().map(|h| h.joints.len()).sum::<usize>();
@@ -432,7 +427,6 @@ pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, phot
         }
     }
     let ms = median(times)?;
-    let count = images.len() + files.len();
     let mut stages = Vec::new();
     for (name, t) in names.iter().zip(stage_times) {
         if t.iter().any(|&v| v > 0.0) {

@@ -33,8 +33,8 @@ extern "C" {
 #[derive(Debug, Clone, Serialize, tsify::Tsify)]
 pub struct DetectionProfile {
     pub detection: jointscope_detect::Detection,
-    /// `[stage, milliseconds]` in the order the stages first ran: `"decode"`, then those of
-    /// `jointscope_detect::STAGES` that ran, each summed over the photo's hands.
+    /// `[stage, milliseconds]` for the stages of `jointscope_detect::STAGES` that ran, in the
+    /// order they first ran, each summed over the photo's hands.
     pub stages: Vec<(String, f64)>,
 }
 
@@ -193,7 +193,6 @@ impl JointDetector {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
             let mut last = performance_now();
-            let img = jointscope_data::image_io::decode_rgb(&bytes).map_err(|e| js_error(&DetectError::Image(e.to_string())))?;
             let mut stages: Vec<(String, f64)> = Vec::new();
             let mut mark = |stage: &'static str| {
                 let now = performance_now();
@@ -203,8 +202,7 @@ impl JointDetector {
                 }
                 last = now;
             };
-            mark("decode");
-            let detection = inner.detect_marked(&img, &mut mark).await.map_err(|e| js_error(&e))?;
+            let detection = inner.detect_encoded_marked(&bytes, &mut mark).await.map_err(|e| js_error(&e))?;
             to_js(&DetectionProfile { detection, stages })
         })
     }
