@@ -14,7 +14,7 @@ use std::sync::OnceLock;
 fn detector() -> &'static Detector {
     static D: OnceLock<Detector> = OnceLock::new();
     D.get_or_init(|| {
-        let models = jointscope_landmarks::models_dir();
+        let models = std::path::PathBuf::from(std::env::var_os("JOINTSCOPE_MODELS").expect("set JOINTSCOPE_MODELS"));
         let dir = std::path::PathBuf::from(std::env::var_os("JOINTSCOPE_FUZZ_WEIGHTS").expect("set JOINTSCOPE_FUZZ_WEIGHTS"));
         Detector::from_dirs(&dir, &models, Complexity::Full, &Device::flex(), Options::default())
             .unwrap_or_else(|e| panic!("set JOINTSCOPE_MODELS and JOINTSCOPE_FUZZ_WEIGHTS: {e}"))

@@ -28,6 +28,10 @@ pub struct Cli {
     /// Hide progress bars.
     #[arg(long, global = true)]
     pub quiet: bool,
+    /// Folder holding MediaPipe's .tflite hand models (default: $JOINTSCOPE_MODELS, else models/;
+    /// scripts/fetch-models.sh fetches them).
+    #[arg(long, global = true, value_name = "DIR")]
+    pub models: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -120,8 +124,6 @@ pub struct BenchArgs {
     /// Where the landmark inputs are written (raw f32, NHWC) for the peer to read.
     #[arg(long, default_value = "runs/bench/landmark-inputs.f32")]
     pub inputs_file: PathBuf,
-    #[arg(long)]
-    pub models: Option<PathBuf>,
     /// Detect: the export folder (jointscope.json + jointscope.bpk).
     #[arg(long, default_value = "runs/demo/export")]
     pub weights: PathBuf,
@@ -233,9 +235,6 @@ pub struct HandModelArgs {
     /// Use MediaPipe's lite models (faster, less accurate).
     #[arg(long)]
     pub lite: bool,
-    /// Folder holding the .tflite files (default: $JOINTSCOPE_MODELS or models/, see scripts/fetch-models.sh).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
     #[arg(long, value_parser = choice::<BackendChoice>(), default_value = "flex")]
     pub backend: BackendChoice,
 }
@@ -245,14 +244,17 @@ impl HandModelArgs {
         if self.lite { jointscope_landmarks::Complexity::Lite } else { jointscope_landmarks::Complexity::Full }
     }
 
-    pub fn models_dir(&self) -> PathBuf {
-        models_or_default(&self.models)
-    }
 }
 
-/// `--models`, else `$JOINTSCOPE_MODELS`, else `models/` in the current folder.
+/// `--models`, else `$JOINTSCOPE_MODELS`, else `models/` in the current folder (where
+/// `scripts/fetch-models.sh` puts them when run from the repository). The one place the
+/// command line decides it: the libraries take the folder as an argument.
 pub fn models_or_default(models: &Option<PathBuf>) -> PathBuf {
-    models.clone().unwrap_or_else(jointscope_landmarks::models_dir)
+    match (models, std::env::var_os("JOINTSCOPE_MODELS")) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(dir)) if !dir.is_empty() => dir.into(),
+        _ => PathBuf::from("models"),
+    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -286,8 +288,6 @@ pub struct LocateBenchArgs {
     /// Also time the wgpu backend.
     #[arg(long)]
     pub wgpu: bool,
-    #[arg(long)]
-    pub models: Option<PathBuf>,
     /// Where to write `locate-bench.json` and `.md`.
     #[arg(long, default_value = "runs/locate-bench")]
     pub out: PathBuf,
@@ -313,8 +313,6 @@ pub struct QualityBenchArgs {
     /// A folder of real photos to measure too.
     #[arg(long)]
     pub real: Option<PathBuf>,
-    #[arg(long)]
-    pub models: Option<PathBuf>,
     /// Where to write `quality-bench.json` and `.md`.
     #[arg(long, default_value = "runs/quality-bench")]
     pub out: PathBuf,
@@ -440,9 +438,6 @@ pub struct PretrainArgs {
     /// and joints in each, written to OUT/photos.csv.
     #[arg(long)]
     pub photos: Option<PathBuf>,
-    /// Folder of MediaPipe's models (with --photos).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
     /// Output folder (pretrain.json, encoders.bpk).
     #[arg(long)]
     pub out: PathBuf,
@@ -525,9 +520,6 @@ pub struct EvalArgs {
     /// landmarks put them (what `detect` and the page do; cached beside the manifest).
     #[arg(long, value_parser = ["manifest", "landmarks"], default_value = "manifest")]
     pub positions: String,
-    /// Folder of MediaPipe's models (for --positions landmarks).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
     /// Bootstrap resamples for the confidence intervals.
     #[arg(long, default_value_t = 1000)]
     pub resamples: usize,
@@ -557,15 +549,12 @@ pub struct AblateArgs {
     /// by the presets, so an interrupted ablation resumes.
     #[arg(long, default_value = "runs/ablation")]
     pub out: PathBuf,
-    /// The protocol (default: experiments/ablation-plan.json as committed, built in).
+    /// The protocol (default: crates/lab/plans/ablation-plan.json as committed, built in).
     #[arg(long)]
     pub plan: Option<PathBuf>,
     /// Tiny cohorts, model and plan, for tests.
     #[arg(long)]
     pub quick: bool,
-    /// Folder of MediaPipe's models (for the landmark-position rows).
-    #[arg(long)]
-    pub models: Option<PathBuf>,
     #[arg(long, value_parser = choice::<BackendChoice>(), default_value = "auto")]
     pub backend: BackendChoice,
     /// Run only these rows (comma-separated names as the plan gives them) and print their runs.

@@ -9,12 +9,15 @@ use jointscope_detect::{Detection, Detector};
 use jointscope_landmarks::{Complexity, Options};
 use jointscope_train::backend::BackendChoice;
 use jointscope_model::{Arch, EncoderKind, ModelConfig};
-use jointscope_train::benchmark::{self, Prepared};
+use jointscope_lab::synthetic::{self, Prepared};
 use jointscope_train::evaluate::{self, Cohort, Positions};
 use jointscope_train::losses::LossConfig;
 use jointscope_train::pretrain::{self, PretrainConfig};
 use jointscope_train::train::{self, Recipe, RunConfig, TrainParams};
-use jointscope_train::{ablate, backend, bench, demo, export, locate, locate_bench, probe, quality_bench, run, serve};
+use jointscope_bench as bench;
+use jointscope_lab::{ablate, demo, locate_bench, probe, quality_bench};
+use jointscope_train::{backend, export, locate, run};
+use crate::serve;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -22,34 +25,34 @@ use std::path::Path;
 pub fn main() -> anyhow::Result<i32> {
     let cli = Cli::parse();
     let bars = Bars::new(cli.quiet);
-    run_command(cli.command, &bars)
+    run_command(cli.command, &models_or_default(&cli.models), &bars)
 }
 
-fn run_command(command: Command, bars: &Bars) -> anyhow::Result<i32> {
+fn run_command(command: Command, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     match command {
         Command::Synth(a) => synth_cmd(&a, bars),
         Command::Validate { manifest } => validate_cmd(&manifest),
-        Command::Locate(a) => locate_cmd(&a, bars),
-        Command::LocateBench(a) => locate_bench_cmd(&a, bars),
-        Command::QualityBench(a) => quality_bench_cmd(&a, bars),
+        Command::Locate(a) => locate_cmd(&a, models, bars),
+        Command::LocateBench(a) => locate_bench_cmd(&a, models, bars),
+        Command::QualityBench(a) => quality_bench_cmd(&a, models, bars),
         Command::CaptureSamples(a) => capture_samples_cmd(&a),
-        Command::Detect(a) => detect_cmd(&a, bars),
+        Command::Detect(a) => detect_cmd(&a, models, bars),
         Command::Serve { dir, port } => {
             let server = serve::Server::bind(&dir, port)?;
             println!("serving {} on http://{}/ (Ctrl-C to stop)", dir.display(), server.addr()?);
             server.run();
             Ok(0)
         }
-        Command::Bench(a) => bench_cmd(&a, bars),
-        Command::Pretrain(a) => pretrain_cmd(&a, bars),
-        Command::Train(a) => train_cmd(&a, bars),
+        Command::Bench(a) => bench_cmd(&a, models, bars),
+        Command::Pretrain(a) => pretrain_cmd(&a, models, bars),
+        Command::Train(a) => train_cmd(&a, models, bars),
         Command::Evaluate(a) => {
             let cohort = match (&a.manifest, a.part.as_str()) {
                 (Some(m), _) => Cohort::Manifest(m.clone()),
                 (None, "valid") => Cohort::Split(Part::Valid),
                 (None, _) => Cohort::Split(Part::Test),
             };
-            let positions = if a.positions == "landmarks" { Positions::Landmarks(models_or_default(&a.models)) } else { Positions::Manifest };
+            let positions = if a.positions == "landmarks" { Positions::Landmarks(models.to_path_buf()) } else { Positions::Manifest };
             let e = evaluate::evaluate(&a.run, &cohort, &positions, a.resamples, bars)?;
             let meta: train::ModelMeta = run::read_json(&run::RunDir(a.run.clone()).model_meta())?;
             print!("{}", evaluate::table(&e, meta.threshold));
@@ -62,7 +65,7 @@ fn run_command(command: Command, bars: &Bars) -> anyhow::Result<i32> {
             Ok(0)
         }
         Command::Demo(a) => {
-            let o = demo::demo(&a.out, a.quick, a.seed, a.backend, bars)?;
+            let o = demo::demo(&a.out, a.quick, a.seed, a.backend, models, bars)?;
             let s = o.data.summary();
             let verb = if matches!(o.data, Prepared::Reused(_)) { "reused" } else { "generated" };
             println!(
@@ -80,12 +83,12 @@ fn run_command(command: Command, bars: &Bars) -> anyhow::Result<i32> {
             println!("everything in {}. Synthetic data: these figures say nothing about real hands.", a.out.display());
             Ok(0)
         }
-        Command::Ablate(a) => ablate_cmd(&a, bars),
+        Command::Ablate(a) => ablate_cmd(&a, models, bars),
     }
 }
 
 fn synth_cmd(a: &SynthArgs, bars: &Bars) -> anyhow::Result<i32> {
-    let prepared = benchmark::prepare(&a.out, &a.config(), bars)?;
+    let prepared = synthetic::prepare(&a.out, &a.config(), bars)?;
     let s = prepared.summary();
     println!(
         "{} {} labelled photos ({} joints, {} inflamed = {:.1} %) and {} healthy photos in {}",
@@ -126,10 +129,10 @@ fn validate_cmd(path: &Path) -> anyhow::Result<i32> {
 }
 
 /// Exit status 0 when every photo was processed (with or without a hand), 1 when one failed.
-fn detect_cmd(a: &DetectArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn detect_cmd(a: &DetectArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     let selected = backend::select(a.hands.backend, bars)?;
     let options = Options { mirrored: a.hands.mirrored, ..Options::default() };
-    let d = Detector::from_dirs(&a.weights, &a.hands.models_dir(), a.hands.complexity(), &selected.device, options)?;
+    let d = Detector::from_dirs(&a.weights, models, a.hands.complexity(), &selected.device, options)?;
     let (mut results, mut failed) = (Vec::new(), 0);
     for photo in &a.photos {
         let name = photo.display().to_string();
@@ -187,7 +190,7 @@ fn detection_table(name: &str, d: &Detection) -> String {
     s
 }
 
-fn locate_cmd(a: &LocateArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn locate_cmd(a: &LocateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     use locate::{LocateConfig, PhotoResult};
     let selected = backend::select(a.hands.backend, bars)?;
     let config = LocateConfig {
@@ -196,7 +199,7 @@ fn locate_cmd(a: &LocateArgs, bars: &Bars) -> anyhow::Result<i32> {
         overwrite: a.overwrite,
         mirrored: a.hands.mirrored,
         complexity: a.hands.complexity(),
-        models: a.hands.models_dir(),
+        models: models.to_path_buf(),
     };
     let s = locate::locate(&config, &selected.device, bars)?;
     let count = |f: fn(&PhotoResult) -> bool| s.photos.values().filter(|r| f(r)).count();
@@ -224,9 +227,9 @@ fn locate_cmd(a: &LocateArgs, bars: &Bars) -> anyhow::Result<i32> {
     Ok(if s.rows_without_position == 0 { 0 } else { 1 })
 }
 
-fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn locate_bench_cmd(a: &LocateBenchArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     if let Some(dir) = &a.real {
-        let rows = locate_bench::real_photos(dir, a.reference.as_deref(), &models_or_default(&a.models), &a.out, bars)?;
+        let rows = locate_bench::real_photos(dir, a.reference.as_deref(), models, &a.out, bars)?;
         let md = locate_bench::real_table(&rows);
         run::write_report(&a.out, "real-photos", &rows, &md)?;
         println!("{md}");
@@ -238,7 +241,7 @@ fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
         negatives: a.negatives,
         size: a.size,
         seed: a.seed,
-        models: models_or_default(&a.models),
+        models: models.to_path_buf(),
         wgpu: a.wgpu,
     };
     let report = locate_bench::bench(&config, bars)?;
@@ -248,8 +251,8 @@ fn locate_bench_cmd(a: &LocateBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn quality_bench_cmd(a: &QualityBenchArgs, bars: &Bars) -> anyhow::Result<i32> {
-    let config = quality_bench::QualityBenchConfig { photos: a.photos, size: a.size, seed: a.seed, models: models_or_default(&a.models), real: a.real.clone() };
+fn quality_bench_cmd(a: &QualityBenchArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
+    let config = quality_bench::QualityBenchConfig { photos: a.photos, size: a.size, seed: a.seed, models: models.to_path_buf(), real: a.real.clone() };
     let report = quality_bench::bench(&config, bars)?;
     let md = quality_bench::table(&report);
     run::write_report(&a.out, "quality-bench", &report, &md)?;
@@ -263,21 +266,21 @@ fn capture_samples_cmd(a: &CaptureSamplesArgs) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn bench_cmd(a: &BenchArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn bench_cmd(a: &BenchArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     let selected = backend::select(a.backend, bars)?;
     let (device, name) = (&selected.device, selected.name.as_str());
     let figures = match a.what {
         BenchWhat::Profile => return profile_cmd(a, &selected),
         BenchWhat::Layers => return layers_cmd(a, &selected),
         BenchWhat::Train => bench::train_step(device, name, &ModelConfig::default(), a.images, 2, a.steps)?,
-        BenchWhat::Landmarks => bench::landmarks(device, name, &models_or_default(&a.models), a.inputs, a.repeats, &a.inputs_file)?,
+        BenchWhat::Landmarks => bench::landmarks(device, name, models, a.inputs, a.repeats, &a.inputs_file)?,
         BenchWhat::Detect => {
             let photos = if a.photos.is_empty() {
                 bench::DetectPhotos::Synthetic { hands: a.hands, size: a.size, count: a.inputs }
             } else {
                 bench::DetectPhotos::Files(&a.photos)
             };
-            bench::detect(&a.weights, &models_or_default(&a.models), device, name, photos, a.repeats)?
+            bench::detect(&a.weights, models, device, name, photos, a.repeats)?
         }
     };
     println!(
@@ -316,12 +319,12 @@ fn layers_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i32
     Ok(0)
 }
 
-fn pretrain_cmd(a: &PretrainArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn pretrain_cmd(a: &PretrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     let manifest = match (&a.manifest, &a.photos) {
         (Some(m), _) => m.clone(),
         (None, Some(dir)) => {
             let device = backend::select(BackendChoice::Flex, bars)?.device;
-            let found = locate::manifest_from_photos(dir, &a.out.join("photos.csv"), &models_or_default(&a.models), Complexity::Full, &device, bars)?;
+            let found = locate::manifest_from_photos(dir, &a.out.join("photos.csv"), models, Complexity::Full, &device, bars)?;
             println!("{} of {} photos show a hand MediaPipe finds; their joints are in {}", found.with_hand, found.photos, found.written.display());
             for (path, why) in &found.failed {
                 println!("  unreadable: {}: {why}", path.display());
@@ -359,7 +362,7 @@ fn pretrain_cmd(a: &PretrainArgs, bars: &Bars) -> anyhow::Result<i32> {
     Ok(0)
 }
 
-fn train_cmd(a: &TrainArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn train_cmd(a: &TrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     let config = match (&a.manifest, a.resume) {
         (Some(m), false) => {
             if !(0.5..1.0).contains(&a.pseudo_confidence) {
@@ -379,7 +382,7 @@ fn train_cmd(a: &TrainArgs, bars: &Bars) -> anyhow::Result<i32> {
         (None, false) => bail!("train needs --manifest (or --resume to continue a run)"),
         (_, true) => None,
     };
-    let meta = train::train(&a.run, config, a.resume, bars)?;
+    let meta = train::train(&a.run, config, a.resume, models, bars)?;
     println!(
         "trained {} ({} parameters); best epoch {}, threshold {:.3} ({} on validation); run in {}",
         meta.model.arch,
@@ -429,7 +432,7 @@ fn run_config(manifest: std::path::PathBuf, m: &ModelArgs, o: &OptimArgs) -> Run
     }
 }
 
-fn ablate_cmd(a: &AblateArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     let plan = match &a.plan {
         Some(p) => ablate::Plan::read(p)?,
         None => ablate::Plan::committed()?,
@@ -440,7 +443,7 @@ fn ablate_cmd(a: &AblateArgs, bars: &Bars) -> anyhow::Result<i32> {
     } else {
         (a.preset.config(), ModelConfig::default(), plan)
     };
-    let config = ablate::AblateConfig { preset: a.preset, plan, out: a.out.clone(), synth, model, models: models_or_default(&a.models), backend: a.backend, only: a.rows.clone() };
+    let config = ablate::AblateConfig { preset: a.preset, plan, out: a.out.clone(), synth, model, models: models.to_path_buf(), backend: a.backend, only: a.rows.clone() };
     let md = ablate::ablate(&config, bars)?;
     println!("{md}");
     println!("table: {}", a.out.join(format!("ablation-{}.md", a.preset.name())).display());

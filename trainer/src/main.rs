@@ -2,6 +2,7 @@
 mod bars;
 mod cli;
 mod commands;
+mod serve;
 
 fn main() {
     // `serve` never touches a GPU and runs until killed (no cleanup): leave it out.

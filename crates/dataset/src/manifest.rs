@@ -177,6 +177,50 @@ pub fn resolve(root: &Path, image: &str) -> PathBuf {
 /// Check every row of a manifest and every image it names; never stops at the first problem.
 /// Errors only when the file itself cannot be read or lacks required columns.
 pub fn validate(path: &Path) -> Result<Report, DataError> {
+    let (mut rdr, columns) = open(path)?;
+    let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    let mut seen = Seen::default();
+    for (n, rec) in rdr.records().enumerate() {
+        let line = rec.as_ref().ok().and_then(|r| r.position()).map(|p| p.line() as usize).unwrap_or(n + 2);
+        if n >= MAX_ROWS {
+            problems.push(Problem { line, message: format!("more than {MAX_ROWS} rows; the rest were not read") });
+            break;
+        }
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(Problem { line, message: format!("unreadable CSV record: {e}") });
+                continue;
+            }
+        };
+        let mut bad = Vec::new();
+        let f = parse_fields(&rec, &columns, &mut bad);
+        if !f.image.is_empty() {
+            seen.check(&root, &f, line, &mut bad);
+        }
+        match (bad.is_empty(), f.hand, f.view, f.joint, f.label) {
+            (true, Some(hand), Some(view), Some(joint), Some(label)) => {
+                rows.push(ManifestRow { line, image: f.image, patient_id: f.patient_id, hand, view, joint, label, point: f.point })
+            }
+            _ => problems.extend(bad.into_iter().map(|message| Problem { line, message })),
+        }
+    }
+    let images = seen.images.len();
+    Ok(Report { path: path.into(), rows, problems, images })
+}
+
+/// Where the manifest's columns are: the required ones in [`REQUIRED_COLUMNS`]' order, and the
+/// optional joint position.
+struct Columns {
+    required: Vec<usize>,
+    x: Option<usize>,
+    y: Option<usize>,
+}
+
+/// Open a manifest within [`MAX_BYTES`] and find its columns (every required one, or an error).
+fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Columns), DataError> {
     let err = |reason: String| DataError::Manifest { path: path.into(), reason };
     let file = std::fs::File::open(path).map_err(|source| DataError::Io { path: path.into(), source })?;
     let len = file.metadata().map_err(|source| DataError::Io { path: path.into(), source })?.len();
@@ -194,131 +238,126 @@ pub fn validate(path: &Path) -> Result<Report, DataError> {
             REQUIRED_COLUMNS.join(",")
         )));
     }
-    let idx: Vec<usize> = REQUIRED_COLUMNS.iter().map(|c| col(c).expect("checked")).collect();
-    let (cx, cy) = (col("x"), col("y"));
-    let root = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+    let required = REQUIRED_COLUMNS.iter().map(|c| col(c).expect("checked")).collect();
+    Ok((rdr, Columns { required, x: col("x"), y: col("y") }))
+}
 
-    let mut problems = Vec::new();
-    let mut rows = Vec::new();
-    let mut seen: HashMap<(String, Joint), usize> = HashMap::new();
-    let mut image_meta: HashMap<String, (usize, String, Hand, View)> = HashMap::new();
-    let mut image_check: BTreeMap<String, Result<(u32, u32), String>> = BTreeMap::new();
+/// One row's fields as read; a field that is bad is `None` and its reason is in `bad`.
+struct Fields {
+    image: String,
+    patient_id: String,
+    hand: Option<Hand>,
+    view: Option<View>,
+    joint: Option<Joint>,
+    label: Option<Label>,
+    point: Option<Point>,
+}
 
-    for (n, rec) in rdr.records().enumerate() {
-        let line = rec.as_ref().ok().and_then(|r| r.position()).map(|p| p.line() as usize).unwrap_or(n + 2);
-        if n >= MAX_ROWS {
-            problems.push(Problem { line, message: format!("more than {MAX_ROWS} rows; the rest were not read") });
-            break;
+/// Read one record's fields, pushing what is wrong with each onto `bad`.
+fn parse_fields(rec: &csv::StringRecord, c: &Columns, bad: &mut Vec<String>) -> Fields {
+    let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+    let idx = &c.required;
+    let image = get(idx[0]);
+    let patient_id = get(idx[1]);
+    if image.is_empty() {
+        bad.push("empty image path".to_string());
+    }
+    if patient_id.is_empty() {
+        bad.push("empty patient_id".to_string());
+    }
+    let hand = Hand::parse(&get(idx[2]));
+    if hand.is_none() {
+        bad.push(format!("hand {:?} is not L or R", get(idx[2])));
+    }
+    let view = View::parse(&get(idx[3]));
+    if view.is_none() {
+        bad.push(format!("view {:?} is not dorsal or palmar", get(idx[3])));
+    }
+    let joint = match get(idx[4]).parse::<Joint>() {
+        Ok(j) => Some(j),
+        Err(e) => {
+            bad.push(e.to_string());
+            None
         }
-        let rec = match rec {
-            Ok(r) => r,
-            Err(e) => {
-                problems.push(Problem { line, message: format!("unreadable CSV record: {e}") });
-                continue;
-            }
-        };
-        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
-        let mut bad = Vec::new();
-        let image = get(idx[0]);
-        let patient_id = get(idx[1]);
-        if image.is_empty() {
-            bad.push("empty image path".to_string());
-        }
-        if patient_id.is_empty() {
-            bad.push("empty patient_id".to_string());
-        }
-        let hand = Hand::parse(&get(idx[2]));
-        if hand.is_none() {
-            bad.push(format!("hand {:?} is not L or R", get(idx[2])));
-        }
-        let view = View::parse(&get(idx[3]));
-        if view.is_none() {
-            bad.push(format!("view {:?} is not dorsal or palmar", get(idx[3])));
-        }
-        let joint = match get(idx[4]).parse::<Joint>() {
-            Ok(j) => Some(j),
-            Err(e) => {
-                bad.push(e.to_string());
-                None
-            }
-        };
-        let label = Label::parse(&get(idx[5]));
-        if label.is_none() {
-            bad.push(format!("label {:?} is out of range (0, 1 or unknown)", get(idx[5])));
-        }
-        let xs = cx.map(get).unwrap_or_default();
-        let ys = cy.map(get).unwrap_or_default();
-        let point = match (xs.is_empty(), ys.is_empty()) {
-            (true, true) => None,
-            (false, false) => match (xs.parse::<f32>(), ys.parse::<f32>()) {
-                (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => Some(Point::new(x, y)),
-                _ => {
-                    bad.push(format!("x,y ({xs:?}, {ys:?}) are not numbers"));
-                    None
-                }
-            },
+    };
+    let label = Label::parse(&get(idx[5]));
+    if label.is_none() {
+        bad.push(format!("label {:?} is out of range (0, 1 or unknown)", get(idx[5])));
+    }
+    let point = parse_point(&c.x.map(get).unwrap_or_default(), &c.y.map(get).unwrap_or_default(), bad);
+    Fields { image, patient_id, hand, view, joint, label, point }
+}
+
+/// A joint position from its `x` and `y` cells: both empty is none, both numbers a point.
+fn parse_point(xs: &str, ys: &str, bad: &mut Vec<String>) -> Option<Point> {
+    match (xs.is_empty(), ys.is_empty()) {
+        (true, true) => None,
+        (false, false) => match (xs.parse::<f32>(), ys.parse::<f32>()) {
+            (Ok(x), Ok(y)) if x.is_finite() && y.is_finite() => Some(Point::new(x, y)),
             _ => {
-                bad.push("give both x and y, or neither".to_string());
+                bad.push(format!("x,y ({xs:?}, {ys:?}) are not numbers"));
                 None
             }
-        };
-        if !image.is_empty() {
-            if let Some(j) = joint {
-                if let Some(first) = seen.get(&(image.clone(), j)) {
-                    bad.push(format!("duplicate of line {first} (same image and joint {j})"));
-                } else {
-                    seen.insert((image.clone(), j), line);
-                }
-            }
-            let check = image_check.entry(image.clone()).or_insert_with(|| {
-                let p = resolve(&root, &image);
-                if !p.exists() {
-                    Err(format!("image file {} does not exist", p.display()))
-                } else {
-                    image_io::load_rgb(&p).map(|i| i.dimensions()).map_err(|e| e.to_string())
-                }
-            });
-            match check {
-                Err(e) => bad.push(e.clone()),
-                Ok((w, h)) => {
-                    if let Some(p) = point {
-                        if p.x < 0.0 || p.y < 0.0 || p.x >= *w as f32 || p.y >= *h as f32 {
-                            bad.push(format!("joint position ({}, {}) is outside the {w}×{h} image", p.x, p.y));
-                        }
-                    }
-                }
-            }
-            if let (Some(hd), Some(v), false) = (hand, view, patient_id.is_empty()) {
-                match image_meta.get(&image) {
-                    Some((first, pid, h0, v0)) if (pid, *h0, *v0) != (&patient_id, hd, v) => bad.push(format!(
-                        "image also appears on line {first} with patient {pid}, hand {}, view {}",
-                        h0.code(),
-                        v0.code()
-                    )),
-                    Some(_) => {}
-                    None => {
-                        image_meta.insert(image.clone(), (line, patient_id.clone(), hd, v));
-                    }
-                }
-            }
-        }
-        if bad.is_empty() {
-            rows.push(ManifestRow {
-                line,
-                image,
-                patient_id,
-                hand: hand.expect("checked"),
-                view: view.expect("checked"),
-                joint: joint.expect("checked"),
-                label: label.expect("checked"),
-                point,
-            });
-        } else {
-            problems.extend(bad.into_iter().map(|message| Problem { line, message }));
+        },
+        _ => {
+            bad.push("give both x and y, or neither".to_string());
+            None
         }
     }
-    let images = image_check.len();
-    Ok(Report { path: path.into(), rows, problems, images })
+}
+
+/// What the rows read so far say of each image: the line of each (image, joint), the patient,
+/// hand and view of its first row, and whether the file decodes (and its size).
+#[derive(Default)]
+struct Seen {
+    joints: HashMap<(String, Joint), usize>,
+    meta: HashMap<String, (usize, String, Hand, View)>,
+    images: BTreeMap<String, Result<(u32, u32), String>>,
+}
+
+impl Seen {
+    /// Check a row naming an image against the rows before it and against the image itself.
+    fn check(&mut self, root: &Path, f: &Fields, line: usize, bad: &mut Vec<String>) {
+        let image = &f.image;
+        if let Some(j) = f.joint {
+            if let Some(first) = self.joints.get(&(image.clone(), j)) {
+                bad.push(format!("duplicate of line {first} (same image and joint {j})"));
+            } else {
+                self.joints.insert((image.clone(), j), line);
+            }
+        }
+        let check = self.images.entry(image.clone()).or_insert_with(|| {
+            let p = resolve(root, image);
+            if !p.exists() {
+                Err(format!("image file {} does not exist", p.display()))
+            } else {
+                image_io::load_rgb(&p).map(|i| i.dimensions()).map_err(|e| e.to_string())
+            }
+        });
+        match check {
+            Err(e) => bad.push(e.clone()),
+            Ok((w, h)) => {
+                if let Some(p) = f.point {
+                    if p.x < 0.0 || p.y < 0.0 || p.x >= *w as f32 || p.y >= *h as f32 {
+                        bad.push(format!("joint position ({}, {}) is outside the {w}×{h} image", p.x, p.y));
+                    }
+                }
+            }
+        }
+        if let (Some(hd), Some(v), false) = (f.hand, f.view, f.patient_id.is_empty()) {
+            match self.meta.get(image) {
+                Some((first, pid, h0, v0)) if (pid, *h0, *v0) != (&f.patient_id, hd, v) => bad.push(format!(
+                    "image also appears on line {first} with patient {pid}, hand {}, view {}",
+                    h0.code(),
+                    v0.code()
+                )),
+                Some(_) => {}
+                None => {
+                    self.meta.insert(image.clone(), (line, f.patient_id.clone(), hd, v));
+                }
+            }
+        }
+    }
 }
 
 /// Write rows as a manifest CSV, atomically.

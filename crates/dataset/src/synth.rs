@@ -640,127 +640,165 @@ pub fn render_hand(spec: &HandSpec, size: u32, signal: f32, rng: &mut ChaCha8Rng
 
 /// Draw one hand photo of `size`×`size` pixels.
 pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCha8Rng) -> Rendered {
-    let signal = look.signal;
-    let p = look.patient_appearance.clamp(0.0, 1.0);
-    // A joint's healthy level: the patient's, or (p < 1) blended with a level of its own drawn from
-    // the same range as patients' (drawn only then, so p = 1 draws exactly as before).
-    let own = |rng: &mut ChaCha8Rng, patient: f32, range: std::ops::Range<f32>| {
-        if p < 1.0 { p * patient + (1.0 - p) * rng.random_range(range) } else { patient }
-    };
-    let tr = spec.traits;
-    let fingers = template(rng, tr.proportions);
+    let fingers = template(rng, spec.traits.proportions);
     let lm_hand = landmarks_of(&fingers);
-    let sev = |j: Joint| spec.severity[j.index()] * spec.visible[j.index()] * signal;
-
-    // Shape: segments, palm, knuckles (natural bulk + swelling).
-    let mut segments = Vec::new();
-    let mut knuckles = Vec::new();
-    let mut bumps: Vec<((f32, f32), f32, f32)> = Vec::new(); // centre, sigma, height
-    let mut redness: Vec<((f32, f32), f32, f32)> = Vec::new(); // centre, sigma, amount
-    let mut creases: Vec<((f32, f32), (f32, f32), f32, f32)> = Vec::new(); // centre, axis, half-width, strength
-    let per_joint = |rng: &mut ChaCha8Rng, lo: f32, hi: f32| rng.random_range(lo..hi);
-    for (f, finger) in fingers.iter().enumerate() {
-        let (r0, r1) = (finger.radius.0 * tr.width, finger.radius.1 * tr.width);
-        for k in 0..3 {
-            let a = lm_hand[1 + 4 * f + k];
-            let b = lm_hand[2 + 4 * f + k];
-            let ra = r0 + (r1 - r0) * k as f32 / 3.0;
-            let rb = r0 + (r1 - r0) * (k + 1) as f32 / 3.0;
-            segments.push((a, b, ra, rb));
-        }
-        // Joints along this finger: for the thumb MCP (lm 2) and IP (lm 3); else MCP, PIP, DIP.
-        let joints: [(usize, Option<Joint>); 3] = if f == 0 {
-            [(2, Some(Joint::Mcp1)), (3, Some(Joint::Ip)), (1, None)]
-        } else {
-            let mcp = [Joint::Mcp2, Joint::Mcp3, Joint::Mcp4, Joint::Mcp5][f - 1];
-            let pip = [Joint::Pip2, Joint::Pip3, Joint::Pip4, Joint::Pip5][f - 1];
-            [(1 + 4 * f, Some(mcp)), (2 + 4 * f, Some(pip)), (3 + 4 * f, None)]
-        };
-        for (li, joint) in joints {
-            if f == 0 && li == 1 {
-                continue;
-            }
-            let c = lm_hand[li];
-            let k = (li - 1) % 4;
-            let r = r0 + (r1 - r0) * (k as f32 / 3.0).min(1.0);
-            let s = joint.map(sev).unwrap_or(0.0);
-            let bulk = own(rng, tr.knuckle_bulk, 0.05..0.45) * per_joint(rng, 0.7, 1.3);
-            let is_mcp = k == 0 && f > 0;
-            // Natural knuckle: a slight widening; inflamed: a larger one.
-            knuckles.push((c, r * (1.0 + 0.10 * bulk + 0.28 * s)));
-            bumps.push((c, r * if is_mcp { 1.1 } else { 0.85 }, r * (0.5 * bulk + 0.9 * s)));
-            let red = own(rng, tr.knuckle_redness, 0.0..0.45);
-            redness.push((c, r * 1.2, red * per_joint(rng, 0.4, 1.6) * 0.5 + 0.55 * s));
-            let dir = lm_hand[(li + 1).min(4 * f + 4)];
-            let axis = ((dir.0 - c.0), (dir.1 - c.1));
-            let n = (axis.0 * axis.0 + axis.1 * axis.1).sqrt().max(1e-6);
-            let crease = own(rng, tr.crease, 0.12..0.35);
-            creases.push((c, (axis.0 / n, axis.1 / n), r * 0.75, crease * per_joint(rng, 0.7, 1.3) * (1.0 - 0.9 * s.min(1.0))));
-        }
-    }
-    let wrist_s = sev(Joint::Wrist);
-    let w0 = lm_hand[0];
-    let wrist_bulk = own(rng, tr.knuckle_bulk, 0.05..0.45);
-    bumps.push(((w0.0, w0.1 - 0.02), 0.07, 0.03 * wrist_bulk + 0.05 * wrist_s));
-    let wrist_red = own(rng, tr.knuckle_redness, 0.0..0.45);
-    redness.push(((w0.0, w0.1 - 0.02), 0.08, wrist_red * per_joint(rng, 0.2, 0.8) * 0.4 + 0.5 * wrist_s));
-    let forearm_r = 0.125 * tr.width;
-    let forearm = ((0.0, -0.02), (0.0, 0.9), forearm_r * (1.0 + 0.16 * wrist_s), forearm_r * 1.12);
-    let (m2, m5) = (lm_hand[5], lm_hand[17]);
-    let palm = vec![
-        (-0.12 * tr.width, 0.02),
-        (-0.17 * tr.width, -0.16),
-        (m2.0 - 0.035, m2.1 + 0.04),
-        m2,
-        lm_hand[9],
-        lm_hand[13],
-        m5,
-        (m5.0 + 0.03, m5.1 + 0.07),
-        (0.14 * tr.width, -0.1),
-        (0.12 * tr.width, 0.02),
-    ];
-    let shape = HandShape { segments, palm, knuckles, forearm };
-
-    // Pose: hand units -> pixels.
-    let s_img = size as f32;
-    let mirror = (spec.hand == Hand::Left) ^ (spec.view == View::Palmar);
-    let (scale, angle, cx, cy) = loop {
-        let scale = s_img * rng.random_range(0.55..0.8) / 0.95;
-        let angle = rng.random_range(-25.0f32..25.0).to_radians();
-        let cx = s_img * (0.5 + rng.random_range(-0.08..0.08));
-        let cy = s_img * (0.5 + rng.random_range(-0.06..0.1));
-        let ok = lm_hand.iter().all(|&(x, y)| {
-            let (px, py) = to_px((x, y), mirror, scale, angle, cx, cy);
-            px > 0.04 * s_img && px < 0.96 * s_img && py > 0.04 * s_img && py < 0.96 * s_img
-        });
-        if ok {
-            break (scale, angle, cx, cy);
-        }
-    };
+    let marks = Marks::draw(spec, look, &fingers, &lm_hand, rng);
+    let pose = Pose::sample(spec, &lm_hand, size, rng);
     let landmarks = lm_hand.map(|p| {
-        let (x, y) = to_px(p, mirror, scale, angle, cx, cy);
+        let (x, y) = to_px(p, pose.mirror, pose.scale, pose.angle, pose.cx, pose.cy);
         Point::new(x, y)
     });
+    let (sdf, height) = fields(&marks, &pose, size);
+    let (image, mask) = paint(spec, &fingers, &lm_hand, &marks, &pose, (&sdf, &height), size, rng);
+    Rendered { image, landmarks, mask }
+}
 
-    // Signed distance and height on the pixel grid.
+/// The hand's shape and, per joint, what is painted there: the knuckle bumps of the height field,
+/// redness, and the creases over the joint, each from its natural level and its inflammation.
+struct Marks {
+    shape: HandShape,
+    bumps: Vec<((f32, f32), f32, f32)>,                  // centre, sigma, height
+    redness: Vec<((f32, f32), f32, f32)>,                // centre, sigma, amount
+    creases: Vec<((f32, f32), (f32, f32), f32, f32)>,    // centre, axis, half-width, strength
+}
+
+impl Marks {
+    fn draw(spec: &HandSpec, look: &Look, fingers: &[Finger], lm_hand: &[(f32, f32); 21], rng: &mut ChaCha8Rng) -> Marks {
+        let signal = look.signal;
+        let p = look.patient_appearance.clamp(0.0, 1.0);
+        // A joint's healthy level: the patient's, or (p < 1) blended with a level of its own drawn from
+        // the same range as patients' (drawn only then, so p = 1 draws exactly as before).
+        let own = |rng: &mut ChaCha8Rng, patient: f32, range: std::ops::Range<f32>| {
+            if p < 1.0 { p * patient + (1.0 - p) * rng.random_range(range) } else { patient }
+        };
+        let tr = spec.traits;
+        let sev = |j: Joint| spec.severity[j.index()] * spec.visible[j.index()] * signal;
+
+        // Shape: segments, palm, knuckles (natural bulk + swelling).
+        let mut segments = Vec::new();
+        let mut knuckles = Vec::new();
+        let mut bumps: Vec<((f32, f32), f32, f32)> = Vec::new();
+        let mut redness: Vec<((f32, f32), f32, f32)> = Vec::new();
+        let mut creases: Vec<((f32, f32), (f32, f32), f32, f32)> = Vec::new();
+        let per_joint = |rng: &mut ChaCha8Rng, lo: f32, hi: f32| rng.random_range(lo..hi);
+        for (f, finger) in fingers.iter().enumerate() {
+            let (r0, r1) = (finger.radius.0 * tr.width, finger.radius.1 * tr.width);
+            for k in 0..3 {
+                let a = lm_hand[1 + 4 * f + k];
+                let b = lm_hand[2 + 4 * f + k];
+                let ra = r0 + (r1 - r0) * k as f32 / 3.0;
+                let rb = r0 + (r1 - r0) * (k + 1) as f32 / 3.0;
+                segments.push((a, b, ra, rb));
+            }
+            // Joints along this finger: for the thumb MCP (lm 2) and IP (lm 3); else MCP, PIP, DIP.
+            let joints: [(usize, Option<Joint>); 3] = if f == 0 {
+                [(2, Some(Joint::Mcp1)), (3, Some(Joint::Ip)), (1, None)]
+            } else {
+                let mcp = [Joint::Mcp2, Joint::Mcp3, Joint::Mcp4, Joint::Mcp5][f - 1];
+                let pip = [Joint::Pip2, Joint::Pip3, Joint::Pip4, Joint::Pip5][f - 1];
+                [(1 + 4 * f, Some(mcp)), (2 + 4 * f, Some(pip)), (3 + 4 * f, None)]
+            };
+            for (li, joint) in joints {
+                if f == 0 && li == 1 {
+                    continue;
+                }
+                let c = lm_hand[li];
+                let k = (li - 1) % 4;
+                let r = r0 + (r1 - r0) * (k as f32 / 3.0).min(1.0);
+                let s = joint.map(sev).unwrap_or(0.0);
+                let bulk = own(rng, tr.knuckle_bulk, 0.05..0.45) * per_joint(rng, 0.7, 1.3);
+                let is_mcp = k == 0 && f > 0;
+                // Natural knuckle: a slight widening; inflamed: a larger one.
+                knuckles.push((c, r * (1.0 + 0.10 * bulk + 0.28 * s)));
+                bumps.push((c, r * if is_mcp { 1.1 } else { 0.85 }, r * (0.5 * bulk + 0.9 * s)));
+                let red = own(rng, tr.knuckle_redness, 0.0..0.45);
+                redness.push((c, r * 1.2, red * per_joint(rng, 0.4, 1.6) * 0.5 + 0.55 * s));
+                let dir = lm_hand[(li + 1).min(4 * f + 4)];
+                let axis = ((dir.0 - c.0), (dir.1 - c.1));
+                let n = (axis.0 * axis.0 + axis.1 * axis.1).sqrt().max(1e-6);
+                let crease = own(rng, tr.crease, 0.12..0.35);
+                creases.push((c, (axis.0 / n, axis.1 / n), r * 0.75, crease * per_joint(rng, 0.7, 1.3) * (1.0 - 0.9 * s.min(1.0))));
+            }
+        }
+        let wrist_s = sev(Joint::Wrist);
+        let w0 = lm_hand[0];
+        let wrist_bulk = own(rng, tr.knuckle_bulk, 0.05..0.45);
+        bumps.push(((w0.0, w0.1 - 0.02), 0.07, 0.03 * wrist_bulk + 0.05 * wrist_s));
+        let wrist_red = own(rng, tr.knuckle_redness, 0.0..0.45);
+        redness.push(((w0.0, w0.1 - 0.02), 0.08, wrist_red * per_joint(rng, 0.2, 0.8) * 0.4 + 0.5 * wrist_s));
+        let forearm_r = 0.125 * tr.width;
+        let forearm = ((0.0, -0.02), (0.0, 0.9), forearm_r * (1.0 + 0.16 * wrist_s), forearm_r * 1.12);
+        let (m2, m5) = (lm_hand[5], lm_hand[17]);
+        let palm = vec![
+            (-0.12 * tr.width, 0.02),
+            (-0.17 * tr.width, -0.16),
+            (m2.0 - 0.035, m2.1 + 0.04),
+            m2,
+            lm_hand[9],
+            lm_hand[13],
+            m5,
+            (m5.0 + 0.03, m5.1 + 0.07),
+            (0.14 * tr.width, -0.1),
+            (0.12 * tr.width, 0.02),
+        ];
+        let shape = HandShape { segments, palm, knuckles, forearm };
+        Marks { shape, bumps, redness, creases }
+    }
+}
+
+/// Where the hand lies in the photo: hand units to pixels, mirrored for a left back or right palm.
+struct Pose {
+    mirror: bool,
+    scale: f32,
+    angle: f32,
+    cx: f32,
+    cy: f32,
+}
+
+impl Pose {
+    /// A random scale, rotation and centre that keep every landmark inside the photo.
+    fn sample(spec: &HandSpec, lm_hand: &[(f32, f32); 21], size: u32, rng: &mut ChaCha8Rng) -> Pose {
+        let s_img = size as f32;
+        let mirror = (spec.hand == Hand::Left) ^ (spec.view == View::Palmar);
+        loop {
+            let scale = s_img * rng.random_range(0.55..0.8) / 0.95;
+            let angle = rng.random_range(-25.0f32..25.0).to_radians();
+            let cx = s_img * (0.5 + rng.random_range(-0.08..0.08));
+            let cy = s_img * (0.5 + rng.random_range(-0.06..0.1));
+            let ok = lm_hand.iter().all(|&(x, y)| {
+                let (px, py) = to_px((x, y), mirror, scale, angle, cx, cy);
+                px > 0.04 * s_img && px < 0.96 * s_img && py > 0.04 * s_img && py < 0.96 * s_img
+            });
+            if ok {
+                return Pose { mirror, scale, angle, cx, cy };
+            }
+        }
+    }
+
+    /// A pixel position in hand units.
+    fn to_hand(&self, px: f32, py: f32) -> (f32, f32) {
+        let (sa, ca) = self.angle.sin_cos();
+        let (dx, dy) = ((px - self.cx) / self.scale, (py - self.cy) / self.scale);
+        let (hx, hy) = (dx * ca + dy * sa, -dx * sa + dy * ca);
+        (if self.mirror { -hx } else { hx }, hy - 0.45)
+    }
+}
+
+/// The signed distance to the hand's outline and the skin's height (the knuckle bumps on a
+/// rounded body), on the pixel grid.
+fn fields(marks: &Marks, pose: &Pose, size: u32) -> (Vec<f32>, Vec<f32>) {
     let n = size as usize;
     let mut sdf = vec![0.0f32; n * n];
     let mut height = vec![0.0f32; n * n];
-    let (sa, ca) = angle.sin_cos();
-    let to_hand = |px: f32, py: f32| {
-        let (dx, dy) = ((px - cx) / scale, (py - cy) / scale);
-        let (hx, hy) = (dx * ca + dy * sa, -dx * sa + dy * ca);
-        (if mirror { -hx } else { hx }, hy - 0.45)
-    };
     for y in 0..n {
         for x in 0..n {
-            let p = to_hand(x as f32 + 0.5, y as f32 + 0.5);
-            let d = shape.sdf(p);
+            let p = pose.to_hand(x as f32 + 0.5, y as f32 + 0.5);
+            let d = marks.shape.sdf(p);
             sdf[y * n + x] = d;
             if d < 0.02 {
                 let depth = (-d).max(0.0);
                 let mut h = (depth / 0.05).min(1.0).sqrt() * 0.05;
-                for (c, sg, a) in &bumps {
+                for (c, sg, a) in &marks.bumps {
                     let r2 = (p.0 - c.0).powi(2) + (p.1 - c.1).powi(2);
                     h += a * (-r2 / (2.0 * sg * sg)).exp();
                 }
@@ -768,7 +806,25 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
             }
         }
     }
+    (sdf, height)
+}
 
+/// Paint the photo: a background with the hand's shadow, the skin shaded from the height field,
+/// reddened and creased per joint, nails on the back, then the camera's response and noise.
+#[allow(clippy::too_many_arguments)]
+fn paint(
+    spec: &HandSpec,
+    fingers: &[Finger],
+    lm_hand: &[(f32, f32); 21],
+    marks: &Marks,
+    pose: &Pose,
+    (sdf, height): (&[f32], &[f32]),
+    size: u32,
+    rng: &mut ChaCha8Rng,
+) -> (RgbImage, Vec<bool>) {
+    let tr = spec.traits;
+    let s_img = size as f32;
+    let n = size as usize;
     // Colours.
     let bg = Background::sample(rng);
     let light = {
@@ -784,7 +840,7 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
     let noise_sigma: f32 = rng.random_range(1.5..7.0);
     let nail = [0.55f32, 0.45, 0.45];
     let nail_tint = [235.0f32, 205.0, 195.0];
-    let px_per_unit = scale;
+    let px_per_unit = pose.scale;
 
     let mut image = RgbImage::new(size, size);
     let mut mask = vec![false; n * n];
@@ -807,7 +863,7 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
             }
             let mut col = back;
             if cover > 0.0 {
-                let p = to_hand(x as f32 + 0.5, y as f32 + 0.5);
+                let p = pose.to_hand(x as f32 + 0.5, y as f32 + 0.5);
                 let hx = height[y * n + (x + 1).min(n - 1)] - height[y * n + x.saturating_sub(1)];
                 let hy = height[(y + 1).min(n - 1) * n + x] - height[y.saturating_sub(1) * n + x];
                 let k = px_per_unit / 2.0;
@@ -817,7 +873,7 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
                 let shade = 0.45 + 0.6 * lambert;
                 let mut skin = tr.skin;
                 let mut red = 0.0f32;
-                for (c, sg, a) in &redness {
+                for (c, sg, a) in &marks.redness {
                     let r2 = (p.0 - c.0).powi(2) + (p.1 - c.1).powi(2);
                     red += a * (-r2 / (2.0 * sg * sg)).exp();
                 }
@@ -826,7 +882,7 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
                 skin[2] *= 1.0 - 0.16 * red;
                 let mut dark = 0.0f32;
                 if spec.view == View::Dorsal || spec.view == View::Palmar {
-                    for (c, axis, half, strength) in &creases {
+                    for (c, axis, half, strength) in &marks.creases {
                         let (dx, dy) = (p.0 - c.0, p.1 - c.1);
                         let along = dx * axis.0 + dy * axis.1;
                         let across = -dx * axis.1 + dy * axis.0;
@@ -865,7 +921,7 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
             image.put_pixel(x as u32, y as u32, Rgb(camera.apply(col, u, v, noise_sigma, rng)));
         }
     }
-    Rendered { image, landmarks, mask }
+    (image, mask)
 }
 
 fn to_px(p: (f32, f32), mirror: bool, scale: f32, angle: f32, cx: f32, cy: f32) -> (f32, f32) {

@@ -236,10 +236,7 @@ fn a_detection_marks_its_stages_in_order_and_finds_what_detect_finds() {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(3);
     let looks: Vec<(usize, Vec<f32>)> = (0..11 * 60).map(|k| (k % 11, (0..40).map(|_| rng.random::<f32>()).collect())).collect();
     v["appearance"] = serde_json::to_value(jointscope_detect::FeatureModel::fit(&looks, 11).unwrap().with_limit(&[1.0])).unwrap();
-    let models = match std::env::var_os("JOINTSCOPE_MODELS") {
-        Some(d) if !d.is_empty() => std::path::PathBuf::from(d),
-        _ => std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
-    };
+    let models = jointscope_test_support::models_dir();
     let dir = std::env::temp_dir().join(format!("jointscope-stages-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join(jointscope_detect::SIDECAR_FILE), serde_json::to_vec(&v).unwrap()).unwrap();
@@ -248,7 +245,7 @@ fn a_detection_marks_its_stages_in_order_and_finds_what_detect_finds() {
     let detector = jointscope_detect::Detector::from_dirs(&dir, &models, complexity, &Device::flex(), Default::default());
     std::fs::remove_dir_all(&dir).unwrap();
     let detector = detector.expect("MediaPipe models: run scripts/fetch-models.sh");
-    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/real-hands/11k_f_d.jpg");
+    let path = jointscope_test_support::real_hand("11k_f_d.jpg");
     let img = jointscope_data::image_io::load_rgb(&path).unwrap();
     let mut marks = Vec::new();
     let marked = pollster::block_on(detector.detect_marked(&img, &mut |s| marks.push(s))).unwrap();

@@ -7,15 +7,9 @@ use burn::tensor::Device;
 use jointscope_dataset::defects::{self, Defect};
 use jointscope_detect::quality::{self, LIMITS, Quality};
 use jointscope_landmarks::{Complexity, HandLandmarker, Options};
-use std::path::PathBuf;
 use std::sync::OnceLock;
 
-fn models_dir() -> PathBuf {
-    match std::env::var_os("JOINTSCOPE_MODELS") {
-        Some(d) if !d.is_empty() => d.into(),
-        _ => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../models"),
-    }
-}
+use jointscope_test_support::models_dir;
 
 fn marker() -> &'static HandLandmarker {
     static M: OnceLock<HandLandmarker> = OnceLock::new();
@@ -99,7 +93,7 @@ fn a_small_hand_fails_hand_size() {
 }
 
 fn real(name: &str) -> Vec<Quality> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/real-hands").join(name);
+    let path = jointscope_test_support::real_hands_dir().join(name);
     let img = jointscope_data::image_io::load_rgb(&path).unwrap();
     marker().detect_blocking(&img).unwrap().iter().map(|h| quality::assess(&img, h, false, LOCAL, &LIMITS)).collect()
 }
@@ -121,7 +115,7 @@ fn a_real_hand_whose_wrist_touches_the_edge_fails_joints_in_frame_alone() {
 
 #[test]
 fn a_mirrored_selfie_of_the_back_of_the_hand_passes_back_of_hand() {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/real-hands/11k_f_d.jpg");
+    let path = jointscope_test_support::real_hand("11k_f_d.jpg");
     let img = image::imageops::flip_horizontal(&jointscope_data::image_io::load_rgb(&path).unwrap());
     let selfie = HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options { mirrored: true, ..Options::default() }).unwrap();
     let hands = selfie.detect_blocking(&img).unwrap();

@@ -176,137 +176,10 @@ impl Graph {
             [_, h, w, c] => [h, w, c],
             ref s => return Err(bad(format!("graph input must be NHWC, has shape {s:?}"))),
         };
-        let shape_of = |i: usize| model.tensors[i].shape.clone();
-        let tensor = |data: Vec<f32>, shape: Vec<usize>| Tensor::<1>::from_data(TensorData::new(data, [shape.iter().product::<usize>()]), device);
-
         let mut steps = Vec::new();
         for (k, op) in model.ops.iter().enumerate() {
-            let input_id = |j: usize| -> Result<usize, LandmarkError> {
-                op.inputs
-                    .get(j)
-                    .and_then(|&i| usize::try_from(i).ok())
-                    .ok_or_else(|| bad(format!("operator {k} ({:?}) lacks input {j}", op.kind)))
-            };
-            let constant = |j: usize| -> Result<Vec<f32>, LandmarkError> {
-                let id = input_id(j)?;
-                consts[id].clone().ok_or_else(|| bad(format!("operator {k}: input {j} must be a constant")))
-            };
-            let optional_const = |j: usize| -> Option<Vec<f32>> {
-                op.inputs.get(j).and_then(|&i| usize::try_from(i).ok()).and_then(|i| consts[i].clone())
-            };
-            let out = op.outputs[0];
-            let out_shape = shape_of(out);
-            let step = match &op.kind {
-                OpKind::Dequantize => {
-                    let v = constant(0).map_err(|_| bad(format!("operator {k}: only constant dequantisation is supported")))?;
-                    consts[out] = Some(v);
-                    continue;
-                }
-                OpKind::Conv2d { padding, stride, dilation, act } => {
-                    let ws = shape_of(input_id(1)?);
-                    let [o, kh, kw, i] = ws[..] else { return Err(bad(format!("conv weight shape {ws:?}"))) };
-                    let weight = tensor(constant(1)?, ws.clone()).reshape([o, kh, kw, i]).permute([0, 3, 1, 2]);
-                    let bias = optional_const(2).map(|b| tensor(b, vec![o]));
-                    Step::Conv { x: input_id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups: 1, same: *padding == Padding::Same, act: *act }
-                }
-                OpKind::Depthwise { padding, stride, dilation, multiplier, act } => {
-                    let ws = shape_of(input_id(1)?);
-                    let [1, kh, kw, oc] = ws[..] else { return Err(bad(format!("depthwise weight shape {ws:?}"))) };
-                    let groups = oc / multiplier;
-                    let weight = tensor(constant(1)?, ws.clone()).reshape([kh, kw, oc]).permute([2, 0, 1]).reshape([oc, 1, kh, kw]);
-                    let bias = optional_const(2).map(|b| tensor(b, vec![oc]));
-                    Step::Conv { x: input_id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups, same: *padding == Padding::Same, act: *act }
-                }
-                OpKind::Add { act } => {
-                    let a = input_id(0)?;
-                    let b_id = input_id(1)?;
-                    let b = match &consts[b_id] {
-                        Some(v) => {
-                            let s = shape_of(b_id);
-                            let c = *s.last().unwrap_or(&1);
-                            if v.len() != c {
-                                return Err(bad("ADD with a non-per-channel constant is not supported"));
-                            }
-                            Operand::Const(tensor(v.clone(), vec![c]).reshape([1, c, 1, 1]))
-                        }
-                        None => Operand::Value(b_id),
-                    };
-                    Step::Add { a, b, act: *act }
-                }
-                OpKind::Concat { axis, act } => {
-                    let rank = out_shape.len() as i32;
-                    let axis = if *axis < 0 { axis + rank } else { *axis };
-                    if !(0..rank).contains(&axis) {
-                        return Err(bad(format!("concat axis {axis} out of range")));
-                    }
-                    let axis = if rank == 4 { [0, 2, 3, 1][axis as usize] } else { axis as usize };
-                    let xs = (0..op.inputs.len()).map(input_id).collect::<Result<Vec<_>, _>>()?;
-                    Step::Concat { xs, axis, act: *act }
-                }
-                OpKind::FullyConnected { act, keep_dims } => {
-                    if *keep_dims {
-                        return Err(bad("FULLY_CONNECTED with keep_num_dims is not supported"));
-                    }
-                    let ws = shape_of(input_id(1)?);
-                    let [o, i] = ws[..] else { return Err(bad(format!("fully-connected weight shape {ws:?}"))) };
-                    let weight_t = tensor(constant(1)?, ws.clone()).reshape([o, i]).transpose();
-                    let bias = optional_const(2).map(|b| tensor(b, vec![o]));
-                    Step::FullyConnected { x: input_id(0)?, weight_t, bias, act: *act }
-                }
-                OpKind::Logistic => Step::Logistic { x: input_id(0)? },
-                OpKind::Relu => Step::Act { x: input_id(0)?, act: Activation::Relu },
-                OpKind::Relu6 => Step::Act { x: input_id(0)?, act: Activation::Relu6 },
-                OpKind::MaxPool { padding, stride, filter, act } => {
-                    Step::MaxPool { x: input_id(0)?, filter: *filter, stride: *stride, same: *padding == Padding::Same, act: *act }
-                }
-                OpKind::Mean { keep_dims } => {
-                    let axes = model.tensors[input_id(1)?]
-                        .values_i64()?
-                        .ok_or_else(|| bad("MEAN axes must be constant"))?;
-                    let mut axes: Vec<i64> = axes.iter().map(|&a| if a < 0 { a + 4 } else { a }).collect();
-                    axes.sort();
-                    if axes != [1, 2] || shape_of(input_id(0)?).len() != 4 {
-                        return Err(bad(format!("MEAN over axes {axes:?} is not supported (only spatial means)")));
-                    }
-                    Step::MeanSpatial { x: input_id(0)?, keep_dims: *keep_dims }
-                }
-                OpKind::Pad => {
-                    let p = model.tensors[input_id(1)?].values_i64()?.ok_or_else(|| bad("PAD paddings must be constant"))?;
-                    if p.len() != 8 || p.iter().any(|&v| !(0..=4096).contains(&v)) {
-                        return Err(bad(format!("PAD paddings {p:?} not supported (4-D, non-negative)")));
-                    }
-                    let pair = |a: usize| (p[2 * a] as usize, p[2 * a + 1] as usize);
-                    // NHWC axes → NCHW order.
-                    Step::Pad { x: input_id(0)?, pads: [pair(0), pair(3), pair(1), pair(2)] }
-                }
-                OpKind::PRelu => {
-                    let alpha = constant(1)?;
-                    let c = alpha.len();
-                    Step::PRelu { x: input_id(0)?, alpha: tensor(alpha, vec![c]).reshape([1, c, 1, 1]) }
-                }
-                OpKind::Reshape => Step::Reshape { x: input_id(0)?, shape: out_shape.clone() },
-                OpKind::ResizeBilinear { align_corners, half_pixel_centers } => {
-                    let [_, h, w, _] = out_shape[..] else { return Err(bad("RESIZE_BILINEAR output must be 4-D")) };
-                    if *align_corners == *half_pixel_centers {
-                        return Err(bad("RESIZE_BILINEAR: only half-pixel-centre or align-corners modes are supported"));
-                    }
-                    Step::Resize { x: input_id(0)?, size: [h, w], align_corners: *align_corners }
-                }
-            };
-            steps.push((step, out));
-        }
-
-        // Last use of every value, so intermediate tensors are dropped as soon as possible.
-        let mut last_use = vec![usize::MAX; n];
-        for (k, (step, _)) in steps.iter().enumerate() {
-            for v in step_inputs(step) {
-                last_use[v] = k;
-            }
-        }
-        let mut frees = vec![Vec::new(); steps.len()];
-        for (v, &k) in last_use.iter().enumerate() {
-            if k != usize::MAX && !model.outputs.contains(&v) {
-                frees[k].push(v);
+            if let Some(step) = Self::step(model, k, &mut consts, device)? {
+                steps.push((step, op.outputs[0]));
             }
         }
         // Every graph output must be produced by some step.
@@ -315,7 +188,150 @@ impl Graph {
                 return Err(bad(format!("graph output {} is never computed", model.tensors[o].name)));
             }
         }
+        let frees = Self::frees(&steps, n, &model.outputs);
         Ok(Self { steps, frees, input, input_hwc, outputs: model.outputs.clone(), tensor_count: n })
+    }
+
+    /// Operator `k` of `model` as a step on `device` (its constants uploaded, their layout
+    /// converted to NCHW); `None` for a constant dequantisation, whose result joins `consts`.
+    fn step(model: &TfliteModel, k: usize, consts: &mut [Option<Vec<f32>>], device: &Device) -> Result<Option<Step>, LandmarkError> {
+        let op = &model.ops[k];
+        let out = op.outputs[0];
+        let input_id = |j: usize| -> Result<usize, LandmarkError> {
+            op.inputs
+                .get(j)
+                .and_then(|&i| usize::try_from(i).ok())
+                .ok_or_else(|| bad(format!("operator {k} ({:?}) lacks input {j}", op.kind)))
+        };
+        if let OpKind::Dequantize = op.kind {
+            let v = input_id(0).ok().and_then(|id| consts[id].clone());
+            let v = v.ok_or_else(|| bad(format!("operator {k}: only constant dequantisation is supported")))?;
+            consts[out] = Some(v);
+            return Ok(None);
+        }
+        let consts: &[Option<Vec<f32>>] = consts;
+        let shape_of = |i: usize| model.tensors[i].shape.clone();
+        let tensor = |data: Vec<f32>, shape: Vec<usize>| Tensor::<1>::from_data(TensorData::new(data, [shape.iter().product::<usize>()]), device);
+        let constant = |j: usize| -> Result<Vec<f32>, LandmarkError> {
+            let id = input_id(j)?;
+            consts[id].clone().ok_or_else(|| bad(format!("operator {k}: input {j} must be a constant")))
+        };
+        let optional_const = |j: usize| -> Option<Vec<f32>> {
+            op.inputs.get(j).and_then(|&i| usize::try_from(i).ok()).and_then(|i| consts[i].clone())
+        };
+        let out_shape = shape_of(out);
+        let step = match &op.kind {
+            OpKind::Dequantize => unreachable!("handled above"),
+            OpKind::Conv2d { padding, stride, dilation, act } => {
+                let ws = shape_of(input_id(1)?);
+                let [o, kh, kw, i] = ws[..] else { return Err(bad(format!("conv weight shape {ws:?}"))) };
+                let weight = tensor(constant(1)?, ws.clone()).reshape([o, kh, kw, i]).permute([0, 3, 1, 2]);
+                let bias = optional_const(2).map(|b| tensor(b, vec![o]));
+                Step::Conv { x: input_id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups: 1, same: *padding == Padding::Same, act: *act }
+            }
+            OpKind::Depthwise { padding, stride, dilation, multiplier, act } => {
+                let ws = shape_of(input_id(1)?);
+                let [1, kh, kw, oc] = ws[..] else { return Err(bad(format!("depthwise weight shape {ws:?}"))) };
+                let groups = oc / multiplier;
+                let weight = tensor(constant(1)?, ws.clone()).reshape([kh, kw, oc]).permute([2, 0, 1]).reshape([oc, 1, kh, kw]);
+                let bias = optional_const(2).map(|b| tensor(b, vec![oc]));
+                Step::Conv { x: input_id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups, same: *padding == Padding::Same, act: *act }
+            }
+            OpKind::Add { act } => {
+                let a = input_id(0)?;
+                let b_id = input_id(1)?;
+                let b = match &consts[b_id] {
+                    Some(v) => {
+                        let s = shape_of(b_id);
+                        let c = *s.last().unwrap_or(&1);
+                        if v.len() != c {
+                            return Err(bad("ADD with a non-per-channel constant is not supported"));
+                        }
+                        Operand::Const(tensor(v.clone(), vec![c]).reshape([1, c, 1, 1]))
+                    }
+                    None => Operand::Value(b_id),
+                };
+                Step::Add { a, b, act: *act }
+            }
+            OpKind::Concat { axis, act } => {
+                let rank = out_shape.len() as i32;
+                let axis = if *axis < 0 { axis + rank } else { *axis };
+                if !(0..rank).contains(&axis) {
+                    return Err(bad(format!("concat axis {axis} out of range")));
+                }
+                let axis = if rank == 4 { [0, 2, 3, 1][axis as usize] } else { axis as usize };
+                let xs = (0..op.inputs.len()).map(input_id).collect::<Result<Vec<_>, _>>()?;
+                Step::Concat { xs, axis, act: *act }
+            }
+            OpKind::FullyConnected { act, keep_dims } => {
+                if *keep_dims {
+                    return Err(bad("FULLY_CONNECTED with keep_num_dims is not supported"));
+                }
+                let ws = shape_of(input_id(1)?);
+                let [o, i] = ws[..] else { return Err(bad(format!("fully-connected weight shape {ws:?}"))) };
+                let weight_t = tensor(constant(1)?, ws.clone()).reshape([o, i]).transpose();
+                let bias = optional_const(2).map(|b| tensor(b, vec![o]));
+                Step::FullyConnected { x: input_id(0)?, weight_t, bias, act: *act }
+            }
+            OpKind::Logistic => Step::Logistic { x: input_id(0)? },
+            OpKind::Relu => Step::Act { x: input_id(0)?, act: Activation::Relu },
+            OpKind::Relu6 => Step::Act { x: input_id(0)?, act: Activation::Relu6 },
+            OpKind::MaxPool { padding, stride, filter, act } => {
+                Step::MaxPool { x: input_id(0)?, filter: *filter, stride: *stride, same: *padding == Padding::Same, act: *act }
+            }
+            OpKind::Mean { keep_dims } => {
+                let axes = model.tensors[input_id(1)?]
+                    .values_i64()?
+                    .ok_or_else(|| bad("MEAN axes must be constant"))?;
+                let mut axes: Vec<i64> = axes.iter().map(|&a| if a < 0 { a + 4 } else { a }).collect();
+                axes.sort();
+                if axes != [1, 2] || shape_of(input_id(0)?).len() != 4 {
+                    return Err(bad(format!("MEAN over axes {axes:?} is not supported (only spatial means)")));
+                }
+                Step::MeanSpatial { x: input_id(0)?, keep_dims: *keep_dims }
+            }
+            OpKind::Pad => {
+                let p = model.tensors[input_id(1)?].values_i64()?.ok_or_else(|| bad("PAD paddings must be constant"))?;
+                if p.len() != 8 || p.iter().any(|&v| !(0..=4096).contains(&v)) {
+                    return Err(bad(format!("PAD paddings {p:?} not supported (4-D, non-negative)")));
+                }
+                let pair = |a: usize| (p[2 * a] as usize, p[2 * a + 1] as usize);
+                // NHWC axes → NCHW order.
+                Step::Pad { x: input_id(0)?, pads: [pair(0), pair(3), pair(1), pair(2)] }
+            }
+            OpKind::PRelu => {
+                let alpha = constant(1)?;
+                let c = alpha.len();
+                Step::PRelu { x: input_id(0)?, alpha: tensor(alpha, vec![c]).reshape([1, c, 1, 1]) }
+            }
+            OpKind::Reshape => Step::Reshape { x: input_id(0)?, shape: out_shape.clone() },
+            OpKind::ResizeBilinear { align_corners, half_pixel_centers } => {
+                let [_, h, w, _] = out_shape[..] else { return Err(bad("RESIZE_BILINEAR output must be 4-D")) };
+                if *align_corners == *half_pixel_centers {
+                    return Err(bad("RESIZE_BILINEAR: only half-pixel-centre or align-corners modes are supported"));
+                }
+                Step::Resize { x: input_id(0)?, size: [h, w], align_corners: *align_corners }
+            }
+        };
+        Ok(Some(step))
+    }
+
+    /// For each step, the values whose last use it is (graph outputs are kept), so intermediate
+    /// tensors are dropped as soon as possible.
+    fn frees(steps: &[(Step, usize)], n: usize, outputs: &[usize]) -> Vec<Vec<usize>> {
+        let mut last_use = vec![usize::MAX; n];
+        for (k, (step, _)) in steps.iter().enumerate() {
+            for v in step_inputs(step) {
+                last_use[v] = k;
+            }
+        }
+        let mut frees = vec![Vec::new(); steps.len()];
+        for (v, &k) in last_use.iter().enumerate() {
+            if k != usize::MAX && !outputs.contains(&v) {
+                frees[k].push(v);
+            }
+        }
+        frees
     }
 
     /// `[height, width, channels]` the graph expects.

@@ -7,7 +7,7 @@
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use jointscope_landmarks::{Complexity, HandLandmarker, Options};
 //! let device = burn::tensor::Device::flex();
-//! let marker = HandLandmarker::from_dir(&jointscope_landmarks::models_dir(), Complexity::Full, &device, Options::default())?;
+//! let marker = HandLandmarker::from_dir(std::path::Path::new("models"), Complexity::Full, &device, Options::default())?;
 //! let photo = jointscope_data::image_io::load_rgb(std::path::Path::new("hand.jpg"))?;
 //! for hand in marker.detect_blocking(&photo)? {
 //!     println!("{:?} hand, {} joints", hand.handedness, hand.joints().len());
@@ -57,12 +57,3 @@ impl LandmarkError {
     }
 }
 
-/// Folder holding the fetched model files: `$JOINTSCOPE_MODELS`, else `models/` in the current
-/// folder (where `scripts/fetch-models.sh` puts them when run from the repository).
-#[cfg(not(target_family = "wasm"))]
-pub fn models_dir() -> std::path::PathBuf {
-    match std::env::var_os("JOINTSCOPE_MODELS") {
-        Some(d) if !d.is_empty() => d.into(),
-        _ => std::path::PathBuf::from("models"),
-    }
-}

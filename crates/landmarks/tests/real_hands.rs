@@ -12,7 +12,7 @@ mod common;
 use common::models_dir;
 
 fn photos() -> Vec<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/data/real-hands");
+    let dir = jointscope_test_support::real_hands_dir();
     let mut p: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "jpg")).collect();
     p.sort();
     p
@@ -36,7 +36,7 @@ fn google(photos: &[PathBuf]) -> Vec<GooglePhoto> {
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/jointscope/mediapipe"));
     let python = venv.join("bin/python");
     assert!(python.exists(), "{} is missing: run scripts/setup-reference.sh (scripts/test.sh does)", python.display());
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/mediapipe_reference.py");
+    let script = jointscope_test_support::repo().join("scripts/mediapipe_reference.py");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("google.json");
     let o = Command::new(python).arg(script).arg(&out).args(photos).output().unwrap();

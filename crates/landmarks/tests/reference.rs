@@ -39,7 +39,7 @@ fn both(runtime: &str, model: &str, inputs: &[Vec<f32>], size: usize) -> Vec<(St
         .flat_map(f32::to_le_bytes)
         .collect();
     std::fs::write(dir.path().join("inputs.f32"), nhwc).unwrap();
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/tflite_reference.py");
+    let script = jointscope_test_support::repo().join("scripts/tflite_reference.py");
     let out = Command::new(python())
         .arg(&script)
         .arg(runtime)
@@ -180,7 +180,7 @@ fn describe(kind: &OpKind) -> serde_json::Value {
 
 #[test]
 fn the_parser_reads_the_operators_googles_schema_lists() {
-    let script = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../scripts/tflite_reference.py");
+    let script = jointscope_test_support::repo().join("scripts/tflite_reference.py");
     for model in ["hand_landmark_full.tflite", "hand_landmark_lite.tflite", "palm_detection_full.tflite", "palm_detection_lite.tflite"] {
         let path = models_dir().join(model);
         let out = Command::new(python()).arg(&script).arg("ops").arg(&path).output().unwrap();

@@ -96,7 +96,7 @@ fn wgpu(name: &str) -> anyhow::Result<Selected> {
 }
 
 /// burn 0.22's other CPU backends, both deprecated upstream: compiled in only on request, because
-/// each one rebuilds burn (BENCHMARKS.md compares them with flex on the training step).
+/// each one rebuilds burn (docs/benchmarks.md compares them with flex on the training step).
 #[cfg(feature = "ndarray")]
 #[allow(deprecated)]
 fn ndarray() -> anyhow::Result<Selected> {

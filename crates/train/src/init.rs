@@ -19,17 +19,17 @@ fn named(bytes: &[u8]) -> String {
 /// a line naming the file by its SHA-256, for the run's metadata.
 pub fn from_mediapipe(model: JointNet, models: &Path) -> anyhow::Result<(JointNet, String)> {
     let path = models.join(MEDIAPIPE_FILE);
-    let bytes = std::fs::read(&path).with_context(|| format!("reading {} (run scripts/fetch-models.sh, or set JOINTSCOPE_MODELS)", path.display()))?;
+    let bytes = std::fs::read(&path).with_context(|| format!("reading {} (run scripts/fetch-models.sh, or name the models folder)", path.display()))?;
     let layers = jointscope_detect::appearance::classifier_layers(&bytes).with_context(|| format!("reading the encoder layers of {}", path.display()))?;
     Ok((model.with_mediapipe_weights(&layers)?, named(&bytes)))
 }
 
-/// Where a run's encoders start, in words: random, a pretraining folder, or MediaPipe's file
-/// (named by its SHA-256 when its bytes are given).
-pub fn describe(train: &crate::train::TrainParams, mediapipe: Option<&[u8]>) -> String {
-    if train.init_mediapipe {
+/// Where a run's encoders start, in words: MediaPipe's file (named by its SHA-256 when its bytes
+/// are given), a pretraining folder, or random.
+pub fn describe(init_mediapipe: bool, pretrained: Option<&Path>, mediapipe: Option<&[u8]>) -> String {
+    if init_mediapipe {
         mediapipe.map_or_else(|| format!("MediaPipe {MEDIAPIPE_FILE}"), named)
-    } else if let Some(dir) = &train.init {
+    } else if let Some(dir) = pretrained {
         format!("pretrained encoders from {}", dir.display())
     } else {
         "random".into()

@@ -390,6 +390,7 @@ fn initial_model(
     config: &RunConfig,
     resume: bool,
     (prior, counts): (f32, (usize, usize)),
+    models: &Path,
     device: &Device,
     progress: &dyn Progress,
 ) -> anyhow::Result<(JointNet, CheckpointState)> {
@@ -407,7 +408,7 @@ fn initial_model(
         progress.note(&format!("encoders initialised from the pretraining in {}", dir.display()));
     }
     if let (true, None) = (p.init_mediapipe, &checkpoint) {
-        let (m, from) = crate::init::from_mediapipe(model, &jointscope_landmarks::models_dir())?;
+        let (m, from) = crate::init::from_mediapipe(model, models)?;
         model = m;
         progress.note(&format!("encoders initialised from {from}"));
     }
@@ -581,7 +582,7 @@ fn train_epoch(
 
 /// Train into `run_dir`. A new run writes `run.json`; `resume` continues an existing one from its
 /// newest checkpoint (weights, optimiser state, epoch, history), exactly as if it had not stopped.
-pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: &dyn Progress) -> anyhow::Result<ModelMeta> {
+pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, models: &Path, progress: &dyn Progress) -> anyhow::Result<ModelMeta> {
     let run = RunDir(run_dir.to_path_buf());
     let config = open_run(&run, config, resume)?;
     let (mut ds, split) = load_data(&run, &config, progress)?;
@@ -609,7 +610,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
             s.images
         ));
     }
-    let (mut model, mut state) = initial_model(&run, &config, resume, (prior, counts), &ad, progress)?;
+    let (mut model, mut state) = initial_model(&run, &config, resume, (prior, counts), models, &ad, progress)?;
     let mut optim = Optimisers::new(p);
     if let (true, Some((_, dir))) = (resume, run.latest_checkpoint()) {
         optim = optim.load(&dir)?;
@@ -630,27 +631,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
         let (trained, train_loss) = train_epoch(model, &mut optim, &config, &ds, &train_ids, epoch, (prior, counts), &ad, progress)?;
         model = trained;
         let valid_model = model.valid();
-        let preds = predict(&valid_model, &config.model, &ds, &valid_ids, &device, 16, 1.0)?;
-        let (s, l) = scores_labels(&preds);
-        let rec = EpochRecord {
-            epoch: epoch + 1,
-            train_loss,
-            valid_loss: mean_bce(&preds),
-            valid_auc: roc_auc(&s, &l),
-            valid_pr_auc: pr_auc(&s, &l),
-            seconds: start.elapsed().as_secs_f64(),
-        };
-        let show = |v: Option<f64>| v.map(|a| format!("{a:.3}")).unwrap_or("undefined".into());
-        progress.note(&format!(
-            "epoch {:>3}/{}: train loss {:.4}, valid loss {:.4}, valid ROC-AUC {}, PR-AUC {}, {:.1} s",
-            rec.epoch,
-            p.epochs,
-            rec.train_loss,
-            rec.valid_loss,
-            show(rec.valid_auc),
-            show(rec.valid_pr_auc),
-            rec.seconds
-        ));
+        let rec = validate_epoch(&valid_model, &config, &ds, &valid_ids, &device, (epoch, train_loss, start), progress)?;
         let figure = match p.recipe.select {
             Select::RocAuc => rec.valid_auc,
             Select::PrAuc => rec.valid_pr_auc,
@@ -671,46 +652,104 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, progress: 
             break;
         }
     }
+    let parts = Parts { ds: &ds, train_ids: &train_ids, valid_ids: &valid_ids };
+    let meta = finish(&run, &config, parts, &state, &selected, pseudo, models, progress)?;
+    run::write_json(&run.model_meta(), &meta)?;
+    crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;
+    Ok(meta)
+}
 
-    // Calibration and threshold on validation, with the best weights.
-    let best = run::load_model_file(&config.model, &run.model(), &device)?;
-    let raw = predict(&best, &config.model, &ds, &valid_ids, &device, 16, 1.0)?;
+/// One epoch's validation figures (`(epoch, train_loss, start)`: the 0-based epoch, its training
+/// loss and when it began), reported as a note.
+fn validate_epoch(
+    model: &JointNet,
+    config: &RunConfig,
+    ds: &Dataset,
+    valid_ids: &[usize],
+    device: &Device,
+    (epoch, train_loss, start): (usize, f64, Instant),
+    progress: &dyn Progress,
+) -> anyhow::Result<EpochRecord> {
+    let preds = predict(model, &config.model, ds, valid_ids, device, 16, 1.0)?;
+    let (s, l) = scores_labels(&preds);
+    let rec = EpochRecord {
+        epoch: epoch + 1,
+        train_loss,
+        valid_loss: mean_bce(&preds),
+        valid_auc: roc_auc(&s, &l),
+        valid_pr_auc: pr_auc(&s, &l),
+        seconds: start.elapsed().as_secs_f64(),
+    };
+    let show = |v: Option<f64>| v.map(|a| format!("{a:.3}")).unwrap_or("undefined".into());
+    progress.note(&format!(
+        "epoch {:>3}/{}: train loss {:.4}, valid loss {:.4}, valid ROC-AUC {}, PR-AUC {}, {:.1} s",
+        rec.epoch,
+        config.train.epochs,
+        rec.train_loss,
+        rec.valid_loss,
+        show(rec.valid_auc),
+        show(rec.valid_pr_auc),
+        rec.seconds
+    ));
+    Ok(rec)
+}
+
+/// The dataset and the photos of the training and validation parts.
+struct Parts<'a> {
+    ds: &'a Dataset,
+    train_ids: &'a [usize],
+    valid_ids: &'a [usize],
+}
+
+/// After the last epoch: calibration and threshold on validation with the best weights, the
+/// familiarity summaries and the retake difference, as the run's metadata (`model.json`).
+#[allow(clippy::too_many_arguments)]
+fn finish(
+    run: &RunDir,
+    config: &RunConfig,
+    Parts { ds, train_ids, valid_ids }: Parts,
+    state: &CheckpointState,
+    selected: &backend::Selected,
+    pseudo: (usize, usize),
+    models: &Path,
+    progress: &dyn Progress,
+) -> anyhow::Result<ModelMeta> {
+    let (p, device) = (&config.train, &selected.device);
+    let best = run::load_model_file(&config.model, &run.model(), device)?;
+    let raw = predict(&best, &config.model, ds, valid_ids, device, 16, 1.0)?;
     let Calibration { temperature, threshold, flagged } = calibrate::calibrate(&raw, p.objective);
-    let familiarity = crate::predict::familiarity(&best, &config.model, &ds, &train_ids, &valid_ids, &device)?;
+    let familiarity = crate::predict::familiarity(&best, &config.model, ds, train_ids, valid_ids, device)?;
     // The summary over MediaPipe's features needs its file; without it the export has none.
-    let full = jointscope_landmarks::models_dir().join(crate::init::MEDIAPIPE_FILE);
+    let full = models.join(crate::init::MEDIAPIPE_FILE);
     let mediapipe = std::fs::read(&full)
         .inspect_err(|e| progress.warn(&format!("{} unreadable ({e}): the export will not judge photos by MediaPipe's features", full.display())))
         .ok();
     let appearance = match &mediapipe {
         Some(bytes) => {
-            let looks = jointscope_detect::appearance::AppearanceEncoder::new(bytes, &device)?;
-            crate::predict::appearance(&looks, &config.model, &ds, &train_ids, &valid_ids, &device)?
+            let looks = jointscope_detect::appearance::AppearanceEncoder::new(bytes, device)?;
+            crate::predict::appearance(&looks, &config.model, ds, train_ids, valid_ids, device)?
         }
         None => None,
     };
-    let retake_difference = crate::predict::retake_difference(&best, &config.model, &ds, &valid_ids, temperature, &device)?;
+    let retake_difference = crate::predict::retake_difference(&best, &config.model, ds, valid_ids, temperature, device)?;
     let manifest = config.manifest.display().to_string();
-    let meta = ModelMeta {
+    Ok(ModelMeta {
         format_version: run::FORMAT_VERSION,
         model: config.model.clone(),
         threshold,
         objective: p.objective,
         temperature,
         best_epoch: state.best.map(|b| b.0).unwrap_or(0),
-        train_data: ds.summary(&manifest, &train_ids),
-        valid_data: ds.summary(&manifest, &valid_ids),
-        backend: selected.name,
+        train_data: ds.summary(&manifest, train_ids),
+        valid_data: ds.summary(&manifest, valid_ids),
+        backend: selected.name.clone(),
         parameters: best.num_params(),
         pseudo_labels: pseudo,
         synthetic_data: jointscope_dataset::synth::provenance(&config.manifest).is_some(),
         valid_flagged: Some(flagged),
         familiarity,
         retake_difference,
-        initialisation: Some(crate::init::describe(p, mediapipe.as_deref())),
+        initialisation: Some(crate::init::describe(p.init_mediapipe, p.init.as_deref(), mediapipe.as_deref())),
         appearance,
-    };
-    run::write_json(&run.model_meta(), &meta)?;
-    crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;
-    Ok(meta)
+    })
 }

@@ -8,14 +8,7 @@ use jointscope_train::init::{MEDIAPIPE_FILE, fold_input_normalisation, mediapipe
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// The fetched MediaPipe models: `$JOINTSCOPE_MODELS`, else the repository's `models/` (tests run
-/// in the crate's folder, where `jointscope_landmarks::models_dir()`'s relative default misses it).
-fn models_dir() -> std::path::PathBuf {
-    match std::env::var_os("JOINTSCOPE_MODELS") {
-        Some(d) if !d.is_empty() => d.into(),
-        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
-    }
-}
+use jointscope_test_support::models_dir;
 
 fn file(name: &str) -> Vec<u8> {
     let path = models_dir().join(name);

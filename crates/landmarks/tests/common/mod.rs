@@ -22,10 +22,4 @@ pub fn landmark_error(h: &DetectedHand, truth: &[Point; 21]) -> f32 {
     (0..21).map(|i| (h.landmarks[i][0] - truth[i].x).hypot(h.landmarks[i][1] - truth[i].y)).sum::<f32>() / 21.0 / scale
 }
 
-/// The fetched MediaPipe models: `$JOINTSCOPE_MODELS`, else the repository's `models/`.
-pub fn models_dir() -> std::path::PathBuf {
-    match std::env::var_os("JOINTSCOPE_MODELS") {
-        Some(d) if !d.is_empty() => d.into(),
-        _ => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../models"),
-    }
-}
+pub use jointscope_test_support::models_dir;

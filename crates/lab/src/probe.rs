@@ -4,8 +4,8 @@
 //! - the **counterfactual distance**: the same joint of the same drawn hand rendered healthy and
 //!   inflamed (identical otherwise), against two augmented views of the healthy one — how far the
 //!   signs move the features, in units of how far augmentation moves them.
-use crate::dataset::{Dataset, jitter};
-use crate::pretrain::colour_jitter;
+use jointscope_train::dataset::{Dataset, jitter};
+use jointscope_train::pretrain::colour_jitter;
 use burn::tensor::{Device, Tensor, TensorData};
 use jointscope_data::preprocess::{self, Jitter};
 use jointscope_data::{Joint, Point, View, geometry};
@@ -265,10 +265,10 @@ pub fn table(d: &[Diagnosis]) -> String {
 /// The diagnoses `jointscope pretrain --probe` prints: a random encoder (seeded like the
 /// pretraining), the pretrained one in `dir`, and, given `run`, that run's fine-tuned one, probed
 /// on `manifest` split by patients (seed 0) and drawn with the default benchmark's look.
-pub fn diagnose_pretraining(dir: &std::path::Path, manifest: &std::path::Path, run: Option<&std::path::Path>, progress: &dyn crate::progress::Progress) -> anyhow::Result<Vec<Diagnosis>> {
-    use crate::pretrain::{META_FILE, PretrainMeta, init_from};
+pub fn diagnose_pretraining(dir: &std::path::Path, manifest: &std::path::Path, run: Option<&std::path::Path>, progress: &dyn jointscope_train::progress::Progress) -> anyhow::Result<Vec<Diagnosis>> {
+    use jointscope_train::pretrain::{META_FILE, PretrainMeta, init_from};
     use anyhow::Context;
-    let meta: PretrainMeta = crate::run::read_json(&dir.join(META_FILE))?;
+    let meta: PretrainMeta = jointscope_train::run::read_json(&dir.join(META_FILE))?;
     let config = &meta.config.model;
     let device = Device::flex();
     let local = |m: jointscope_model::JointNet| m.local.context("a model with a local encoder");
@@ -276,12 +276,12 @@ pub fn diagnose_pretraining(dir: &std::path::Path, manifest: &std::path::Path, r
     let mut encoders = vec![("random".to_string(), local(config.init(&device)?)?)];
     encoders.push(("pretrained".to_string(), local(init_from(dir, config.init(&device)?, config)?)?));
     if let Some(run) = run {
-        let rd = crate::run::RunDir(run.to_path_buf());
-        let m: crate::train::ModelMeta = crate::run::read_json(&rd.model_meta())?;
+        let rd = jointscope_train::run::RunDir(run.to_path_buf());
+        let m: jointscope_train::train::ModelMeta = jointscope_train::run::read_json(&rd.model_meta())?;
         anyhow::ensure!(m.model.local_size == config.local_size, "{} has {} px crops, the pretraining {}", run.display(), m.model.local_size, config.local_size);
-        encoders.push(("fine-tuned (supervised)".to_string(), local(crate::run::load_model_file(&m.model, &rd.model(), &device)?)?));
+        encoders.push(("fine-tuned (supervised)".to_string(), local(jointscope_train::run::load_model_file(&m.model, &rd.model(), &device)?)?));
     }
-    let manifest = crate::dataset::read_manifest(manifest)?;
+    let manifest = jointscope_train::dataset::read_manifest(manifest)?;
     let ds = Dataset::load(&manifest, progress)?;
     let entries: Vec<_> = ds.photos.iter().map(|p| p.entry.clone()).collect();
     let split = jointscope_dataset::split::split_patients(&entries, jointscope_dataset::split::SplitSpec::default());

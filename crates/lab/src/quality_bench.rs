@@ -1,6 +1,6 @@
 //! `jointscope quality-bench`: the capture check's values on drawn photos made to fail each check
 //! (`jointscope_dataset::defects`) and on real photos, which is how its limits were chosen.
-use crate::progress::Progress;
+use jointscope_train::progress::Progress;
 use burn::tensor::Device;
 use jointscope_dataset::defects::{self, Defect};
 use jointscope_detect::quality::{self, LIMITS, Quality};
@@ -102,7 +102,7 @@ pub fn bench(config: &QualityBenchConfig, progress: &dyn Progress) -> anyhow::Re
     }
     let (mut real, mut real_without_hand) = (Vec::new(), Vec::new());
     if let Some(dir) = &config.real {
-        for p in crate::locate::photos_in(dir)? {
+        for p in jointscope_train::locate::photos_in(dir)? {
             let name = p.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
             let img = jointscope_data::image_io::load_rgb(&p)?;
             let hands = marker.detect_blocking(&img)?;

@@ -85,7 +85,8 @@ fn respond(mut stream: TcpStream, root: &Path) -> std::io::Result<()> {
 }
 
 /// The part of [`CSP`] a `<meta http-equiv>` can carry (browsers ignore `frame-ancestors` there).
-pub fn meta_policy() -> String {
+#[cfg(test)]
+fn meta_policy() -> String {
     CSP.split(';').map(str::trim).filter(|d| !d.starts_with("frame-ancestors")).collect::<Vec<_>>().join("; ")
 }
 
@@ -141,7 +142,7 @@ mod tests {
 
     #[test]
     fn the_page_carries_the_servers_policy() {
-        let html = include_str!("../../../web/index.html");
+        let html = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/index.html")).unwrap();
         let start = html.find("http-equiv=\"Content-Security-Policy\" content=\"").expect("the page sets a policy") + 46;
         let policy = &html[start..start + html[start..].find('"').expect("closing quote")];
         assert_eq!(policy, meta_policy());

@@ -1,5 +1,5 @@
 //! The ablation of the study's method on one preset of the synthetic benchmark, as the committed
-//! plan (`experiments/ablation-plan.json`) fixes it: the rows (the 2×2×2 cross of imbalance-aware
+//! plan (`crates/lab/plans/ablation-plan.json`) fixes it: the rows (the 2×2×2 cross of imbalance-aware
 //! loss, self-supervised pretraining and the global–local architecture on `ra-like`; baseline and
 //! full method on `control` and `default`; extra rows), the seeds, the learning-rate grid chosen on
 //! validation, the primary metric, and a fixed test cohort of patients no run trains on.
@@ -10,17 +10,17 @@
 //! intervals from a bootstrap that resamples both seeds and test patients; it adds the oracle row
 //! (what knowing the rest of the hand could add at most) and, for the rows the plan names, the
 //! figures at MediaPipe's joint positions (the path the page runs).
-use crate::augment::Mix;
-use crate::backend::BackendChoice;
-use crate::benchmark;
-use crate::choice::Choice;
-use crate::evaluate::{self, Cohort, Positions};
-use crate::losses::{LossConfig, LossKind};
-use crate::pretrain::{self, PretrainConfig};
+use jointscope_train::augment::Mix;
+use jointscope_train::backend::BackendChoice;
+use crate::synthetic;
+use jointscope_train::choice::Choice;
+use jointscope_train::evaluate::{self, Cohort, Positions};
+use jointscope_train::losses::{LossConfig, LossKind};
+use jointscope_train::pretrain::{self, PretrainConfig};
 use crate::probe;
-use crate::progress::Progress;
-use crate::run::{self, EpochRecord, RunDir};
-use crate::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
+use jointscope_train::progress::Progress;
+use jointscope_train::run::{self, EpochRecord, RunDir};
+use jointscope_train::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
 use anyhow::{Context, bail};
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_dataset::synth::{Preset, SynthConfig};
@@ -35,9 +35,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 /// The committed plan, as the binary was built with it.
-pub const PLAN: &str = include_str!("../../../experiments/ablation-plan.json");
+pub const PLAN: &str = include_str!("../plans/ablation-plan.json");
 
-/// The ablation protocol (see `experiments/ablation-plan.json` for what each field means).
+/// The ablation protocol (see `crates/lab/plans/ablation-plan.json` for what each field means).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Plan {
     pub primary_metric: String,
@@ -95,7 +95,7 @@ pub struct PresetPlan {
 impl Plan {
     /// The committed plan.
     pub fn committed() -> anyhow::Result<Plan> {
-        serde_json::from_str(PLAN).context("experiments/ablation-plan.json")
+        serde_json::from_str(PLAN).context("crates/lab/plans/ablation-plan.json")
     }
 
     /// A plan file.
@@ -233,8 +233,8 @@ fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<(PathBuf
     let test = SynthConfig { patients: c.plan.test_cohort.patients, healthy_images: 0, seed: c.plan.test_cohort.seed, ..c.synth.clone() };
     anyhow::ensure!(test.seed != c.synth.seed, "the test cohort needs its own generator seed");
     progress.note(&format!("cohorts of {name}: training {}, test {}", train_dir.display(), test_dir.display()));
-    benchmark::prepare(&train_dir, &c.synth, progress)?;
-    benchmark::prepare(&test_dir, &test, progress)?;
+    synthetic::prepare(&train_dir, &c.synth, progress)?;
+    synthetic::prepare(&test_dir, &test, progress)?;
     Ok((std::fs::canonicalize(&train_dir)?, std::fs::canonicalize(&test_dir)?))
 }
 
@@ -306,10 +306,10 @@ fn run_one(c: &AblateConfig, config: RunConfig, row: &Row, test: &Path, progress
     if !rd.model_meta().exists() {
         let resume = rd.config().exists();
         progress.note(&format!("{} seed {seed} lr {lr}: {} {}", row.name, if resume { "resuming" } else { "training" }, dir.display()));
-        train::train(&dir, (!resume).then_some(config.clone()), resume, progress)?;
+        train::train(&dir, (!resume).then_some(config.clone()), resume, &c.models, progress)?;
     }
     let test_cohort = Cohort::Named("cohort".into(), test.join("manifest.csv"));
-    evaluate::evaluate(&dir, &test_cohort, &Positions::Manifest, 0, &crate::progress::Silent)?;
+    evaluate::evaluate(&dir, &test_cohort, &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
     let meta: ModelMeta = run::read_json(&rd.model_meta())?;
     let history = read_history(&rd.history())?;
     let at_best = history.iter().find(|r| r.epoch == meta.best_epoch);
@@ -503,18 +503,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
         rows.retain(|r| c.only.contains(&r.name));
     }
     let (data, test) = cohorts(c, progress)?;
-    // Pretrained encoders per (objective, run seed): seed s uses the plan's pretraining seed s mod n.
-    let mut inits: HashMap<(pretrain::Objective, u64), PathBuf> = HashMap::new();
-    for row in &rows {
-        if let Some(objective) = row.ssl {
-            for &seed in &plan.seeds {
-                let pseed = plan.pretraining.seeds[seed as usize % plan.pretraining.seeds.len()];
-                if let std::collections::hash_map::Entry::Vacant(e) = inits.entry((objective, seed)) {
-                    e.insert(pretraining(c, &data, objective, pseed, progress)?);
-                }
-            }
-        }
-    }
+    let inits = pretrainings(c, &data, &rows, progress)?;
     let mut runs = Vec::new();
     for &seed in &plan.seeds {
         for row in &rows {
@@ -524,19 +513,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
             }
         }
     }
-    // Selection: per row and seed, the learning rate with the best validation figure.
-    let mut selected: HashMap<(String, u64), &RunResult> = HashMap::new();
-    for r in &runs {
-        let key = (r.row.clone(), r.seed);
-        let better = selected.get(&key).is_none_or(|s| r.valid.unwrap_or(f64::MIN) > s.valid.unwrap_or(f64::MIN));
-        if better {
-            selected.insert(key, r);
-        }
-    }
-    let load = |r: &RunResult, set: &str| -> anyhow::Result<Selected> {
-        let meta: ModelMeta = run::read_json(&RunDir(r.dir.clone()).model_meta())?;
-        Ok(Selected { threshold: meta.threshold, predictions: read_predictions(&RunDir(r.dir.clone()).eval(set).join("predictions.csv"))? })
-    };
+    let selected = select(&runs);
     let mut chosen: HashMap<String, Vec<Selected>> = HashMap::new();
     for row in &rows {
         let per_seed = plan.seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
@@ -554,7 +531,88 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
         })
         .collect();
 
-    // Paired differences: full − baseline, each ingredient's main effect (cross), extra rows − full.
+    // The oracle: what the rest of the hand could add at most, on the baseline of each seed.
+    let oracles = oracles(plan, &selected)?;
+    let oracle_figs: Vec<Vec<f64>> = oracles.iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names)).collect();
+    let differences = differences(c, &rows, &chosen, &oracles);
+    let landmark_rows = landmark_rows(c, &rows, &selected, &test, progress)?;
+
+    // Encoder diagnostics on seed 0's split: random, pretrained and fine-tuned (baseline) encoders.
+    let probes = diagnostics(c, &data, &rows, &inits, &selected)?;
+    progress.note("encoder diagnostics done");
+
+    let report = Report {
+        preset: c.preset.name().into(),
+        plan: plan.clone(),
+        runs: runs.clone(),
+        rows: table_rows,
+        differences,
+        landmark_rows,
+        oracle: oracle_figs,
+        probes,
+    };
+    let md = table(&report);
+    let name = c.preset.name();
+    run::write_report(&c.out, &format!("ablation-{name}"), &report, &md)?;
+    progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
+    Ok(md)
+}
+
+/// Pretrained encoders per (objective, run seed) for the rows that start from one: seed s uses
+/// the plan's pretraining seed s mod n.
+fn pretrainings(c: &AblateConfig, data: &Path, rows: &[Row], progress: &dyn Progress) -> anyhow::Result<HashMap<(pretrain::Objective, u64), PathBuf>> {
+    let plan = &c.plan;
+    let mut inits: HashMap<(pretrain::Objective, u64), PathBuf> = HashMap::new();
+    for row in rows {
+        if let Some(objective) = row.ssl {
+            for &seed in &plan.seeds {
+                let pseed = plan.pretraining.seeds[seed as usize % plan.pretraining.seeds.len()];
+                if let std::collections::hash_map::Entry::Vacant(e) = inits.entry((objective, seed)) {
+                    e.insert(pretraining(c, data, objective, pseed, progress)?);
+                }
+            }
+        }
+    }
+    Ok(inits)
+}
+
+/// Selection: per row and seed, the run whose learning rate gave the best validation figure.
+fn select(runs: &[RunResult]) -> HashMap<(String, u64), &RunResult> {
+    let mut selected: HashMap<(String, u64), &RunResult> = HashMap::new();
+    for r in runs {
+        let key = (r.row.clone(), r.seed);
+        let better = selected.get(&key).is_none_or(|s| r.valid.unwrap_or(f64::MIN) > s.valid.unwrap_or(f64::MIN));
+        if better {
+            selected.insert(key, r);
+        }
+    }
+    selected
+}
+
+/// A selected run's threshold and its predictions on evaluation set `set`.
+fn load(r: &RunResult, set: &str) -> anyhow::Result<Selected> {
+    let meta: ModelMeta = run::read_json(&RunDir(r.dir.clone()).model_meta())?;
+    Ok(Selected { threshold: meta.threshold, predictions: read_predictions(&RunDir(r.dir.clone()).eval(set).join("predictions.csv"))? })
+}
+
+/// The oracle of each seed: its baseline's logit and the true count of other inflamed joints in
+/// the hand, combined on validation (evaluated on validation first where it was not).
+fn oracles(plan: &Plan, selected: &HashMap<(String, u64), &RunResult>) -> anyhow::Result<Vec<Selected>> {
+    let mut oracles = Vec::new();
+    for &seed in &plan.seeds {
+        let base = selected[&("baseline".to_string(), seed)];
+        if !RunDir(base.dir.clone()).eval("valid").join("predictions.csv").exists() {
+            evaluate::evaluate(&base.dir, &Cohort::Split(Part::Valid), &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
+        }
+        oracles.push(oracle(base, jointscope_data::Objective::GMean)?);
+    }
+    Ok(oracles)
+}
+
+/// Paired differences of every metric: full − baseline, each ingredient's main effect over the
+/// cross, extra rows against theirs, and the oracle against the baseline.
+fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Selected>>, oracles: &[Selected]) -> Vec<(String, String, Difference)> {
+    let (plan, names) = (&c.plan, &c.plan.metrics);
     let refs = |name: &str| chosen[name].iter().collect::<Vec<&Selected>>();
     let mut differences = Vec::new();
     let mut compare = |label: String, a: Vec<&Selected>, b: Vec<&Selected>| {
@@ -587,20 +645,21 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     for row in rows.iter().filter(|r| plan.presets[c.preset.name()].extra_rows.contains(&r.name)) {
         compare(format!("{} − {}", row.name, row.against), refs(&row.name), refs(&row.against));
     }
-
-    // The oracle: what the rest of the hand could add at most, on the baseline of each seed.
-    let mut oracles = Vec::new();
-    for &seed in &plan.seeds {
-        let base = selected[&("baseline".to_string(), seed)];
-        if !RunDir(base.dir.clone()).eval("valid").join("predictions.csv").exists() {
-            evaluate::evaluate(&base.dir, &Cohort::Split(Part::Valid), &Positions::Manifest, 0, &crate::progress::Silent)?;
-        }
-        oracles.push(oracle(base, jointscope_data::Objective::GMean)?);
-    }
-    let oracle_figs: Vec<Vec<f64>> = oracles.iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names)).collect();
     compare("oracle context − baseline".into(), oracles.iter().collect(), refs("baseline"));
+    differences
+}
 
-    // The deployed path: the same runs, joints cropped where MediaPipe puts them.
+/// The deployed path: the selected runs of the plan's landmark-position rows with the joints
+/// cropped where MediaPipe puts them (evaluated where they were not yet): per row, the figures
+/// per seed and the test photos without a hand found.
+fn landmark_rows(
+    c: &AblateConfig,
+    rows: &[Row],
+    selected: &HashMap<(String, u64), &RunResult>,
+    test: &Path,
+    progress: &dyn Progress,
+) -> anyhow::Result<Vec<(String, Vec<Vec<f64>>, Vec<usize>)>> {
+    let (plan, names) = (&c.plan, &c.plan.metrics);
     let mut landmark_rows = Vec::new();
     for name in plan.landmark_position_rows.iter().filter(|n| rows.iter().any(|r| &r.name == *n)) {
         let (mut figs, mut missed) = (Vec::new(), Vec::new());
@@ -619,26 +678,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
         }
         landmark_rows.push((name.clone(), figs, missed));
     }
-
-    // Encoder diagnostics on seed 0's split: random, pretrained and fine-tuned (baseline) encoders.
-    let probes = diagnostics(c, &data, &rows, &inits, &selected)?;
-    progress.note("encoder diagnostics done");
-
-    let report = Report {
-        preset: c.preset.name().into(),
-        plan: plan.clone(),
-        runs: runs.clone(),
-        rows: table_rows,
-        differences,
-        landmark_rows,
-        oracle: oracle_figs,
-        probes,
-    };
-    let md = table(&report);
-    let name = c.preset.name();
-    run::write_report(&c.out, &format!("ablation-{name}"), &report, &md)?;
-    progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
-    Ok(md)
+    Ok(landmark_rows)
 }
 
 /// The runs of a partial ablation (`only`): per row and seed the selected learning rate and its
@@ -687,8 +727,8 @@ fn diagnostics(
 ) -> anyhow::Result<Vec<probe::Diagnosis>> {
     let seed = c.plan.seeds[0];
     let device = burn::tensor::Device::flex();
-    let manifest = crate::dataset::read_manifest(&data.join("manifest.csv"))?;
-    let ds = crate::dataset::Dataset::load(&manifest, &crate::progress::Silent)?;
+    let manifest = jointscope_train::dataset::read_manifest(&data.join("manifest.csv"))?;
+    let ds = jointscope_train::dataset::Dataset::load(&manifest, &jointscope_train::progress::Silent)?;
     let base = RunDir(selected[&("baseline".to_string(), seed)].dir.clone());
     let split: jointscope_dataset::split::Split = run::read_json(&base.split())?;
     let local = |m: jointscope_model::JointNet| m.local.context("a model with a local encoder");

@@ -1,11 +1,11 @@
 //! The whole pipeline on the synthetic benchmark: generate, train, evaluate, export.
-use crate::backend::BackendChoice;
-use crate::benchmark::{self, Prepared};
-use crate::evaluate::{self, Cohort, Evaluation, Positions};
-use crate::export;
-use crate::progress::Progress;
-use crate::run;
-use crate::train::{self, ModelMeta, RunConfig, TrainParams};
+use jointscope_train::backend::BackendChoice;
+use crate::synthetic::{self, Prepared};
+use jointscope_train::evaluate::{self, Cohort, Evaluation, Positions};
+use jointscope_train::export;
+use jointscope_train::progress::Progress;
+use jointscope_train::run;
+use jointscope_train::train::{self, ModelMeta, RunConfig, TrainParams};
 use anyhow::{Context, bail};
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_dataset::synth::SynthConfig;
@@ -40,7 +40,7 @@ pub struct DemoOutcome {
 
 /// Run the demo into `out` (`data/`, `run/`, `export/`). A folder that holds something other than an
 /// earlier demo is refused.
-pub fn demo(out: &Path, quick: bool, seed: u64, backend: BackendChoice, progress: &dyn Progress) -> anyhow::Result<DemoOutcome> {
+pub fn demo(out: &Path, quick: bool, seed: u64, backend: BackendChoice, models: &Path, progress: &dyn Progress) -> anyhow::Result<DemoOutcome> {
     if out.exists() && !out.join(DEMO_MARKER).exists() && std::fs::read_dir(out)?.next().is_some() {
         bail!("{} exists and is not a jointscope demo folder; choose another --out", out.display());
     }
@@ -49,13 +49,13 @@ pub fn demo(out: &Path, quick: bool, seed: u64, backend: BackendChoice, progress
     run::write_json(&out.join(DEMO_MARKER), &serde_json::json!({ "quick": quick, "seed": seed }))?;
     let data_dir = out.join("data");
     progress.note(&format!("[1/4] the synthetic benchmark in {}", data_dir.display()));
-    let data = benchmark::prepare(&data_dir, &synth_config, progress)?;
+    let data = synthetic::prepare(&data_dir, &synth_config, progress)?;
     let run_dir = out.join("run");
     // The demo's own earlier run (the folder is marked as a demo's): replaced.
     let _ = std::fs::remove_dir_all(&run_dir);
     progress.note(&format!("[2/4] training into {}", run_dir.display()));
     let config = RunConfig { manifest: data_dir.join("manifest.csv"), model, train: params, split: SplitSpec::default(), backend };
-    let meta = train::train(&run_dir, Some(config), false, progress)?;
+    let meta = train::train(&run_dir, Some(config), false, models, progress)?;
     progress.note("[3/4] evaluating on the held-out test patients");
     let evaluation = evaluate::evaluate(&run_dir, &Cohort::Split(Part::Test), &Positions::Manifest, 1000, progress)?;
     let (weights, sidecar) = export::export(&run_dir, &out.join("export"), false, progress)?;

@@ -1,7 +1,7 @@
 //! `jointscope locate-bench`: how well and how fast the MediaPipe landmark pipeline finds hands and
 //! joints, measured on synthetic photos whose true landmarks are known.
-use crate::backend;
-use crate::progress::Progress;
+use jointscope_train::backend;
+use jointscope_train::progress::Progress;
 use burn::tensor::Device;
 use image::{Rgb, RgbImage};
 use jointscope_data::{Hand, Joint, Point, View};
@@ -307,7 +307,7 @@ pub struct RealPhoto {
 /// `reference`) on each, into `out/overlay/`; and compare them landmark by landmark.
 pub fn real_photos(dir: &std::path::Path, reference: Option<&std::path::Path>, models: &std::path::Path, out: &std::path::Path, progress: &dyn Progress) -> anyhow::Result<Vec<RealPhoto>> {
     use anyhow::Context;
-    let photos = crate::locate::photos_in(dir)?;
+    let photos = jointscope_train::locate::photos_in(dir)?;
     anyhow::ensure!(!photos.is_empty(), "{} holds no .jpg, .jpeg or .png photos", dir.display());
     let reference: Vec<ReferencePhoto> = match reference {
         Some(p) => serde_json::from_slice(&std::fs::read(p).with_context(|| format!("reading {}", p.display()))?)

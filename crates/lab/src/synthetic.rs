@@ -1,5 +1,5 @@
 //! Preparing a folder for the synthetic benchmark without touching anything jointscope did not write.
-use crate::progress::Progress;
+use jointscope_train::progress::Progress;
 use anyhow::bail;
 use jointscope_dataset::synth::{self, SynthConfig, SynthSummary};
 use std::path::Path;
@@ -27,7 +27,7 @@ impl Prepared {
 pub fn prepare(dir: &Path, config: &SynthConfig, progress: &dyn Progress) -> anyhow::Result<Prepared> {
     let summary = dir.join(synth::SUMMARY_FILE);
     if summary.is_file() {
-        let previous: Option<SynthSummary> = crate::run::read_json(&summary).ok();
+        let previous: Option<SynthSummary> = jointscope_train::run::read_json(&summary).ok();
         if let Some(p) = previous.filter(|p| serde_json::to_value(&p.config).ok() == serde_json::to_value(config).ok()) {
             return Ok(Prepared::Reused(p));
         }

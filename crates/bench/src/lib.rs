@@ -2,7 +2,7 @@
 //! (scripts/bench.sh): the classifier's training step (vs PyTorch, bench/train_step.py) and the
 //! hand-landmark model (vs onnxruntime and LiteRT, bench/landmarks_peers.py), on identical seeded inputs;
 //! and the whole detection as the number of hands (joints) in a photo grows.
-use crate::losses::weighted_bce;
+use jointscope_train::losses::weighted_bce;
 use anyhow::Context;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -158,9 +158,9 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         let mut data = BatchData::default();
         for (i, (img, joints)) in photos.iter().enumerate() {
             let scale = jointscope_data::geometry::hand_scale(joints, img.width(), img.height());
-            let g = crate::dataset::jitter(&mut rng, 0.04, 0.08, 0.15);
+            let g = jointscope_train::dataset::jitter(&mut rng, 0.04, 0.08, 0.15);
             let (global, local) = jointscope_data::preprocess::photo_views(img, joints, scale, joints.iter().map(|j| j.1), (config.global_size, config.local_size), &g, || {
-                crate::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), 0.06, 0.1, 0.3)
+                jointscope_train::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), 0.06, 0.1, 0.3)
             });
             data.global.extend(global);
             data.local.extend(local);
@@ -325,7 +325,7 @@ pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, re
     // Planar (channel-major) inputs for burn; the peers read them channels-last.
     let planar: Vec<Vec<f32>> = (0..count).map(|_| (0..3 * plane).map(|_| rng.random_range(0.0f32..1.0)).collect()).collect();
     let nhwc = planar.iter().flat_map(|x| (0..plane).flat_map(move |p| (0..3).map(move |c| x[c * plane + p])));
-    crate::run::write_atomic(inputs, &nhwc.flat_map(f32::to_le_bytes).collect::<Vec<u8>>())?;
+    jointscope_train::run::write_atomic(inputs, &nhwc.flat_map(f32::to_le_bytes).collect::<Vec<u8>>())?;
     let mut times = Vec::new();
     for x in &planar {
         times.extend(time_runs(1, repeats, || {

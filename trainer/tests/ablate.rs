@@ -1,0 +1,73 @@
+//! `jointscope ablate` on the quick plan: every row, comparison and diagnostic, resumed after an interruption, and the folders it will not touch.
+mod common;
+use common::*;
+
+#[test]
+fn ablate_refuses_an_out_folder_whose_data_it_did_not_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ablation");
+    std::fs::create_dir_all(out.join("cohorts/control")).unwrap();
+    std::fs::write(out.join("cohorts/control/precious.txt"), "a user's file").unwrap();
+    let o = jointscope(&["ablate", "--quick", "--preset", "control", "--backend", "flex", "--out", out.to_str().unwrap()]);
+    assert_clean_failure(&o, "holds no synth.json");
+    assert_eq!(std::fs::read_to_string(out.join("cohorts/control/precious.txt")).unwrap(), "a user's file");
+}
+
+#[test]
+fn the_quick_ablation_reports_every_row_comparison_and_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ablation");
+    ok(&jointscope(&["ablate", "--quick", "--preset", "ra-like", "--backend", "flex", "--out", out.to_str().unwrap()]));
+    let md = std::fs::read_to_string(out.join("ablation-ra-like.md")).unwrap();
+    for needle in [
+        "| baseline |",
+        "| +imbalance |",
+        "| +SSL |",
+        "| +global-local |",
+        "| imbalance+SSL |",
+        "| imbalance+global-local |",
+        "| SSL+global-local |",
+        "| full |",
+        "| full + cut-keep |",
+        "| full, contrastive pretraining |",
+        "| oracle: baseline + true count of other inflamed joints in the hand |",
+        "| full − baseline | PR-AUC |",
+        "| SSL initialisation (main effect over the cross) | PR-AUC |",
+        "| oracle context − baseline | PR-AUC |",
+        "At MediaPipe's joint positions",
+        "| pretrained (masked) |",
+        "| fine-tuned baseline (supervised) |",
+    ] {
+        assert!(md.contains(needle), "{needle} missing from:\n{md}");
+    }
+}
+
+/// An ablation killed as soon as its first run is cached, then restarted, ends with the figures of
+/// one that ran without interruption.
+#[test]
+fn an_interrupted_ablation_resumes_to_the_same_results() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &std::path::Path| -> Vec<String> {
+        ["ablate", "--quick", "--preset", "control", "--backend", "flex", "--quiet", "--out", out.to_str().unwrap()].map(String::from).to_vec()
+    };
+    let whole = dir.path().join("whole");
+    ok(&command().args(args(&whole)).output().unwrap());
+    let resumed = dir.path().join("resumed");
+    let mut child = command().args(args(&resumed)).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let cached = || std::fs::read_dir(resumed.join("runs")).map(|d| d.flatten().any(|e| e.path().join("ablation-run.json").exists())).unwrap_or(false);
+    while !cached() {
+        assert!(child.try_wait().unwrap().is_none(), "the ablation ended before a run was cached");
+        assert!(Instant::now() < deadline, "no run cached within 300 s");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    assert!(!resumed.join("ablation-control.json").exists(), "killed after it had finished");
+    ok(&command().args(args(&resumed)).output().unwrap());
+    let (a, b) = (read_json(&whole.join("ablation-control.json")), read_json(&resumed.join("ablation-control.json")));
+    for key in ["rows", "differences", "oracle", "landmark_rows", "probes"] {
+        assert_eq!(a[key], b[key], "{key} differs after resuming");
+    }
+}

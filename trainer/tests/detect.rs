@@ -1,0 +1,89 @@
+//! `jointscope detect`: what the browser does, on the command line: hands, verdicts, familiarity, and refused exports.
+mod common;
+use common::*;
+
+#[test]
+fn detect_judges_a_hand_and_reports_a_photo_without_one() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    // A fixed photo (the first of the seeded test split), whose hand MediaPipe finds.
+    let predictions = csv::Reader::from_path(out.join("run/eval/predictions.csv")).unwrap().records().next().unwrap().unwrap();
+    let photo = out.join("data").join(&predictions[0]);
+    let wall = dir.path().join("wall.png");
+    image::RgbImage::from_pixel(200, 160, image::Rgb([90, 120, 160])).save(&wall).unwrap();
+    let json = dir.path().join("detect.json");
+    let export = out.join("export");
+    let t = ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), photo.to_str().unwrap(), wall.to_str().unwrap()]));
+    assert!(t.contains("wall.png: no hand found") && t.contains("joints above the threshold") && t.contains("not a medical device"), "{t}");
+    let found = read_json(&json);
+    assert_eq!(found[0]["detection"]["hands"][0]["joints"].as_array().unwrap().len(), 11, "{found}");
+    assert_eq!(found[1]["detection"]["hands"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn mediapipes_features_tell_a_real_hand_from_the_drawn_training_photos() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let predictions = csv::Reader::from_path(out.join("run/eval/predictions.csv")).unwrap().records().next().unwrap().unwrap();
+    let drawn = out.join("data").join(&predictions[0]);
+    let real = jointscope_test_support::real_hand("11k_f_d.jpg");
+    let json = dir.path().join("detect.json");
+    let text = ok(&jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), "--json", json.to_str().unwrap(), drawn.to_str().unwrap(), real.to_str().unwrap()]));
+    // The text says what the page says: only the real photo is unfamiliar.
+    assert_eq!(text.matches("unfamiliar: this photo is unlike the training photos").count(), 1, "{text}");
+    assert!(text.split("11k_f_d.jpg").nth(1).is_some_and(|rest| rest.contains("unfamiliar")), "{text}");
+    let found = read_json(&json);
+    let fam = |k: usize| found[k]["detection"]["hands"][0]["familiarity"].clone();
+    let (d, r) = (fam(0), fam(1));
+    // Measured (quick demo, seed 7): drawn 1.21 against a limit of 1.44; the real back of a hand 1.85.
+    assert!(d["appearanceDistance"].as_f64().unwrap() <= d["appearanceLimit"].as_f64().unwrap() && d["familiar"] == true, "{d}");
+    assert!(r["appearanceDistance"].as_f64().unwrap() > r["appearanceLimit"].as_f64().unwrap() && r["familiar"] == false, "{r}");
+}
+
+#[test]
+fn altered_truncated_and_newer_exports_are_refused_with_what_differs() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let photo = out.join("data/images/p0001_R.jpg");
+    let bad = dir.path().join("bad-export");
+    copy_dir(&out.join("export"), &bad);
+    let weights = std::fs::read(bad.join("jointscope.bpk")).unwrap();
+    let detect_bad = || jointscope(&["detect", "--weights", bad.to_str().unwrap(), photo.to_str().unwrap()]);
+    let mut altered = weights.clone();
+    altered[weights.len() / 2] ^= 0x40;
+    std::fs::write(bad.join("jointscope.bpk"), &altered).unwrap();
+    assert_clean_failure(&detect_bad(), "altered");
+    std::fs::write(bad.join("jointscope.bpk"), &weights[..weights.len() - 100]).unwrap();
+    assert_clean_failure(&detect_bad(), "truncated");
+    std::fs::write(bad.join("jointscope.bpk"), &weights).unwrap();
+    let sidecar = std::fs::read_to_string(bad.join("jointscope.json")).unwrap();
+    std::fs::write(bad.join("jointscope.json"), sidecar.replacen("\"format_version\": 2", "\"format_version\": 3", 1)).unwrap();
+    assert_clean_failure(&detect_bad(), "format version 3");
+}
+
+#[test]
+fn the_hand_models_are_looked_for_where_the_user_is_not_where_it_was_built() {
+    let dir = tempfile::tempdir().unwrap();
+    let export = demo().out.join("export");
+    let photo = demo().out.join("data/images/p0001_R.jpg");
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_jointscope"))
+        .current_dir(dir.path())
+        .env_remove("JOINTSCOPE_MODELS")
+        .args(["detect", "--weights", export.to_str().unwrap(), photo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_clean_failure(&o, "models/palm_detection_full.tflite");
+    assert!(text(&o).contains("fetch-models.sh"), "{}", text(&o));
+}
+
+#[test]
+fn the_models_folder_named_before_or_after_the_command_wins_over_the_environment() {
+    let export = demo().out.join("export");
+    let photo = jointscope_test_support::real_hand("11k_f_d.jpg");
+    let (e, p) = (export.to_str().unwrap(), photo.to_str().unwrap());
+    // `command()` sets $JOINTSCOPE_MODELS to the real models; --models names a folder without them.
+    let before = command().args(["--models", "/nonexistent/models", "detect", "--weights", e, p, "--quiet"]).output().unwrap();
+    assert_clean_failure(&before, "/nonexistent/models/palm_detection_full.tflite");
+    let after = command().args(["detect", "--weights", e, p, "--models", "/nonexistent/models", "--quiet"]).output().unwrap();
+    assert_clean_failure(&after, "/nonexistent/models/palm_detection_full.tflite");
+}
