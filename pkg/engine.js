@@ -56,7 +56,7 @@ function asError(e) {
  * Load the bundle of `backend` ("webgpu" or "cpu") and build a detector on it, warmed up.
  * `files`: { palm, landmark, sidecar, weights } as Uint8Array.
  */
-export async function createEngine({ backend, files, mirrored = false }) {
+export async function createEngine({ backend, files }) {
   if (!(backend in BUNDLES)) throw typedError("InputError", `backend must be "webgpu" or "cpu", not ${JSON.stringify(backend)}`);
   if (!simdAvailable()) {
     throw typedError("UnsupportedError", "this browser cannot run WebAssembly SIMD; a browser from 2023 or later can (Chrome 91, Firefox 89, Safari 16.4)");
@@ -71,8 +71,8 @@ export async function createEngine({ backend, files, mirrored = false }) {
   }
   try {
     await mod.default();
-    const detector = await mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, backend, mirrored);
-    return new Engine(detector, mod.limits(), { backend, files, mirrored });
+    const detector = await mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, backend);
+    return new Engine(detector, mod.limits(), { backend, files });
   } catch (e) {
     throw asError(e);
   }
@@ -87,10 +87,16 @@ class Engine {
     this.sidecar = detector.sidecar;
   }
 
-  /** input: { bytes } (an encoded PNG/JPEG) or { rgba, width, height }. Resolves to a Detection. */
+  /**
+   * input: { bytes } (an encoded PNG/JPEG) or { rgba, width, height }, and `mirrored` (a selfie).
+   * Resolves to a Detection.
+   */
   detect(input) {
+    const mirrored = Boolean(input.mirrored);
     return this.#guard(() =>
-      input.bytes ? this.detector.detectEncoded(input.bytes) : this.detector.detectRgba(input.rgba, input.width, input.height),
+      input.bytes
+        ? this.detector.detectEncoded(input.bytes, mirrored)
+        : this.detector.detectRgba(input.rgba, input.width, input.height, mirrored),
     );
   }
 

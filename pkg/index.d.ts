@@ -22,9 +22,20 @@ export interface CreateOptions {
   backend?: Backend;
   /** Run in a Web Worker so the page stays responsive (default: true where workers exist). */
   worker?: boolean;
-  /** The photos are mirror images (front-camera selfies). */
+  /** The photos are mirror images (front-camera selfies); `setOptions` changes it later. */
   mirrored?: boolean;
 }
+
+/** What `setOptions` changes, from the next `detect` on. */
+export interface DetectOptions {
+  /** The photos are mirror images (front-camera selfies): handedness is swapped back. */
+  mirrored?: boolean;
+}
+
+/** The joints judged on each hand, by their `joint` names, in the order of a hand's `joints`. */
+export declare const JOINTS: readonly Joint[];
+/** The bones between the 21 hand landmarks, as pairs of indices into `landmarks`. */
+export declare const HAND_CONNECTIONS: readonly (readonly [number, number])[];
 
 export type ImageSource = ImageBitmap | ImageData | HTMLCanvasElement | OffscreenCanvas | HTMLImageElement | HTMLVideoElement | VideoFrame | Blob;
 
@@ -41,6 +52,8 @@ export declare class JointDetector {
   /** The limits every photo is checked against. */
   readonly limits: PhotoLimits;
   detect(source: ImageSource): Promise<Detection>;
+  /** Change per-photo options (`mirrored`) for the following detections; others keep their value. */
+  setOptions(options: DetectOptions): void;
   /** Judge joints at known positions (no landmark step) in an encoded photo. */
   judge(photo: Bytes | string | URL, joints: JointAt[]): Promise<JointVerdict[]>;
   close(): void;

@@ -10,6 +10,18 @@ const DEFAULT_MODELS = {
 // A GPU that traps inside the wasm can leave its start unsettled: a first choice gets this long.
 const START_DEADLINE_MS = 30_000;
 
+/**
+ * The joints judged on each hand, by their names in results (`joint`), in the order of a hand's
+ * `joints`. The same as the bundle's (a test checks), so a page can use it before any detector exists.
+ */
+export const JOINTS = Object.freeze(["MCP1", "MCP2", "MCP3", "MCP4", "MCP5", "PIP2", "PIP3", "PIP4", "PIP5", "IP", "WRIST"]);
+
+/** The bones between the 21 hand landmarks (`landmarks`), as index pairs; the same as the bundle's (tested). */
+export const HAND_CONNECTIONS = Object.freeze(
+  [[0, 1], [1, 2], [2, 3], [3, 4], [0, 5], [5, 6], [6, 7], [7, 8], [5, 9], [9, 10],
+   [10, 11], [11, 12], [9, 13], [13, 14], [14, 15], [15, 16], [13, 17], [17, 18], [18, 19], [19, 20]].map(Object.freeze),
+);
+
 async function bytesOf(source, what) {
   if (source instanceof Uint8Array) return source;
   if (source instanceof ArrayBuffer) return new Uint8Array(source);
@@ -137,10 +149,12 @@ async function startWithFallback(backend, start) {
  */
 export class JointDetector {
   #engine;
+  #options;
 
-  constructor(token, engine, fallbackReason) {
+  constructor(token, engine, fallbackReason, options) {
     if (token !== JointDetector.#token) throw typedError("StateError", "use JointDetector.create()");
     this.#engine = engine;
+    this.#options = options;
     /** "webgpu" or "cpu". */
     this.backend = engine.backend;
     /** Why "auto" fell back to the CPU, if it did. */
@@ -157,7 +171,8 @@ export class JointDetector {
    * options.weights: URL of jointscope.bpk, or its bytes. options.sidecar: URL or bytes of
    * jointscope.json (default: next to a weights URL). options.models: folder URL of the MediaPipe
    * .tflite files (default: this package's models/). options.backend: "auto" | "webgpu" | "cpu".
-   * options.worker: run in a Web Worker (default true). options.mirrored: selfie photos.
+   * options.worker: run in a Web Worker (default true). options.mirrored: the photos are mirror
+   * images (front-camera selfies); `setOptions` changes it later.
    */
   static async create(options = {}) {
     const { weights, backend = "auto", worker = typeof Worker !== "undefined", mirrored = false } = options;
@@ -183,9 +198,17 @@ export class JointDetector {
     ]);
     const files = { weights: w, sidecar: s, palm, landmark };
     // A GPU failure can take its worker down (a trap inside wasm): each try gets a fresh one.
-    const start = worker ? (b) => startInWorker({ backend: b, files, mirrored }) : (b) => createEngine({ backend: b, files, mirrored });
+    const start = worker ? (b) => startInWorker({ backend: b, files }) : (b) => createEngine({ backend: b, files });
     const { started, fallbackReason } = await startWithFallback(backend, start);
-    return new JointDetector(JointDetector.#token, started, fallbackReason);
+    return new JointDetector(JointDetector.#token, started, fallbackReason, { mirrored: Boolean(mirrored) });
+  }
+
+  /**
+   * Change the options that apply per photo, from the next `detect` on: `{ mirrored }` (the
+   * photos are mirror images, as a front camera's are). Options left out keep their value.
+   */
+  setOptions(options = {}) {
+    if (options.mirrored !== undefined) this.#options = { ...this.#options, mirrored: Boolean(options.mirrored) };
   }
 
   /**
@@ -197,7 +220,7 @@ export class JointDetector {
     if (!this.#engine) throw typedError("StateError", "the detector is closed");
     const { owned, ...input } = await toInput(source, this.limits);
     // Buffers made here move to a worker; a caller's ImageData is copied, never detached.
-    return this.#engine.detect(input, owned ? [(input.bytes ?? input.rgba).buffer] : []);
+    return this.#engine.detect({ ...input, mirrored: this.#options.mirrored }, owned ? [(input.bytes ?? input.rgba).buffer] : []);
   }
 
   /**

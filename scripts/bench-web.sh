@@ -22,7 +22,7 @@ ref="${JOINTSCOPE_PYREF:-$HOME/.cache/jointscope/pyref}"
 onnx="$models/reference/hand_landmark_full.tflite.onnx"
 # tflite2onnx converts the file on first use (the same conversion the native peers run).
 [ -f "$onnx" ] || (cd scripts && "$ref/bin/python" -c "import sys, tflite_reference; tflite_reference.onnx(sys.argv[1])" "$models/hand_landmark_full.tflite")
-bash scripts/build-web.sh   # both bundles (skipping what is already built from the same code)
+bash scripts/build-web.sh --bench cpu,webgpu   # with the bundles carrying the benchmarks' entries (skipping what is already built from the same code)
 cargo build --release --locked -p jointscope-trainer
 bin="${CARGO_TARGET_DIR:-target}/release/jointscope"
 (cd bench && npm ci --no-audit --no-fund --loglevel=error)
@@ -35,7 +35,7 @@ site=dist/bench-web
 rm -rf "$site"
 mkdir -p "$site/models" "$site/ort" "$site/weights" "$site/photos"
 cp bench/web/* "$site/"
-cp -r pkg/wasm "$site/"
+cp -r dist/wasm-bench "$site/wasm"
 cp "$weights/jointscope.json" "$weights/jointscope.bpk" "$site/weights/"
 for p in "${photos[@]}"; do cp "tests/data/real-hands/$p" "$site/photos/"; done
 cp "$models/palm_detection_full.tflite" "$models/hand_landmark_full.tflite" "$site/models/"

@@ -3,7 +3,7 @@
 // training photos, and otherwise both hands on one diagram; checks kept in this browser, their trend
 // over time, and a one-page summary to print for the clinic. Every judgement comes from the Rust
 // detector (pkg/); this file only wires it to the page.
-import { JointDetector } from "./pkg/index.js";
+import { JointDetector, JOINTS } from "./pkg/index.js";
 import * as history from "./history.js";
 import { diagram, colour } from "./diagram.js";
 import { trend } from "./trend.js";
@@ -76,12 +76,12 @@ function provenance(sidecar) {
 }
 
 const sideName = (s) => (s === "left" ? "left" : "right");
-const judgeable = (hand, anyway) => anyway || (hand.quality.ok && (hand.familiarity?.familiar ?? true));
+const judgeable = (hand, anyway) => anyway || hand.judgeable;
 
-/** A selfie is a mirror image: the person's left hand shows as a right one. */
-function unmirror(detection) {
-  if (!$("mirrored").checked) return detection;
-  return { ...detection, hands: detection.hands.map((h) => ({ ...h, handedness: h.handedness === "left" ? "right" : "left" })) };
+/** Detect with the page's "mirrored" box as it is now (a selfie: the person's left hand shows as a right one). */
+function detectNow(source) {
+  detector.setOptions({ mirrored: $("mirrored").checked });
+  return detector.detect(source);
 }
 
 async function analyse(source, name) {
@@ -92,7 +92,7 @@ async function analyse(source, name) {
   try {
     const bitmap = await createImageBitmap(source).catch(() => null);
     const t0 = performance.now();
-    const detection = unmirror(await detector.detect(source));
+    const detection = await detectNow(source);
     const ms = performance.now() - t0;
     current = { detection, bitmap, showAnyway: false };
     show(ms);
@@ -179,7 +179,7 @@ function showCheck() {
   $("check-summary").textContent =
     missing.length === 2
       ? "No hand checked yet: start with your left hand."
-      : `${n} of ${22 - 11 * missing.length} joints above the threshold.` +
+      : `${n} of ${JOINTS.length * (2 - missing.length)} joints above the threshold.` +
         (missing.length ? ` Now take a photo of your ${missing[0]} hand (or save the check as it is).` : " Both hands are checked: save the check to follow it over time.");
   $("save").hidden = missing.length === 2;
   $("new-check").hidden = missing.length === 2;
@@ -462,7 +462,7 @@ function gateLoop() {
         const c = new OffscreenCanvas(v.videoWidth, v.videoHeight);
         const ctx = c.getContext("2d");
         ctx.drawImage(v, 0, 0);
-        const d = unmirror(await detector.detect(ctx.getImageData(0, 0, c.width, c.height)));
+        const d = await detectNow(ctx.getImageData(0, 0, c.width, c.height));
         const h = d.hands[0];
         const failed = h?.quality.checks.find((k) => !k.ok);
         const ok = Boolean(h) && !failed;

@@ -2,10 +2,10 @@
 // on the left), each of the 22 joints coloured by its probability. Pure SVG, no photo.
 const NS = "http://www.w3.org/2000/svg";
 
-// A right hand seen from the back, fingers up, thumb on the left, in a 100 × 130 box. The left hand
-// is its mirror image.
-const JOINTS = {
-  WRIST: [56, 114],
+// Where each of the package's JOINTS sits on a right hand seen from the back, fingers up, thumb on
+// the left, in a 100 × 130 box (the left hand is its mirror image), in diagram order: thumb,
+// fingers from the index, wrist. A test checks these are exactly the package's joints.
+const POSITIONS = {
   MCP1: [29, 84],
   IP: [17, 62],
   MCP2: [41, 58],
@@ -16,7 +16,9 @@ const JOINTS = {
   PIP4: [71, 34],
   MCP5: [80, 64],
   PIP5: [86, 45],
+  WRIST: [56, 114],
 };
+
 const TIPS = { 2: [34, 15], 3: [55, 8], 4: [73, 14], 5: [91, 29] };
 const PALM = "M31 90 L38 56 L58 52 L82 61 L82 100 L72 120 L42 120 Z";
 
@@ -46,10 +48,10 @@ function line(points, width, parent) {
 function hand(side, joints, threshold, dx, parent, onPick) {
   const g = el("g", { transform: side === "left" ? `translate(${dx + 100},0) scale(-1,1)` : `translate(${dx},0)` }, parent);
   el("path", { d: PALM, fill: "#f1d9c8" }, g);
-  line([JOINTS.WRIST, [56, 128]], 34, g);
-  for (const f of [2, 3, 4, 5]) line([JOINTS[`MCP${f}`], JOINTS[`PIP${f}`], TIPS[f]], 11, g);
-  line([JOINTS.MCP1, JOINTS.IP, [10, 46]], 12, g);
-  for (const [name, [x, y]] of Object.entries(JOINTS)) {
+  line([POSITIONS.WRIST, [56, 128]], 34, g);
+  for (const f of [2, 3, 4, 5]) line([POSITIONS[`MCP${f}`], POSITIONS[`PIP${f}`], TIPS[f]], 11, g);
+  line([POSITIONS.MCP1, POSITIONS.IP, [10, 46]], 12, g);
+  for (const [name, [x, y]] of Object.entries(POSITIONS)) {
     const p = joints?.[name];
     const c = el("circle", { cx: x, cy: y, r: 5.5, fill: colour(p, threshold), stroke: "#fff", "stroke-width": 1.5 }, g);
     c.dataset.joint = name;
@@ -88,4 +90,4 @@ export function diagram(hands, threshold, onPick) {
 }
 
 /** Joint names in diagram order, for tables and trends. */
-export const JOINT_ORDER = ["MCP1", "IP", "MCP2", "PIP2", "MCP3", "PIP3", "MCP4", "PIP4", "MCP5", "PIP5", "WRIST"];
+export const JOINT_ORDER = Object.freeze(Object.keys(POSITIONS));

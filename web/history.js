@@ -1,5 +1,6 @@
 // Earlier results, kept only in this browser (IndexedDB). No photo is stored: only the date, the
 // hands and each joint's probability and verdict, and a small thumbnail the user can delete.
+import { JOINTS } from "./pkg/index.js";
 const DB = "jointscope";
 const STORE = "results";
 
@@ -45,7 +46,7 @@ export function clear() {
   return tx("readwrite", (s) => s.clear());
 }
 
-const JOINTS = new Set(["MCP1", "MCP2", "MCP3", "MCP4", "MCP5", "PIP2", "PIP3", "PIP4", "PIP5", "IP", "WRIST"]);
+const NAMES = new Set(JOINTS);
 
 /** A record from an exported file, checked field by field; throws a readable Error naming what is wrong. */
 export function parseRecord(r, k) {
@@ -55,11 +56,11 @@ export function parseRecord(r, k) {
   if (!Array.isArray(r.hands) || r.hands.length === 0 || r.hands.length > 2) throw new Error(`${where} must have one or two hands`);
   const hands = r.hands.map((h) => {
     if (h?.handedness !== "left" && h?.handedness !== "right") throw new Error(`${where}: handedness must be "left" or "right"`);
-    if (!Array.isArray(h.joints) || h.joints.length > 11) throw new Error(`${where}: joints must be a list of at most 11`);
+    if (!Array.isArray(h.joints) || h.joints.length > JOINTS.length) throw new Error(`${where}: joints must be a list of at most ${JOINTS.length}`);
     return {
       handedness: h.handedness,
       joints: h.joints.map((j) => {
-        if (!JOINTS.has(j?.name)) throw new Error(`${where}: unknown joint ${JSON.stringify(j?.name)}`);
+        if (!NAMES.has(j?.name)) throw new Error(`${where}: unknown joint ${JSON.stringify(j?.name)}`);
         if (!(typeof j.probability === "number" && j.probability >= 0 && j.probability <= 1)) throw new Error(`${where}: ${j.name}'s probability must be a number in 0..1`);
         return { name: j.name, probability: j.probability, inflamed: Boolean(j.inflamed) };
       }),

@@ -9,7 +9,7 @@ window.stages = async ({ photos, repeats = 5 }) => {
   await initCpu();
   const detector = await JointDetector.create(
     await bytes("models/palm_detection_full.tflite"), await bytes("models/hand_landmark_full.tflite"),
-    await bytes("weights/jointscope.json"), await bytes("weights/jointscope.bpk"), "cpu", false);
+    await bytes("weights/jointscope.json"), await bytes("weights/jointscope.bpk"), "cpu");
   const totals = [];
   const perStage = new Map();
   let hands = 0, joints = 0;

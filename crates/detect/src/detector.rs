@@ -27,14 +27,16 @@ pub struct HandResult {
     /// How familiar the hand looks next to the training photos (`None`: the weights carry no
     /// feature summary).
     pub familiarity: Option<Familiarity>,
+    /// The verdicts may be shown: the photo passed every capture check (`quality.ok`) and looks
+    /// like the training photos (`familiarity.familiar`, or the weights cannot tell). A page shows
+    /// no verdict of a hand for which this is false.
+    pub judgeable: bool,
 }
 
-impl HandResult {
-    /// The verdicts can be shown: the photo passed every capture check and looks like the
-    /// training photos (or the weights cannot tell).
-    pub fn judgeable(&self) -> bool {
-        self.quality.ok && self.familiarity.as_ref().is_none_or(|f| f.familiar)
-    }
+/// Whether verdicts on a hand with this capture check and familiarity may be shown
+/// ([`HandResult::judgeable`]).
+pub fn judgeable(quality: &Quality, familiarity: Option<&Familiarity>) -> bool {
+    quality.ok && familiarity.is_none_or(|f| f.familiar)
 }
 
 /// Everything found in one photo. No hand gives an empty `hands`.
@@ -120,12 +122,18 @@ impl Detector {
     /// [`detect`](Self::detect), calling `mark` with each stage's name as it ends, so a caller
     /// can time them: [`STAGES`] in that order, the last four once per hand found.
     pub async fn detect_marked(&self, img: &RgbImage, mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
-        let found = self.landmarker.detect_marked(img, mark).await?;
+        self.detect_marked_as(img, self.landmarker.options.mirrored, mark).await
+    }
+
+    /// [`detect_marked`](Self::detect_marked) with `mirrored` ([`Options::mirrored`]) for this
+    /// photo alone.
+    pub async fn detect_marked_as(&self, img: &RgbImage, mirrored: bool, mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
+        let found = self.landmarker.detect_marked_as(img, mirrored, mark).await?;
         let mut hands = Vec::with_capacity(found.len());
         let local_size = self.classifier.sidecar().architecture.local_size;
         for hand in found {
             let (joints, familiarity) = self.classifier.judge_hand_marked(img, &hand.joints(), mark).await?;
-            let quality = quality::assess(img, &hand, self.landmarker.options.mirrored, local_size, &quality::LIMITS);
+            let quality = quality::assess(img, &hand, mirrored, local_size, &quality::LIMITS);
             mark("quality");
             hands.push(HandResult {
                 handedness: hand.handedness,
@@ -133,6 +141,7 @@ impl Detector {
                 presence: hand.presence,
                 landmarks: hand.landmarks,
                 joints,
+                judgeable: judgeable(&quality, familiarity.as_ref()),
                 quality,
                 familiarity,
             });
@@ -167,15 +176,25 @@ impl Detector {
     /// [`detect_encoded`](Self::detect_encoded), marking `"decode"` once the photo is decoded and
     /// then the stages of [`detect_marked`](Self::detect_marked).
     pub async fn detect_encoded_marked(&self, bytes: &[u8], mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
+        self.detect_encoded_marked_as(bytes, self.landmarker.options.mirrored, mark).await
+    }
+
+    /// [`detect_encoded_marked`](Self::detect_encoded_marked) with `mirrored` for this photo alone.
+    pub async fn detect_encoded_marked_as(&self, bytes: &[u8], mirrored: bool, mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
         let img = jointscope_data::image_io::decode_rgb(bytes).map_err(|e| DetectError::Image(e.to_string()))?;
         mark("decode");
-        self.detect_marked(&img, mark).await
+        self.detect_marked_as(&img, mirrored, mark).await
     }
 
     /// Detect in raw RGBA pixels (a canvas's `ImageData`), `width × height × 4` bytes.
     pub async fn detect_rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Detection, DetectError> {
+        self.detect_rgba_as(rgba, width, height, self.landmarker.options.mirrored).await
+    }
+
+    /// [`detect_rgba`](Self::detect_rgba) with `mirrored` for this photo alone.
+    pub async fn detect_rgba_as(&self, rgba: &[u8], width: u32, height: u32, mirrored: bool) -> Result<Detection, DetectError> {
         let img = rgba_to_rgb(rgba, width, height)?;
-        self.detect(&img).await
+        self.detect_marked_as(&img, mirrored, &mut |_| {}).await
     }
 
     /// [`detect`](Self::detect) for native callers.
@@ -200,4 +219,27 @@ pub fn rgba_to_rgb(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, Det
     }
     let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
     RgbImage::from_raw(width, height, rgb).ok_or_else(|| DetectError::Image("pixel buffer does not fit the size".into()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn checked(ok: bool) -> Quality {
+        Quality { ok, checks: Vec::new() }
+    }
+
+    fn looks(familiar: bool) -> Familiarity {
+        Familiarity { distance: 1.0, limit: 2.0, appearance_distance: None, appearance_limit: None, familiar }
+    }
+
+    #[test]
+    fn a_hand_is_judgeable_only_when_it_passes_the_capture_check_and_looks_familiar() {
+        assert!(judgeable(&checked(true), Some(&looks(true))));
+        // Weights without a feature summary cannot tell: the capture check decides alone.
+        assert!(judgeable(&checked(true), None));
+        assert!(!judgeable(&checked(false), Some(&looks(true))));
+        assert!(!judgeable(&checked(true), Some(&looks(false))));
+        assert!(!judgeable(&checked(false), None));
+    }
 }

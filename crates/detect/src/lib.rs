@@ -16,7 +16,7 @@ pub mod sidecar;
 pub use classifier::{Classifier, JointVerdict};
 #[cfg(not(target_family = "wasm"))]
 pub use classifier::read_export;
-pub use detector::{Detection, Detector, HandResult, STAGES, rgba_to_rgb};
+pub use detector::{Detection, Detector, HandResult, STAGES, judgeable, rgba_to_rgb};
 pub use familiarity::{Familiarity, FeatureModel};
 pub use quality::{Check, Quality};
 pub use sidecar::{FORMAT_VERSION, NOTICE, SIDECAR_FILE, Sidecar, WEIGHTS_FILE};

@@ -260,7 +260,7 @@ impl HandLandmarker {
         self.run_landmarks(to_input(planar, rois.len(), LANDMARK_INPUT, &self.device)).await
     }
 
-    fn to_hand(&self, out: &LandmarkOutput, roi: Roi, palm_score: f32, refined: bool) -> DetectedHand {
+    fn to_hand(out: &LandmarkOutput, roi: Roi, palm_score: f32, refined: bool, mirrored: bool) -> DetectedHand {
         let n = LANDMARK_INPUT as f32;
         let landmarks = out
             .landmarks
@@ -275,7 +275,7 @@ impl HandLandmarker {
             [p[0] * c - p[1] * s, p[0] * s + p[1] * c, p[2]]
         });
         // Raw score = P(left) for a mirrored photo; an unmirrored photo swaps the label.
-        let p_left = if self.options.mirrored { out.handedness } else { 1.0 - out.handedness };
+        let p_left = if mirrored { out.handedness } else { 1.0 - out.handedness };
         let (handedness, handedness_score) = if p_left >= 0.5 { (Side::Left, p_left) } else { (Side::Right, 1.0 - p_left) };
         DetectedHand {
             handedness,
@@ -297,6 +297,12 @@ impl HandLandmarker {
     /// [`detect`](Self::detect), calling `mark` with each stage's name as it ends — `"palm"`,
     /// `"landmarks"`, then `"refine"` when the second landmark pass ran — so a caller can time them.
     pub async fn detect_marked(&self, img: &RgbImage, mark: &mut dyn FnMut(&'static str)) -> Result<Vec<DetectedHand>, LandmarkError> {
+        self.detect_marked_as(img, self.options.mirrored, mark).await
+    }
+
+    /// [`detect_marked`](Self::detect_marked) with [`Options::mirrored`] given for this photo
+    /// alone (a page whose user ticks "mirrored" after the landmarker was made).
+    pub async fn detect_marked_as(&self, img: &RgbImage, mirrored: bool, mark: &mut dyn FnMut(&'static str)) -> Result<Vec<DetectedHand>, LandmarkError> {
         if img.width() == 0 || img.height() == 0 {
             return Err(LandmarkError::Input("the image is empty".into()));
         }
@@ -315,7 +321,7 @@ impl HandLandmarker {
             if out.presence < self.options.min_presence {
                 continue;
             }
-            let hand = self.to_hand(out, *roi, palm.score, false);
+            let hand = Self::to_hand(out, *roi, palm.score, false, mirrored);
             if self.options.refine {
                 let pts: Vec<(f32, f32)> = hand.landmarks.iter().map(|p| (p[0], p[1])).collect();
                 second_rois.push(Roi::from_landmarks(&pts));
@@ -330,7 +336,7 @@ impl HandLandmarker {
                 // as sure a hand is there.
                 if out.presence >= self.options.min_presence && out.presence >= hands[i].presence - 0.05 {
                     let palm_score = hands[i].palm_score;
-                    hands[i] = self.to_hand(out, roi, palm_score, true);
+                    hands[i] = Self::to_hand(out, roi, palm_score, true, mirrored);
                 }
             }
             mark("refine");

@@ -112,3 +112,19 @@ fn flex_and_wgpu_agree_on_the_landmark_model() {
     assert!((a.presence - b.presence).abs() < 1e-6, "{} vs {}", a.presence, b.presence);
 }
 
+
+#[test]
+fn a_photo_said_to_be_mirrored_gets_the_other_handedness_and_the_same_landmarks() {
+    // 11k_f_d.jpg is the back of a right hand, taken with a rear camera (not mirrored).
+    let img = jointscope_data::image_io::load_rgb(&jointscope_test_support::real_hand("11k_f_d.jpg")).unwrap();
+    let m = marker(&Device::flex());
+    let plain = pollster::block_on(m.detect_marked_as(&img, false, &mut |_| {})).unwrap();
+    let mirrored = pollster::block_on(m.detect_marked_as(&img, true, &mut |_| {})).unwrap();
+    assert_eq!((plain.len(), mirrored.len()), (1, 1));
+    assert_eq!((plain[0].handedness, mirrored[0].handedness), (Hand::Right, Hand::Left));
+    assert_eq!(plain[0].handedness_score, mirrored[0].handedness_score);
+    assert_eq!(plain[0].landmarks, mirrored[0].landmarks);
+    // Said per photo, it is what a landmarker made for mirrored photos gives.
+    let selfies = HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options { mirrored: true, ..Options::default() }).unwrap();
+    assert_eq!(selfies.detect_blocking(&img).unwrap()[0].handedness, Hand::Left);
+}

@@ -1,9 +1,13 @@
 //! The wasm-bindgen surface (wasm32 only): Rust values go to JavaScript as plain objects
 //! (serde-wasm-bindgen), typed by the TypeScript declarations tsify derives from the same Rust types.
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::tensor::Device;
+#[cfg(feature = "bench")]
+use burn::tensor::{Tensor, TensorData};
 use jointscope_data::{Joint, Point};
 use jointscope_detect::{DetectError, Detector};
-use jointscope_landmarks::{HandLandmarker, LANDMARK_INPUT, LandmarkError, Options};
+use jointscope_landmarks::{LandmarkError, Options};
+#[cfg(feature = "bench")]
+use jointscope_landmarks::{HandLandmarker, LANDMARK_INPUT};
 use serde::{Deserialize, Serialize};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
@@ -25,11 +29,13 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
 extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = error)]
     fn console_error(message: &str);
+    #[cfg(feature = "bench")]
     #[wasm_bindgen(js_namespace = performance, js_name = now)]
     fn performance_now() -> f64;
 }
 
 /// A detection and where its time went (`profileEncoded`).
+#[cfg(feature = "bench")]
 #[derive(Debug, Clone, Serialize, tsify::Tsify)]
 pub struct DetectionProfile {
     pub detection: jointscope_detect::Detection,
@@ -93,6 +99,20 @@ pub fn limits() -> Result<JsValue, JsValue> {
     to_js(&jointscope_data::image_io::LIMITS)
 }
 
+/// The joints judged on each hand, by their names in results (`MCP1` … `WRIST`), in the order of
+/// a hand's `joints`.
+#[wasm_bindgen(js_name = jointNames)]
+pub fn joint_names() -> Vec<String> {
+    Joint::ALL.iter().map(|j| j.name().to_string()).collect()
+}
+
+/// The bones between MediaPipe's 21 hand landmarks, as pairs of landmark indices (what
+/// MediaPipe's own API calls `HAND_CONNECTIONS`).
+#[wasm_bindgen(js_name = handConnections)]
+pub fn hand_connections() -> Vec<js_sys::Array> {
+    jointscope_landmarks::HAND_BONES.iter().map(|&(a, b)| js_sys::Array::of2(&(a as u32).into(), &(b as u32).into())).collect()
+}
+
 /// Which compute backends this bundle was built with: `["webgpu", "cpu"]` or `["cpu"]`.
 #[wasm_bindgen(js_name = backends)]
 pub fn backends() -> Vec<String> {
@@ -127,19 +147,12 @@ pub struct JointDetector {
 impl JointDetector {
     /// Load the MediaPipe palm and landmark `.tflite` files and the exported classifier
     /// (`jointscope.json` + `jointscope.bpk`) on `backend` (`"webgpu"` or `"cpu"`), check the weights
-    /// against their sidecar, and run every model once. `mirrored`: photos are selfies.
-    pub async fn create(
-        palm: Vec<u8>,
-        landmark: Vec<u8>,
-        sidecar: Vec<u8>,
-        weights: Vec<u8>,
-        backend: String,
-        mirrored: bool,
-    ) -> Result<JointDetector, JsValue> {
+    /// against their sidecar, and run every model once. Whether a photo is mirrored is said with
+    /// each photo.
+    pub async fn create(palm: Vec<u8>, landmark: Vec<u8>, sidecar: Vec<u8>, weights: Vec<u8>, backend: String) -> Result<JointDetector, JsValue> {
         report_panics();
         let device = device(&backend).await?;
-        let options = Options { mirrored, ..Options::default() };
-        let detector = Detector::from_bytes(&palm, &landmark, &sidecar, weights, &device, options).map_err(|e| js_error(&e))?;
+        let detector = Detector::from_bytes(&palm, &landmark, &sidecar, weights, &device, Options::default()).map_err(|e| js_error(&e))?;
         detector.warm_up().await.map_err(|e| js_error(&e))?;
         Ok(JointDetector { inner: Rc::new(detector), backend })
     }
@@ -156,11 +169,14 @@ impl JointDetector {
         to_js(self.inner.classifier().sidecar())
     }
 
-    /// Detect in RGBA pixels (`ImageData.data`), `width × height × 4` bytes.
+    /// Detect in RGBA pixels (`ImageData.data`), `width × height × 4` bytes. `mirrored`: the
+    /// photo is a mirror image (a front-camera selfie), so handedness is swapped back.
     #[wasm_bindgen(js_name = detectRgba, unchecked_return_type = "Promise<Detection>")]
-    pub fn detect_rgba(&self, rgba: Vec<u8>, width: u32, height: u32) -> js_sys::Promise {
+    pub fn detect_rgba(&self, rgba: Vec<u8>, width: u32, height: u32, mirrored: bool) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
-        wasm_bindgen_futures::future_to_promise(async move { to_js(&inner.detect_rgba(&rgba, width, height).await.map_err(|e| js_error(&e))?) })
+        wasm_bindgen_futures::future_to_promise(async move {
+            to_js(&inner.detect_rgba_as(&rgba, width, height, mirrored).await.map_err(|e| js_error(&e))?)
+        })
     }
 
     /// Judge joints at positions the caller already knows (no landmark step), in a PNG or JPEG
@@ -179,13 +195,21 @@ impl JointDetector {
     }
 
     /// Decode a PNG or JPEG file's bytes (size limits checked first, EXIF orientation applied) and
-    /// detect in it.
+    /// detect in it; `mirrored` as for [`detectRgba`](Self::detect_rgba).
     #[wasm_bindgen(js_name = detectEncoded, unchecked_return_type = "Promise<Detection>")]
-    pub fn detect_encoded(&self, bytes: Vec<u8>) -> js_sys::Promise {
+    pub fn detect_encoded(&self, bytes: Vec<u8>, mirrored: bool) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
-        wasm_bindgen_futures::future_to_promise(async move { to_js(&inner.detect_encoded(&bytes).await.map_err(|e| js_error(&e))?) })
+        wasm_bindgen_futures::future_to_promise(async move {
+            to_js(&inner.detect_encoded_marked_as(&bytes, mirrored, &mut |_| {}).await.map_err(|e| js_error(&e))?)
+        })
     }
+}
 
+/// Entries for the benchmarks (`bench/web`) and their tests only, left out of the bundles the
+/// page and the npm package ship (feature `bench`).
+#[cfg(feature = "bench")]
+#[wasm_bindgen]
+impl JointDetector {
     /// [`detectEncoded`](Self::detect_encoded), timing each stage with `performance.now()`: for
     /// profiling a photo in the browser (`bench/web`), not for the page.
     #[wasm_bindgen(js_name = profileEncoded, unchecked_return_type = "Promise<DetectionProfile>")]
@@ -210,12 +234,15 @@ impl JointDetector {
 
 
 /// MediaPipe's hand-landmark model alone (no palm detection, no classifier), so that it can be
-/// timed against other runtimes on identical inputs in the same browser (`bench/web`).
+/// timed against other runtimes on identical inputs in the same browser (`bench/web`; feature
+/// `bench`).
+#[cfg(feature = "bench")]
 #[wasm_bindgen]
 pub struct LandmarkModel {
     inner: Rc<HandLandmarker>,
 }
 
+#[cfg(feature = "bench")]
 #[wasm_bindgen]
 impl LandmarkModel {
     /// Load the palm and landmark `.tflite` files on `backend` (`"webgpu"` or `"cpu"`).
