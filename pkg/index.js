@@ -218,9 +218,11 @@ export class JointDetector {
    */
   async detect(source) {
     if (!this.#engine) throw typedError("StateError", "the detector is closed");
+    // The options as they are when detect is called, whatever setOptions does meanwhile.
+    const { mirrored } = this.#options;
     const { owned, ...input } = await toInput(source, this.limits);
     // Buffers made here move to a worker; a caller's ImageData is copied, never detached.
-    return this.#engine.detect({ ...input, mirrored: this.#options.mirrored }, owned ? [(input.bytes ?? input.rgba).buffer] : []);
+    return this.#engine.detect({ ...input, mirrored }, owned ? [(input.bytes ?? input.rgba).buffer] : []);
   }
 
   /**
