@@ -753,6 +753,8 @@ struct Pose {
     angle: f32,
     cx: f32,
     cy: f32,
+    /// `angle.sin_cos()`, for the per-pixel mapping.
+    sin_cos: (f32, f32),
 }
 
 impl Pose {
@@ -770,14 +772,14 @@ impl Pose {
                 px > 0.04 * s_img && px < 0.96 * s_img && py > 0.04 * s_img && py < 0.96 * s_img
             });
             if ok {
-                return Pose { mirror, scale, angle, cx, cy };
+                return Pose { mirror, scale, angle, cx, cy, sin_cos: angle.sin_cos() };
             }
         }
     }
 
     /// A pixel position in hand units.
     fn to_hand(&self, px: f32, py: f32) -> (f32, f32) {
-        let (sa, ca) = self.angle.sin_cos();
+        let (sa, ca) = self.sin_cos;
         let (dx, dy) = ((px - self.cx) / self.scale, (py - self.cy) / self.scale);
         let (hx, hy) = (dx * ca + dy * sa, -dx * sa + dy * ca);
         (if self.mirror { -hx } else { hx }, hy - 0.45)

@@ -158,6 +158,12 @@ pub struct Graph {
     tensor_count: usize,
 }
 
+/// What one operator becomes: a step to run, or a constant for later operators.
+enum Lowered {
+    Step(Step),
+    Constant(Vec<f32>),
+}
+
 impl Graph {
     /// Converts a parsed model into device-resident steps.
     pub fn new(model: &TfliteModel, device: &Device) -> Result<Self, LandmarkError> {
@@ -178,8 +184,9 @@ impl Graph {
         };
         let mut steps = Vec::new();
         for (k, op) in model.ops.iter().enumerate() {
-            if let Some(step) = Self::step(model, k, &mut consts, device)? {
-                steps.push((step, op.outputs[0]));
+            match Self::lower(model, k, &consts, device)? {
+                Lowered::Step(step) => steps.push((step, op.outputs[0])),
+                Lowered::Constant(v) => consts[op.outputs[0]] = Some(v),
             }
         }
         // Every graph output must be produced by some step.
@@ -193,8 +200,8 @@ impl Graph {
     }
 
     /// Operator `k` of `model` as a step on `device` (its constants uploaded, their layout
-    /// converted to NCHW); `None` for a constant dequantisation, whose result joins `consts`.
-    fn step(model: &TfliteModel, k: usize, consts: &mut [Option<Vec<f32>>], device: &Device) -> Result<Option<Step>, LandmarkError> {
+    /// converted to NCHW), or, for a constant dequantisation, the constant it makes.
+    fn lower(model: &TfliteModel, k: usize, consts: &[Option<Vec<f32>>], device: &Device) -> Result<Lowered, LandmarkError> {
         let op = &model.ops[k];
         let out = op.outputs[0];
         let input_id = |j: usize| -> Result<usize, LandmarkError> {
@@ -203,13 +210,6 @@ impl Graph {
                 .and_then(|&i| usize::try_from(i).ok())
                 .ok_or_else(|| bad(format!("operator {k} ({:?}) lacks input {j}", op.kind)))
         };
-        if let OpKind::Dequantize = op.kind {
-            let v = input_id(0).ok().and_then(|id| consts[id].clone());
-            let v = v.ok_or_else(|| bad(format!("operator {k}: only constant dequantisation is supported")))?;
-            consts[out] = Some(v);
-            return Ok(None);
-        }
-        let consts: &[Option<Vec<f32>>] = consts;
         let shape_of = |i: usize| model.tensors[i].shape.clone();
         let tensor = |data: Vec<f32>, shape: Vec<usize>| Tensor::<1>::from_data(TensorData::new(data, [shape.iter().product::<usize>()]), device);
         let constant = |j: usize| -> Result<Vec<f32>, LandmarkError> {
@@ -221,7 +221,10 @@ impl Graph {
         };
         let out_shape = shape_of(out);
         let step = match &op.kind {
-            OpKind::Dequantize => unreachable!("handled above"),
+            OpKind::Dequantize => {
+                let v = constant(0).map_err(|_| bad(format!("operator {k}: only constant dequantisation is supported")))?;
+                return Ok(Lowered::Constant(v));
+            }
             OpKind::Conv2d { padding, stride, dilation, act } => {
                 let ws = shape_of(input_id(1)?);
                 let [o, kh, kw, i] = ws[..] else { return Err(bad(format!("conv weight shape {ws:?}"))) };
@@ -313,7 +316,7 @@ impl Graph {
                 Step::Resize { x: input_id(0)?, size: [h, w], align_corners: *align_corners }
             }
         };
-        Ok(Some(step))
+        Ok(Lowered::Step(step))
     }
 
     /// For each step, the values whose last use it is (graph outputs are kept), so intermediate
