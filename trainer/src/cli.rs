@@ -3,6 +3,7 @@
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand};
 use jointscope_data::Objective;
+use jointscope_dataset::real::RealConfig;
 use jointscope_dataset::synth::{Preset, SynthConfig};
 use jointscope_model::{Arch, EncoderKind, ModelConfig};
 use jointscope_train::augment::Mix;
@@ -151,25 +152,25 @@ pub struct SynthArgs {
     #[arg(long, value_parser = choice::<Preset>(), default_value = "default")]
     pub preset: Preset,
     /// Patients in the labelled cohort (two photos each) [preset: 120].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "base_photos")]
     pub patients: Option<usize>,
     /// Healthy-hand photos for self-supervised pretraining [400].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "base_photos")]
     pub healthy: Option<usize>,
     /// Target fraction of inflamed joints [0.08].
     #[arg(long)]
     pub prevalence: Option<f32>,
     /// Photo side in pixels [320].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "base_photos")]
     pub size: Option<u32>,
     /// Strength of inflammation signs (lower is harder) [1.5].
     #[arg(long)]
     pub signal: Option<f32>,
     /// Fraction of palm-up photos [0].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "base_photos")]
     pub palmar: Option<f32>,
     /// Fraction of the cohort's joint labels written as `unknown` (truth stays in severity.csv) [0].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "base_photos")]
     pub hide_labels: Option<f32>,
     /// Chance that a joint inflamed on one hand is inflamed on the other [default 0.6, ra-like 0.8].
     #[arg(long)]
@@ -184,14 +185,48 @@ pub struct SynthArgs {
     #[arg(long)]
     pub occult_visibility: Option<f32>,
     /// 0..1: weight of the patient's own level in each joint's healthy look [1, control 0].
-    #[arg(long)]
+    #[arg(long, conflicts_with = "base_photos")]
     pub patient_appearance: Option<f32>,
     /// Generator seed [7].
     #[arg(long)]
     pub seed: Option<u64>,
+    /// Paint simulated signs on these real photos of healthy hands (a folder, searched below too)
+    /// instead of drawing hands: docs/real-benchmark.md.
+    #[arg(long)]
+    pub base_photos: Option<PathBuf>,
+    /// With --base-photos: 11K Hands' HandInfo.csv (subjects, sides, which photos show the back);
+    /// without it each photo is its own subject.
+    #[arg(long, requires = "base_photos")]
+    pub subjects: Option<PathBuf>,
+    /// With --base-photos: times each photo is painted, each a new visit with its own disease [2].
+    #[arg(long, requires = "base_photos")]
+    pub visits: Option<usize>,
+    /// With --base-photos: photos are scaled down to this longer side [800].
+    #[arg(long, requires = "base_photos")]
+    pub max_side: Option<u32>,
+    /// With --base-photos: subjects set aside as the fixed test set, test.csv [20].
+    #[arg(long, requires = "base_photos")]
+    pub test_subjects: Option<usize>,
 }
 
 impl SynthArgs {
+    /// The real-photo benchmark's settings: the preset's disease model, with the options given.
+    pub fn real_config(&self) -> RealConfig {
+        let mut c = RealConfig::from_preset(self.preset);
+        let set = |to: &mut f32, v: Option<f32>| *to = v.unwrap_or(*to);
+        c.visits = self.visits.unwrap_or(c.visits);
+        c.max_side = self.max_side.unwrap_or(c.max_side);
+        c.test_subjects = self.test_subjects.unwrap_or(c.test_subjects);
+        c.seed = self.seed.unwrap_or(c.seed);
+        set(&mut c.prevalence, self.prevalence);
+        set(&mut c.signal, self.signal);
+        set(&mut c.disease.symmetry, self.symmetry);
+        set(&mut c.disease.burden_coupling, self.burden_coupling);
+        set(&mut c.disease.occult_fraction, self.occult_fraction);
+        set(&mut c.disease.occult_visibility, self.occult_visibility);
+        c
+    }
+
     pub fn config(&self) -> SynthConfig {
         let mut c = self.preset.config();
         let set = |to: &mut f32, v: Option<f32>| *to = v.unwrap_or(*to);

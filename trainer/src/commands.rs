@@ -30,7 +30,7 @@ pub fn main() -> anyhow::Result<i32> {
 
 fn run_command(command: Command, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     match command {
-        Command::Synth(a) => synth_cmd(&a, bars),
+        Command::Synth(a) => synth_cmd(&a, models, bars),
         Command::Validate { manifest } => validate_cmd(&manifest),
         Command::Locate(a) => locate_cmd(&a, models, bars),
         Command::LocateBench(a) => locate_bench_cmd(&a, models, bars),
@@ -87,7 +87,10 @@ fn run_command(command: Command, models: &Path, bars: &Bars) -> anyhow::Result<i
     }
 }
 
-fn synth_cmd(a: &SynthArgs, bars: &Bars) -> anyhow::Result<i32> {
+fn synth_cmd(a: &SynthArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
+    if let Some(photos) = &a.base_photos {
+        return real_synth_cmd(a, photos, models, bars);
+    }
     let prepared = synthetic::prepare(&a.out, &a.config(), bars)?;
     let s = prepared.summary();
     println!(
@@ -99,6 +102,27 @@ fn synth_cmd(a: &SynthArgs, bars: &Bars) -> anyhow::Result<i32> {
         100.0 * s.inflamed as f64 / s.joints.max(1) as f64,
         s.healthy_images,
         a.out.display()
+    );
+    Ok(0)
+}
+
+fn real_synth_cmd(a: &SynthArgs, photos: &Path, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
+    use jointscope_lab::real_photos::{self, BaseSource};
+    let source = BaseSource { photos: photos.to_path_buf(), subjects: a.subjects.clone(), models: models.to_path_buf() };
+    let device = backend::select(BackendChoice::Flex, bars)?.device;
+    let prepared = real_photos::prepare(&a.out, &source, &a.real_config(), &device, bars)?;
+    let s = prepared.summary();
+    println!(
+        "{} {} images of {} base photos ({} subjects): {} joints, {} inflamed = {:.1} % of those in the photo, {} unknown (crop outside the photo); left out: {}",
+        if matches!(prepared, real_photos::Prepared::Reused(_)) { "already there:" } else { "wrote" },
+        s.images,
+        s.base_photos,
+        s.subjects,
+        s.joints,
+        s.inflamed,
+        100.0 * s.inflamed as f64 / (s.joints - s.outside).max(1) as f64,
+        s.outside,
+        a.out.join("excluded.csv").display()
     );
     Ok(0)
 }

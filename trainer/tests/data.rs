@@ -54,3 +54,22 @@ fn bad_manifests_fail_cleanly_with_the_reason() {
     assert_clean_failure(&jointscope(&["evaluate", "--run", d.join("nothing").to_str().unwrap()]), "no trained model");
     assert_clean_failure(&jointscope(&["export", "--run", d.join("nothing").to_str().unwrap(), "--out", d.join("e").to_str().unwrap()]), "no trained model");
 }
+
+#[test]
+fn real_photos_without_a_hand_or_showing_the_palm_are_listed_not_fatal() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("real");
+    let photos = jointscope_test_support::real_hands_dir();
+    let t = ok(&jointscope(&[
+        "synth", "--base-photos", photos.to_str().unwrap(), "--out", out.to_str().unwrap(), "--visits", "1", "--test-subjects", "0",
+    ]));
+    assert!(t.contains("wrote"), "{t}");
+    let excluded = std::fs::read_to_string(out.join("excluded.csv")).unwrap();
+    let reason = |name: &str| excluded.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} not listed:\n{excluded}")).to_string();
+    assert!(reason("mp_no_hand_pizza.jpg").contains("no hand found"), "{excluded}");
+    assert!(reason("11k_f_p.jpg").contains("palm"), "{excluded}");
+    // The back of a hand is painted and the manifest is one the trainer reads.
+    assert!(!excluded.contains("11k_f_d.jpg"), "{excluded}");
+    ok(&jointscope(&["validate", out.join("manifest.csv").to_str().unwrap()]));
+    assert!(out.join("contact-sheet.png").is_file());
+}

@@ -6,6 +6,8 @@ pub mod defects;
 pub mod fsio;
 pub mod manifest;
 pub mod split;
+pub mod paint;
+pub mod real;
 pub mod synth;
 
 pub use jointscope_data::{DataError, DataSummary, Hand, Joint, Point, View};

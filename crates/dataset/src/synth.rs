@@ -74,16 +74,20 @@ pub enum Preset {
     /// Burden-coupled (more inflamed joints come with more severe ones), more symmetric (0.8) and
     /// with 30 % of inflamed joints occult (10 % of their signs visible).
     RaLike,
+    /// The `default` cohort's labels with nothing drawn (signal 0): a model trained on it must stay
+    /// at chance, or the photos reveal the labels some other way than by the signs.
+    Null,
 }
 
 impl Preset {
-    pub const ALL: [Preset; 3] = [Preset::Control, Preset::Default, Preset::RaLike];
+    pub const ALL: [Preset; 4] = [Preset::Control, Preset::Default, Preset::RaLike, Preset::Null];
 
     pub fn name(self) -> &'static str {
         match self {
             Preset::Control => "control",
             Preset::Default => "default",
             Preset::RaLike => "ra-like",
+            Preset::Null => "null",
         }
     }
 
@@ -101,6 +105,7 @@ impl Preset {
                 disease: Disease { symmetry: 0.8, burden_coupling: 1.0, occult_fraction: 0.3, occult_visibility: 0.1, ..Disease::default() },
                 ..base
             },
+            Preset::Null => SynthConfig { signal: 0.0, ..base },
         }
     }
 }

@@ -8,4 +8,5 @@ pub mod demo;
 pub mod locate_bench;
 pub mod probe;
 pub mod quality_bench;
+pub mod real_photos;
 pub mod synthetic;

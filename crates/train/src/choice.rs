@@ -69,6 +69,7 @@ impl Choice for jointscope_dataset::synth::Preset {
             Preset::Control => "independent joints, each joint's look its own, nothing occult: context cannot help",
             Preset::Default => "the benchmark as before: patient clustering, symmetry 0.6, patient-level look",
             Preset::RaLike => "burden-coupled, symmetric (0.8), 30 % of inflamed joints occult",
+            Preset::Null => "the default cohort's labels with no sign drawn: must train to chance",
         }
     }
 }
