@@ -198,6 +198,7 @@ struct Painted {
     jpeg: Vec<u8>,
     landmarks: [Point; 21],
     inside: [bool; Joint::COUNT],
+    size: (u32, u32),
 }
 
 fn make(job: &Job, bases: &[BasePhoto], config: &RealConfig) -> Result<Painted, DataError> {
@@ -209,7 +210,7 @@ fn make(job: &Job, bases: &[BasePhoto], config: &RealConfig) -> Result<Painted, 
     let mut rng = ChaCha8Rng::seed_from_u64(job.seed);
     let offset = (rng.random::<f32>(), rng.random::<f32>());
     let painted = paint::paint(&img, &lm, &amplitude, offset, &Signs::default());
-    Ok(Painted { jpeg: to_jpeg(&painted, config.jpeg_quality), landmarks: lm, inside })
+    Ok(Painted { jpeg: to_jpeg(&painted, config.jpeg_quality), landmarks: lm, inside, size: (w, h) })
 }
 
 /// Paint `jobs` on up to 8 threads, writing each image into `images`; results in job order.
@@ -243,7 +244,7 @@ fn paint_all(jobs: &[Job], bases: &[BasePhoto], config: &RealConfig, images: &Pa
 
 /// Paint the benchmark into `out`: `images/`, `manifest.csv` (every joint of every image of the
 /// subjects not in the test set; a joint whose crop leaves the photo is `unknown` and never
-/// painted), `test.csv` (the same for the test subjects), `severity.csv` (true severity and
+/// painted; a landmark beyond the photo's edge is clamped into it, as `jointscope locate` does), `test.csv` (the same for the test subjects), `severity.csv` (true severity and
 /// visibility), `landmarks.csv` (MediaPipe's 21, in the written image's pixels), `photos.csv`
 /// (which base photo and visit each image is) and `real.json`. `progress` is called per image.
 pub fn generate(bases: &[BasePhoto], config: &RealConfig, out: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<RealSummary, DataError> {
@@ -279,7 +280,9 @@ pub fn generate(bases: &[BasePhoto], config: &RealConfig, out: &Path, progress: 
             outside += !inside as usize;
             line += 1;
             let label = if !inside { Label::Unknown } else if s > 0.0 { Label::Inflamed } else { Label::Healthy };
-            let point = Some(p.landmarks[j.landmark()]);
+            // A landmark MediaPipe puts beyond the photo's edge is clamped into it, as `locate` does.
+            let q = p.landmarks[j.landmark()];
+            let point = Some(Point::new(q.x.clamp(0.0, (p.size.0 - 1) as f32), q.y.clamp(0.0, (p.size.1 - 1) as f32)));
             rows.push(ManifestRow { line, image: image.clone(), patient_id: b.subject.clone(), hand: b.hand, view: View::Dorsal, joint: j, label, point });
         }
     }

@@ -1,7 +1,7 @@
 //! Signs painted on photos: one resampling path for every joint, signs where the amplitude says and
 //! nowhere else, and the real-photo benchmark's folder (deterministic, occult joints, subjects).
 //! Base photos here are drawn hands, whose landmarks are known exactly.
-use image::RgbImage;
+use image::{GenericImageView, RgbImage};
 use jointscope_data::{Hand, Joint, Point, View};
 use jointscope_dataset::manifest::{self, Label};
 use jointscope_dataset::paint::{self, Signs};
@@ -69,17 +69,18 @@ fn a_sign_changes_only_its_own_joints_surroundings() {
     assert!(near > 2_000, "PIP3 itself barely changed: {near}");
 }
 
-/// Hand pixels (unlike the drawn background) along the line across the axis through a joint.
+/// The finger's width at a joint: skin-coloured pixels along the line across the axis, counted
+/// from the joint outwards on both sides until the first pixel unlike the skin.
 fn width_across(img: &RgbImage, lm: &[Point; 21], j: Joint, skin: [u8; 3]) -> usize {
     let f = paint::frames(lm)[j.index()];
     let n = (-f.axis.1, f.axis.0);
-    (-60..=60)
-        .filter(|&t| {
-            let (x, y) = (f.center.x + t as f32 * n.0, f.center.y + t as f32 * n.1);
-            let p = img.get_pixel(x.clamp(0.0, 319.0) as u32, y.clamp(0.0, 319.0) as u32);
-            (0..3).map(|c| (p[c] as i32 - skin[c] as i32).abs()).sum::<i32>() < 60
-        })
-        .count()
+    let is_skin = |t: i32| {
+        let (x, y) = (f.center.x + t as f32 * n.0, f.center.y + t as f32 * n.1);
+        let p = img.get_pixel(x.clamp(0.0, 319.0) as u32, y.clamp(0.0, 319.0) as u32);
+        (0..3).map(|c| (p[c] as i32 - skin[c] as i32).abs()).sum::<i32>() < 60
+    };
+    let side = |dir: i32| (1..60).take_while(|&t| is_skin(dir * t)).count();
+    1 + side(1) + side(-1)
 }
 
 #[test]
@@ -188,16 +189,16 @@ fn occult_joints_are_labelled_inflamed_and_painted_faintly() {
 #[test]
 fn a_joint_whose_crop_leaves_the_photo_is_unknown() {
     let src = tempfile::tempdir().unwrap();
-    let mut b = bases(src.path());
-    // Move the first photo's hand up until the wrist sits on the top edge.
-    let dy = b[0].landmarks[0].y;
+    let b = bases(src.path());
+    // Cut the first photo off just above its wrist (a drawn hand points up), so the wrist's
+    // landmark lies beyond the bottom edge.
     let (img, _) = drawn(10, Hand::Right);
-    let shifted = image::imageops::crop_imm(&img, 0, dy as u32, 320, 320 - dy as u32).to_image();
-    shifted.save(&b[0].path).unwrap();
-    b[0].landmarks = b[0].landmarks.map(|p| Point::new(p.x, p.y - dy.floor()));
+    let cut = img.view(0, 0, 320, b[0].landmarks[0].y as u32 - 4).to_image();
+    cut.save(&b[0].path).unwrap();
     let out = tempfile::tempdir().unwrap();
     real::generate(&b[..1], &RealConfig { max_side: 320, test_subjects: 0, ..RealConfig::from_preset(Preset::Default) }, out.path(), &|_, _| {}).unwrap();
     let report = manifest::validate(&out.path().join("manifest.csv")).unwrap();
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
     let wrist: Vec<_> = report.rows.iter().filter(|r| r.joint == Joint::Wrist).collect();
     assert!(!wrist.is_empty() && wrist.iter().all(|r| r.label == Label::Unknown));
     assert!(report.rows.iter().any(|r| r.joint == Joint::Pip3 && r.label != Label::Unknown));
