@@ -151,7 +151,7 @@ fn plan(bases: &[BasePhoto], config: &RealConfig) -> Vec<Job> {
             let mut rng = ChaCha8Rng::seed_from_u64(config.seed ^ name_hash(&b.subject) ^ (visit as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15));
             let d = sample_patient(&mut rng, config.prevalence, &config.disease);
             let h = if b.hand == Hand::Right { 0 } else { 1 };
-            let mut own = ChaCha8Rng::seed_from_u64(config.seed ^ name_hash(&format!("{}#{visit}", b.path.display())));
+            let mut own = ChaCha8Rng::seed_from_u64(config.seed ^ name_hash(&format!("{}#{visit}", stem(&b.path))));
             jobs.push(Job {
                 name: format!("{}_v{}_{}", stem(Path::new(&b.subject)), visit + 1, stem(&b.path)),
                 base: i,

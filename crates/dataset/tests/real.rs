@@ -240,3 +240,15 @@ fn asking_for_every_subject_as_test_is_refused() {
     let e = real::generate(&b, &RealConfig { test_subjects: 2, ..small(Preset::Default) }, out.path(), &|_, _| {}).unwrap_err();
     assert!(e.to_string().contains("only 2 subjects"), "{e}");
 }
+
+#[test]
+fn the_benchmark_does_not_depend_on_where_the_photos_are() {
+    let (a, b) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let (ba, bb) = (bases(a.path()), bases(b.path()));
+    let (o1, o2) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    real::generate(&ba, &small(Preset::Default), o1.path(), &|_, _| {}).unwrap();
+    real::generate(&bb, &small(Preset::Default), o2.path(), &|_, _| {}).unwrap();
+    for f in ["manifest.csv", "severity.csv", "images/s1_v1_photo0.jpg", "images/s2_v3_photo5.jpg"] {
+        assert_eq!(std::fs::read(o1.path().join(f)).unwrap(), std::fs::read(o2.path().join(f)).unwrap(), "{f}");
+    }
+}
