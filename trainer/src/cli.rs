@@ -595,5 +595,22 @@ pub struct AblateArgs {
     /// Run only these rows (comma-separated names as the plan gives them) and print their runs.
     #[arg(long, value_delimiter = ',')]
     pub rows: Vec<String>,
+    /// Run only these of the plan's seeds (comma-separated) and print their runs.
+    #[arg(long, value_delimiter = ',')]
+    pub seeds: Vec<u64>,
+    /// Run the plan's `real` rows on this real-photo benchmark (a `synth --base-photos` folder:
+    /// manifest.csv trains, test.csv tests) instead of a drawn preset.
+    #[arg(long)]
+    pub benchmark: Option<PathBuf>,
+    /// With --benchmark: the folder of unlabelled real photos the pretrained rows pretrain on
+    /// (located with MediaPipe once, cached in OUT/pools).
+    #[arg(long, requires = "benchmark")]
+    pub pool: Option<PathBuf>,
+    /// With --pool: 11K Hands' HandInfo.csv, so the test subjects' photos are left out of the pool.
+    #[arg(long, requires = "pool")]
+    pub subjects: Option<PathBuf>,
+    /// With --pool: pretrain on the first N hands found in the pool's fixed order (all by default).
+    #[arg(long, requires = "pool")]
+    pub pool_size: Option<usize>,
 }
 

@@ -467,9 +467,10 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
     } else {
         (a.preset.config(), ModelConfig::default(), plan)
     };
-    let config = ablate::AblateConfig { preset: a.preset, plan, out: a.out.clone(), synth, model, models: models.to_path_buf(), backend: a.backend, only: a.rows.clone() };
+    let real = a.benchmark.as_ref().map(|dir| ablate::RealBenchmark { dir: dir.clone(), pool: a.pool.clone(), subjects: a.subjects.clone(), pool_size: a.pool_size });
+    let config = ablate::AblateConfig { preset: a.preset, real, plan, out: a.out.clone(), synth, model, models: models.to_path_buf(), backend: a.backend, only: a.rows.clone(), only_seeds: a.seeds.clone() };
     let md = ablate::ablate(&config, bars)?;
     println!("{md}");
-    println!("table: {}", a.out.join(format!("ablation-{}.md", a.preset.name())).display());
+    println!("table: {}", a.out.join(format!("ablation-{}.md", config.name())).display());
     Ok(0)
 }

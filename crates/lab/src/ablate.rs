@@ -141,9 +141,9 @@ pub struct Row {
     pub against: String,
 }
 
-/// The rows the plan lists for `preset`, in table order.
-pub fn rows(plan: &Plan, preset: Preset) -> anyhow::Result<Vec<Row>> {
-    let p = plan.presets.get(preset.name()).with_context(|| format!("the plan has no rows for the preset {}", preset.name()))?;
+/// The rows the plan lists for the benchmark `name` (a preset's, or `real`), in table order.
+pub fn rows(plan: &Plan, name: &str) -> anyhow::Result<Vec<Row>> {
+    let p = plan.presets.get(name).with_context(|| format!("the plan has no rows for the benchmark {name}"))?;
     let ssl = plan.pretraining.objective;
     let row = |name: &str, imbalance, with_ssl: bool, global_local, mix| Row {
         name: name.into(),
@@ -179,6 +179,12 @@ pub fn rows(plan: &Plan, preset: Preset) -> anyhow::Result<Vec<Row>> {
                 against: "baseline".into(),
                 ..row(extra, false, false, false, Mix::None)
             },
+            "MediaPipe init + imbalance + global-local" => Row {
+                encoder: EncoderKind::Mediapipe,
+                mediapipe_weights: true,
+                against: "MediaPipe init".into(),
+                ..row(extra, true, false, true, Mix::None)
+            },
             "MediaPipe architecture (random init)" => {
                 Row { encoder: EncoderKind::Mediapipe, against: "baseline".into(), ..row(extra, false, false, false, Mix::None) }
             }
@@ -188,9 +194,25 @@ pub fn rows(plan: &Plan, preset: Preset) -> anyhow::Result<Vec<Row>> {
     Ok(out)
 }
 
+/// A real-photo benchmark (`jointscope synth --base-photos`) to run the plan's `real` rows on
+/// instead of a drawn preset's cohorts.
+#[derive(Debug, Clone)]
+pub struct RealBenchmark {
+    /// The benchmark's folder: `manifest.csv` trains and validates, `test.csv` tests.
+    pub dir: PathBuf,
+    /// The pretraining pool: a folder of unlabelled real photos (and its subfolders).
+    pub pool: Option<PathBuf>,
+    /// 11K Hands' `HandInfo.csv`, to leave the test subjects' photos out of the pool.
+    pub subjects: Option<PathBuf>,
+    /// Hands in the pool (the first found in the pool's fixed order); every hand found when None.
+    pub pool_size: Option<usize>,
+}
+
 /// What the ablation needs besides the plan.
 pub struct AblateConfig {
     pub preset: Preset,
+    /// Run on this real-photo benchmark instead of `preset`'s drawn cohorts.
+    pub real: Option<RealBenchmark>,
     pub plan: Plan,
     /// Folder of the cohorts, pretrainings, runs and reports (shared by every preset).
     pub out: PathBuf,
@@ -202,6 +224,8 @@ pub struct AblateConfig {
     pub backend: BackendChoice,
     /// Run only these rows (all when empty) and report their runs; the full report needs every row.
     pub only: Vec<String>,
+    /// Run only these of the plan's seeds (all when empty), reported as for `only`.
+    pub only_seeds: Vec<u64>,
 }
 
 /// A finished run's figures on the test cohort and what selection needs.
@@ -220,13 +244,40 @@ pub struct RunResult {
     pub seconds: f64,
 }
 
+impl AblateConfig {
+    /// The benchmark's name in the plan and in the report's file name.
+    pub fn name(&self) -> String {
+        match &self.real {
+            None => self.preset.name().to_string(),
+            Some(r) => r.pool_size.map_or("real".to_string(), |n| format!("real-pool{n}")),
+        }
+    }
+
+    /// The benchmark's key in the plan's `presets`.
+    fn plan_key(&self) -> &str {
+        if self.real.is_some() { "real" } else { self.preset.name() }
+    }
+}
+
+/// The manifests an ablation trains, tests and pretrains on.
+struct Cohorts {
+    train: PathBuf,
+    test: PathBuf,
+    /// Unlabelled photos for pretraining (None: the benchmark has none and no row needs them).
+    pool: Option<PathBuf>,
+}
+
 /// Hex of the first 8 bytes of the SHA-256 of a value's JSON.
 fn hash_of<T: Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(jointscope_detect::sidecar::sha256(&serde_json::to_vec(value)?)[..16].to_string())
 }
 
-/// The training cohort and the test cohort of the preset, generated once.
-fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// The training cohort and the test cohort of the preset, generated once, or the real-photo
+/// benchmark's and its pool.
+fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
+    if let Some(real) = &c.real {
+        return real_cohorts(c, real, progress);
+    }
     let name = c.preset.name();
     let train_dir = c.out.join("cohorts").join(name);
     let test_dir = c.out.join("cohorts").join(format!("{name}-test"));
@@ -235,14 +286,43 @@ fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<(PathBuf
     progress.note(&format!("cohorts of {name}: training {}, test {}", train_dir.display(), test_dir.display()));
     synthetic::prepare(&train_dir, &c.synth, progress)?;
     synthetic::prepare(&test_dir, &test, progress)?;
-    Ok((std::fs::canonicalize(&train_dir)?, std::fs::canonicalize(&test_dir)?))
+    let (train_dir, test_dir) = (std::fs::canonicalize(&train_dir)?, std::fs::canonicalize(&test_dir)?);
+    Ok(Cohorts { train: train_dir.join("manifest.csv"), test: test_dir.join("manifest.csv"), pool: Some(train_dir.join("healthy.csv")) })
+}
+
+/// The real-photo benchmark's manifests, and its pretraining pool located once (cached in
+/// `OUT/pools/<hash of the pool's folder>`) without the test subjects' photos.
+fn real_cohorts(c: &AblateConfig, real: &RealBenchmark, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
+    let dir = std::fs::canonicalize(&real.dir).with_context(|| format!("the benchmark folder {}", real.dir.display()))?;
+    let (train, test) = (dir.join("manifest.csv"), dir.join("test.csv"));
+    for m in [&train, &test] {
+        anyhow::ensure!(m.exists(), "{} is missing: is {} a `jointscope synth --base-photos` folder?", m.display(), dir.display());
+    }
+    let Some(photos) = &real.pool else { return Ok(Cohorts { train, test, pool: None }) };
+    let photos = std::fs::canonicalize(photos).with_context(|| format!("the pool folder {}", photos.display()))?;
+    let test_subjects: std::collections::HashSet<String> =
+        jointscope_train::dataset::read_manifest(&test)?.rows.iter().map(|r| r.patient_id.clone()).collect();
+    let subject_of = real.subjects.as_deref().map(crate::real_photos::subject_of_images).transpose()?.unwrap_or_default();
+    let (order, left_out) = crate::pool::ordered_photos(&photos, &subject_of, &test_subjects)?;
+    let pool_dir = c.out.join("pools").join(hash_of(&(photos.display().to_string(), left_out, order.len()))?);
+    let device = burn::tensor::Device::flex();
+    let pool = crate::pool::prepare(&pool_dir, &order, real.pool_size, &c.models, &device, progress)?;
+    progress.note(&format!(
+        "pool {}: {} photos ({left_out} of test subjects left out), {} tried, {} hands found, {} used",
+        pool_dir.display(),
+        pool.photos,
+        pool.tried,
+        pool.hands,
+        pool.used
+    ));
+    Ok(Cohorts { train, test, pool: Some(pool.manifest) })
 }
 
 /// The pretraining of `objective` and `seed` on the training cohort's healthy photos, run once.
-fn pretraining(c: &AblateConfig, data: &Path, objective: pretrain::Objective, seed: u64, progress: &dyn Progress) -> anyhow::Result<PathBuf> {
+fn pretraining(c: &AblateConfig, pool: &Path, objective: pretrain::Objective, seed: u64, progress: &dyn Progress) -> anyhow::Result<PathBuf> {
     let p = &c.plan.pretraining;
     let config = PretrainConfig {
-        manifest: data.join("healthy.csv"),
+        manifest: pool.to_path_buf(),
         model: c.model.clone(),
         objective,
         epochs: p.epochs,
@@ -262,11 +342,11 @@ fn pretraining(c: &AblateConfig, data: &Path, objective: pretrain::Objective, se
 }
 
 /// The run configuration of `row` for `seed` at learning rate `lr`.
-fn run_config(c: &AblateConfig, data: &Path, row: &Row, seed: u64, lr: f64, init: Option<PathBuf>) -> RunConfig {
+fn run_config(c: &AblateConfig, manifest: &Path, row: &Row, seed: u64, lr: f64, init: Option<PathBuf>) -> RunConfig {
     let t = &c.plan.training;
     let pretrained = init.is_some() || row.mediapipe_weights;
     RunConfig {
-        manifest: data.join("manifest.csv"),
+        manifest: manifest.to_path_buf(),
         model: ModelConfig { arch: if row.global_local { Arch::GlobalLocal } else { Arch::Local }, encoder: row.encoder, ..c.model.clone() },
         train: TrainParams {
             epochs: t.epochs,
@@ -308,7 +388,7 @@ fn run_one(c: &AblateConfig, config: RunConfig, row: &Row, test: &Path, progress
         progress.note(&format!("{} seed {seed} lr {lr}: {} {}", row.name, if resume { "resuming" } else { "training" }, dir.display()));
         train::train(&dir, (!resume).then_some(config.clone()), resume, &c.models, progress)?;
     }
-    let test_cohort = Cohort::Named("cohort".into(), test.join("manifest.csv"));
+    let test_cohort = Cohort::Named("cohort".into(), test.to_path_buf());
     evaluate::evaluate(&dir, &test_cohort, &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
     let meta: ModelMeta = run::read_json(&rd.model_meta())?;
     let history = read_history(&rd.history())?;
@@ -495,33 +575,38 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let started = Instant::now();
     let plan = &c.plan;
     anyhow::ensure!(!plan.seeds.is_empty() && !plan.training.lr_grid.is_empty(), "the plan needs at least one seed and one learning rate");
-    let mut rows = rows(plan, c.preset)?;
+    let mut rows = rows(plan, c.plan_key())?;
     if let Some(unknown) = c.only.iter().find(|n| !rows.iter().any(|r| &r.name == *n)) {
-        bail!("the {} preset has no row {unknown:?} (its rows: {})", c.preset.name(), rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+        bail!("the {} benchmark has no row {unknown:?} (its rows: {})", c.plan_key(), rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
     }
     if !c.only.is_empty() {
         rows.retain(|r| c.only.contains(&r.name));
     }
-    let (data, test) = cohorts(c, progress)?;
-    let inits = pretrainings(c, &data, &rows, progress)?;
+    if let Some(s) = c.only_seeds.iter().find(|s| !plan.seeds.contains(s)) {
+        bail!("the plan has no seed {s} (its seeds: {:?})", plan.seeds);
+    }
+    let seeds: Vec<u64> = plan.seeds.iter().copied().filter(|s| c.only_seeds.is_empty() || c.only_seeds.contains(s)).collect();
+    let partial = !c.only.is_empty() || !c.only_seeds.is_empty();
+    let cohorts = cohorts(c, progress)?;
+    let inits = pretrainings(c, cohorts.pool.as_deref(), &rows, &seeds, progress)?;
     let mut runs = Vec::new();
-    for &seed in &plan.seeds {
+    for &seed in &seeds {
         for row in &rows {
             for &lr in &plan.training.lr_grid {
                 let init = row.ssl.map(|o| inits[&(o, seed)].clone());
-                runs.push(run_one(c, run_config(c, &data, row, seed, lr, init), row, &test, progress)?);
+                runs.push(run_one(c, run_config(c, &cohorts.train, row, seed, lr, init), row, &cohorts.test, progress)?);
             }
         }
     }
     let selected = select(&runs);
     let mut chosen: HashMap<String, Vec<Selected>> = HashMap::new();
     for row in &rows {
-        let per_seed = plan.seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
+        let per_seed = seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
         chosen.insert(row.name.clone(), per_seed);
     }
     let names = &plan.metrics;
-    if !c.only.is_empty() {
-        return Ok(partial_table(plan, &runs, &selected, &chosen, names));
+    if partial {
+        return Ok(partial_table(&seeds, plan, &runs, &selected, &chosen, names));
     }
     let table_rows: Vec<(String, Vec<Vec<f64>>)> = rows
         .iter()
@@ -535,14 +620,14 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let oracles = oracles(plan, &selected)?;
     let oracle_figs: Vec<Vec<f64>> = oracles.iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names)).collect();
     let differences = differences(c, &rows, &chosen, &oracles);
-    let landmark_rows = landmark_rows(c, &rows, &selected, &test, progress)?;
+    let landmark_rows = landmark_rows(c, &rows, &selected, &cohorts.test, progress)?;
 
     // Encoder diagnostics on seed 0's split: random, pretrained and fine-tuned (baseline) encoders.
-    let probes = diagnostics(c, &data, &rows, &inits, &selected)?;
+    let probes = diagnostics(c, &cohorts.train, &rows, &inits, &selected)?;
     progress.note("encoder diagnostics done");
 
     let report = Report {
-        preset: c.preset.name().into(),
+        preset: c.name(),
         plan: plan.clone(),
         runs: runs.clone(),
         rows: table_rows,
@@ -552,7 +637,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
         probes,
     };
     let md = table(&report);
-    let name = c.preset.name();
+    let name = c.name();
     run::write_report(&c.out, &format!("ablation-{name}"), &report, &md)?;
     progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
     Ok(md)
@@ -560,15 +645,22 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
 
 /// Pretrained encoders per (objective, run seed) for the rows that start from one: seed s uses
 /// the plan's pretraining seed s mod n.
-fn pretrainings(c: &AblateConfig, data: &Path, rows: &[Row], progress: &dyn Progress) -> anyhow::Result<HashMap<(pretrain::Objective, u64), PathBuf>> {
+fn pretrainings(
+    c: &AblateConfig,
+    pool: Option<&Path>,
+    rows: &[Row],
+    seeds: &[u64],
+    progress: &dyn Progress,
+) -> anyhow::Result<HashMap<(pretrain::Objective, u64), PathBuf>> {
     let plan = &c.plan;
     let mut inits: HashMap<(pretrain::Objective, u64), PathBuf> = HashMap::new();
     for row in rows {
         if let Some(objective) = row.ssl {
-            for &seed in &plan.seeds {
+            for &seed in seeds {
                 let pseed = plan.pretraining.seeds[seed as usize % plan.pretraining.seeds.len()];
                 if let std::collections::hash_map::Entry::Vacant(e) = inits.entry((objective, seed)) {
-                    e.insert(pretraining(c, data, objective, pseed, progress)?);
+                    let pool = pool.with_context(|| format!("the row {} pretrains, and the benchmark has no pool of photos to pretrain on (--pool)", row.name))?;
+                    e.insert(pretraining(c, pool, objective, pseed, progress)?);
                 }
             }
         }
@@ -621,7 +713,7 @@ fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Sele
         }
     };
     compare("full − baseline".into(), refs("full"), refs("baseline"));
-    if plan.presets[c.preset.name()].cross {
+    if plan.presets[c.plan_key()].cross {
         for (factor, has) in [
             ("imbalance-aware loss", &(|r: &Row| r.imbalance) as &dyn Fn(&Row) -> bool),
             ("SSL initialisation", &|r: &Row| r.ssl.is_some()),
@@ -642,7 +734,7 @@ fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Sele
             compare(format!("{factor} (main effect over the cross)"), with, without);
         }
     }
-    for row in rows.iter().filter(|r| plan.presets[c.preset.name()].extra_rows.contains(&r.name)) {
+    for row in rows.iter().filter(|r| plan.presets[c.plan_key()].extra_rows.contains(&r.name)) {
         compare(format!("{} − {}", row.name, row.against), refs(&row.name), refs(&row.against));
     }
     compare("oracle context − baseline".into(), oracles.iter().collect(), refs("baseline"));
@@ -669,7 +761,7 @@ fn landmark_rows(
             let path = RunDir(r.dir.clone()).eval(set).join("metrics.json");
             if !path.exists() {
                 progress.note(&format!("{name} seed {seed}: evaluating at MediaPipe's joint positions"));
-                evaluate::evaluate(&r.dir, &Cohort::Named("cohort".into(), test.join("manifest.csv")), &Positions::Landmarks(c.models.clone()), 0, progress)?;
+                evaluate::evaluate(&r.dir, &Cohort::Named("cohort".into(), test.to_path_buf()), &Positions::Landmarks(c.models.clone()), 0, progress)?;
             }
             let e: evaluate::Evaluation = run::read_json(&path)?;
             let s = load(r, set)?;
@@ -684,6 +776,7 @@ fn landmark_rows(
 /// The runs of a partial ablation (`only`): per row and seed the selected learning rate and its
 /// test figures, without differences, oracle or diagnostics.
 fn partial_table(
+    seeds: &[u64],
     plan: &Plan,
     runs: &[RunResult],
     selected: &HashMap<(String, u64), &RunResult>,
@@ -697,7 +790,7 @@ fn partial_table(
     keys.sort();
     for key in keys {
         let r = selected[key];
-        let k = plan.seeds.iter().position(|&s| s == key.1).unwrap_or(0);
+        let k = seeds.iter().position(|&s| s == key.1).unwrap_or(0);
         let sel = &chosen[&key.0][k];
         let figs = figures(&sel.predictions.iter().collect::<Vec<_>>(), sel.threshold, names);
         let cells: Vec<String> = figs.iter().map(|v| format!("{v:.3}")).collect();
@@ -720,14 +813,14 @@ fn same_except(a: &Row, b: &Row, factor: &str) -> bool {
 /// local encoder on seed 0's split of the training cohort, and the counterfactual distance.
 fn diagnostics(
     c: &AblateConfig,
-    data: &Path,
+    train: &Path,
     rows: &[Row],
     inits: &HashMap<(pretrain::Objective, u64), PathBuf>,
     selected: &HashMap<(String, u64), &RunResult>,
 ) -> anyhow::Result<Vec<probe::Diagnosis>> {
     let seed = c.plan.seeds[0];
     let device = burn::tensor::Device::flex();
-    let manifest = jointscope_train::dataset::read_manifest(&data.join("manifest.csv"))?;
+    let manifest = jointscope_train::dataset::read_manifest(train)?;
     let ds = jointscope_train::dataset::Dataset::load(&manifest, &jointscope_train::progress::Silent)?;
     let base = RunDir(selected[&("baseline".to_string(), seed)].dir.clone());
     let split: jointscope_dataset::split::Split = run::read_json(&base.split())?;

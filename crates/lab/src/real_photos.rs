@@ -51,6 +51,11 @@ fn read_subjects(path: &Path) -> anyhow::Result<HashMap<String, Info>> {
     Ok(out)
 }
 
+/// Read 11K Hands' `HandInfo.csv`: image name → subject, for every photo it lists.
+pub fn subject_of_images(path: &Path) -> anyhow::Result<HashMap<String, String>> {
+    Ok(read_subjects(path)?.into_iter().map(|(name, info)| (name, info.subject)).collect())
+}
+
 /// Base photos that can serve, and those left out with the reason (sorted by file name).
 pub struct Bases {
     pub photos: Vec<BasePhoto>,
