@@ -7,9 +7,8 @@ mod common;
 use common::*;
 use std::path::{Path, PathBuf};
 
-/// The benchmark of `preset` (extra options after it) in `dir`, trained briefly, evaluated on its
-/// test subjects: (PR-AUC, its 95 % CI, ROC-AUC's CI, prevalence).
-fn train_and_test(dir: &Path, preset: &[&str]) -> (f64, [f64; 2], [f64; 2], f64) {
+/// The benchmark of `preset` (extra options after it) in `dir/data`.
+fn benchmark(dir: &Path, preset: &[&str]) -> PathBuf {
     let photos = dir.join("photos");
     std::fs::create_dir_all(&photos).unwrap();
     for i in 0..10 {
@@ -22,6 +21,13 @@ fn train_and_test(dir: &Path, preset: &[&str]) -> (f64, [f64; 2], [f64; 2], f64)
     args.extend_from_slice(preset);
     args.extend_from_slice(&["--visits", "3", "--test-subjects", "6", "--max-side", "400", "--prevalence", "0.2"]);
     ok(&jointscope(&args));
+    data
+}
+
+/// The benchmark of `preset` (extra options after it) in `dir`, trained briefly, evaluated on its
+/// test subjects: (PR-AUC, its 95 % CI, ROC-AUC's CI, prevalence).
+fn train_and_test(dir: &Path, preset: &[&str]) -> (f64, [f64; 2], [f64; 2], f64) {
+    let data = benchmark(dir, preset);
     let run = dir.join("run");
     let (m, r) = (data.join("manifest.csv"), run.to_str().unwrap());
     ok(&jointscope(&[
@@ -55,4 +61,38 @@ fn painted_signs_are_learnt_by_the_same_training() {
     let (pr, pr_ci, _, prevalence) = train_and_test(dir.path(), &["default", "--signal", "3"]);
     // Measured: PR-AUC 0.706 [0.465, 0.885] at prevalence 0.210.
     assert!(pr_ci[0] > prevalence, "PR-AUC {pr:.3} {pr_ci:?}, prevalence {prevalence:.3}");
+}
+
+#[test]
+fn ablate_runs_the_real_rows_on_a_real_benchmark_pretraining_on_a_pool() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = benchmark(dir.path(), &["default", "--signal", "3"]);
+    let (out, plan) = (dir.path().join("ablation"), jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json"));
+    let pool = jointscope_test_support::real_hands_dir();
+    let args = [
+        "ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(),
+        "--pool", pool.to_str().unwrap(), "--out", out.to_str().unwrap(),
+    ];
+    ok(&jointscope(&args));
+    let md = std::fs::read_to_string(out.join("ablation-real.md")).unwrap();
+    for needle in ["| baseline |", "| full |", "| full − baseline | PR-AUC |", "F1 @ F1-optimal", "At MediaPipe's joint positions", "| pretrained (masked) |"] {
+        assert!(md.contains(needle), "{needle} missing from:\n{md}");
+    }
+    // The pool: every one of the 11 committed photos tried once.
+    let pools: Vec<_> = std::fs::read_dir(out.join("pools")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(pools.len(), 1);
+    let located = std::fs::read_to_string(pools[0].join("located.csv")).unwrap();
+    assert_eq!(located.lines().count(), 11);
+    // Run again: everything is read from the cache, nothing trains or pretrains again.
+    let written = || -> Vec<std::time::SystemTime> {
+        let mut models: Vec<PathBuf> = std::fs::read_dir(out.join("runs")).unwrap().map(|e| e.unwrap().path().join("model.bpk")).collect();
+        models.extend(std::fs::read_dir(out.join("pretrain")).unwrap().map(|e| e.unwrap().path().join("encoders.bpk")));
+        models.sort();
+        models.iter().map(|m| std::fs::metadata(m).unwrap().modified().unwrap()).collect()
+    };
+    let before = written();
+    assert_eq!(before.len(), 3, "two runs and one pretraining");
+    ok(&jointscope(&args));
+    assert_eq!(written(), before);
+    assert_eq!(std::fs::read_to_string(out.join("ablation-real.md")).unwrap(), md);
 }

@@ -450,11 +450,21 @@ fn read_predictions(path: &Path) -> anyhow::Result<Vec<Scored>> {
     Ok(out)
 }
 
-/// The metrics of predictions at `threshold` (NaN where undefined).
-fn figures(p: &[&Scored], threshold: f32, names: &[String]) -> Vec<f64> {
+/// A run's two thresholds: the one it chose on validation (its calibrated threshold) and the
+/// one that maximises F1 on validation (the study reports F1).
+#[derive(Debug, Clone, Copy)]
+struct Thresholds {
+    chosen: f32,
+    f1_optimal: f32,
+}
+
+/// The metrics of predictions at the thresholds (NaN where undefined); `… @ F1-optimal` names
+/// the figure at the validation-F1-optimal threshold.
+fn figures(p: &[&Scored], t: Thresholds, names: &[String]) -> Vec<f64> {
     let s: Vec<f32> = p.iter().map(|x| x.prob).collect();
     let l: Vec<bool> = p.iter().map(|x| x.label).collect();
-    let c = Confusion::at(&s, &l, threshold);
+    let c = Confusion::at(&s, &l, t.chosen);
+    let f = Confusion::at(&s, &l, t.f1_optimal);
     names
         .iter()
         .map(|m| match m.as_str() {
@@ -462,6 +472,8 @@ fn figures(p: &[&Scored], threshold: f32, names: &[String]) -> Vec<f64> {
             "ROC-AUC" => roc_auc(&s, &l),
             "F1" => c.f1(),
             "G-mean" => c.g_mean(),
+            "F1 @ F1-optimal" => f.f1(),
+            "G-mean @ F1-optimal" => f.g_mean(),
             "sensitivity" => c.sensitivity(),
             "specificity" => c.specificity(),
             _ => None,
@@ -472,7 +484,7 @@ fn figures(p: &[&Scored], threshold: f32, names: &[String]) -> Vec<f64> {
 
 /// A selected run's test predictions and threshold, per row and seed.
 struct Selected {
-    threshold: f32,
+    thresholds: Thresholds,
     predictions: Vec<Scored>,
 }
 
@@ -506,7 +518,7 @@ fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[String], res
     }
     let (ia, ib): (Vec<_>, Vec<_>) = (a.iter().map(|s| index(s)).collect(), b.iter().map(|s| index(s)).collect());
     let diff_on = |k: usize, chosen: &[&str]| {
-        figures(&pick(&ia[k], chosen), a[k].threshold, names)[metric] - figures(&pick(&ib[k], chosen), b[k].threshold, names)[metric]
+        figures(&pick(&ia[k], chosen), a[k].thresholds, names)[metric] - figures(&pick(&ib[k], chosen), b[k].thresholds, names)[metric]
     };
     let all: Vec<&str> = patients.iter().map(String::as_str).collect();
     let per_seed: Vec<f64> = (0..a.len()).map(|k| diff_on(k, &all)).collect();
@@ -524,6 +536,26 @@ fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[String], res
     draws.sort_by(f64::total_cmp);
     let q = |p: f64| draws.get(((p * (draws.len().max(1) - 1) as f64).round()) as usize).copied().unwrap_or(f64::NAN);
     Difference { per_seed, mean, ci: (q(0.025), q(0.975)) }
+}
+
+/// The 95 % interval of one run's `metric` from a bootstrap over its test patients.
+fn patient_interval(sel: &Selected, metric: usize, names: &[String], resamples: usize, seed: u64) -> (f64, f64) {
+    let mut by_patient: BTreeMap<&str, Vec<&Scored>> = BTreeMap::new();
+    for x in &sel.predictions {
+        by_patient.entry(x.patient.as_str()).or_default().push(x);
+    }
+    let groups: Vec<&Vec<&Scored>> = by_patient.values().collect();
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    let mut draws: Vec<f64> = (0..resamples)
+        .map(|_| {
+            let pick: Vec<&Scored> = (0..groups.len()).flat_map(|_| groups[rng.random_range(0..groups.len())].iter().copied()).collect();
+            figures(&pick, sel.thresholds, names)[metric]
+        })
+        .filter(|v| v.is_finite())
+        .collect();
+    draws.sort_by(f64::total_cmp);
+    let q = |p: f64| draws.get(((p * (draws.len().max(1) - 1) as f64).round()) as usize).copied().unwrap_or(f64::NAN);
+    (q(0.025), q(0.975))
 }
 
 /// The oracle of one seed: the baseline's logit and the true number of other inflamed joints in
@@ -548,9 +580,12 @@ fn oracle(baseline: &RunResult, objective: jointscope_data::Objective) -> anyhow
     let score = probe::fit_logistic(&x, &y, 1e-3);
     let prob = |s: &Scored, n: f32| 1.0 / (1.0 + (-score(&[logit(s.prob), n])).exp()) as f32;
     let valid_scores: Vec<f32> = valid.iter().map(|(s, n)| prob(s, *n)).collect();
-    let threshold = jointscope_metrics::best_threshold(&valid_scores, &y, objective);
+    let thresholds = Thresholds {
+        chosen: jointscope_metrics::best_threshold(&valid_scores, &y, objective),
+        f1_optimal: jointscope_metrics::best_threshold(&valid_scores, &y, jointscope_data::Objective::F1),
+    };
     let predictions = test.iter().map(|(s, n)| Scored { prob: prob(s, *n), ..s.clone() }).collect();
-    Ok(Selected { threshold, predictions })
+    Ok(Selected { thresholds, predictions })
 }
 
 /// The report of one preset's ablation.
@@ -611,14 +646,14 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let table_rows: Vec<(String, Vec<Vec<f64>>)> = rows
         .iter()
         .map(|row| {
-            let figs = chosen[&row.name].iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names)).collect();
+            let figs = chosen[&row.name].iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.thresholds, names)).collect();
             (row.name.clone(), figs)
         })
         .collect();
 
     // The oracle: what the rest of the hand could add at most, on the baseline of each seed.
     let oracles = oracles(plan, &selected)?;
-    let oracle_figs: Vec<Vec<f64>> = oracles.iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names)).collect();
+    let oracle_figs: Vec<Vec<f64>> = oracles.iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.thresholds, names)).collect();
     let differences = differences(c, &rows, &chosen, &oracles);
     let landmark_rows = landmark_rows(c, &rows, &selected, &cohorts.test, progress)?;
 
@@ -681,10 +716,23 @@ fn select(runs: &[RunResult]) -> HashMap<(String, u64), &RunResult> {
     selected
 }
 
-/// A selected run's threshold and its predictions on evaluation set `set`.
+/// A selected run's thresholds and its predictions on evaluation set `set`.
 fn load(r: &RunResult, set: &str) -> anyhow::Result<Selected> {
-    let meta: ModelMeta = run::read_json(&RunDir(r.dir.clone()).model_meta())?;
-    Ok(Selected { threshold: meta.threshold, predictions: read_predictions(&RunDir(r.dir.clone()).eval(set).join("predictions.csv"))? })
+    let rd = RunDir(r.dir.clone());
+    let meta: ModelMeta = run::read_json(&rd.model_meta())?;
+    let valid = valid_predictions(r)?;
+    let (s, l): (Vec<f32>, Vec<bool>) = valid.iter().map(|x| (x.prob, x.label)).unzip();
+    let thresholds = Thresholds { chosen: meta.threshold, f1_optimal: jointscope_metrics::best_threshold(&s, &l, jointscope_data::Objective::F1) };
+    Ok(Selected { thresholds, predictions: read_predictions(&rd.eval(set).join("predictions.csv"))? })
+}
+
+/// A run's predictions on its validation patients (evaluated there first where they were not).
+fn valid_predictions(r: &RunResult) -> anyhow::Result<Vec<Scored>> {
+    let path = RunDir(r.dir.clone()).eval("valid").join("predictions.csv");
+    if !path.exists() {
+        evaluate::evaluate(&r.dir, &Cohort::Split(Part::Valid), &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
+    }
+    read_predictions(&path)
 }
 
 /// The oracle of each seed: its baseline's logit and the true count of other inflamed joints in
@@ -693,9 +741,7 @@ fn oracles(plan: &Plan, selected: &HashMap<(String, u64), &RunResult>) -> anyhow
     let mut oracles = Vec::new();
     for &seed in &plan.seeds {
         let base = selected[&("baseline".to_string(), seed)];
-        if !RunDir(base.dir.clone()).eval("valid").join("predictions.csv").exists() {
-            evaluate::evaluate(&base.dir, &Cohort::Split(Part::Valid), &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
-        }
+        valid_predictions(base)?;
         oracles.push(oracle(base, jointscope_data::Objective::GMean)?);
     }
     Ok(oracles)
@@ -765,7 +811,7 @@ fn landmark_rows(
             }
             let e: evaluate::Evaluation = run::read_json(&path)?;
             let s = load(r, set)?;
-            figs.push(figures(&s.predictions.iter().collect::<Vec<_>>(), s.threshold, names));
+            figs.push(figures(&s.predictions.iter().collect::<Vec<_>>(), s.thresholds, names));
             missed.push(e.photos_without_hand);
         }
         landmark_rows.push((name.clone(), figs, missed));
@@ -785,16 +831,34 @@ fn partial_table(
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Partial ablation: {} runs of the rows asked for (the full report needs every row)\n", runs.len());
-    let _ = writeln!(s, "| row | seed | lr | valid {} | {} |\n|---|---|---|---|{}|", plan.training.select.name(), names.join(" | "), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    let _ = writeln!(
+        s,
+        "| row | seed | lr | valid {} | {} | {} 95 % CI (test patients) | prevalence | minutes |\n|---|---|---|---|{}|---|---|---|",
+        plan.training.select.name(),
+        names.join(" | "),
+        names[0],
+        names.iter().map(|_| "---").collect::<Vec<_>>().join("|")
+    );
     let mut keys: Vec<&(String, u64)> = selected.keys().collect();
     keys.sort();
     for key in keys {
         let r = selected[key];
         let k = seeds.iter().position(|&s| s == key.1).unwrap_or(0);
         let sel = &chosen[&key.0][k];
-        let figs = figures(&sel.predictions.iter().collect::<Vec<_>>(), sel.threshold, names);
+        let figs = figures(&sel.predictions.iter().collect::<Vec<_>>(), sel.thresholds, names);
         let cells: Vec<String> = figs.iter().map(|v| format!("{v:.3}")).collect();
-        let _ = writeln!(s, "| {} | {} | {} | {} | {} |", key.0, key.1, r.lr, r.valid.map_or("n/a".into(), |v| format!("{v:.3}")), cells.join(" | "));
+        let (lo, hi) = patient_interval(sel, 0, names, plan.bootstrap_resamples, 23);
+        let prevalence = sel.predictions.iter().filter(|x| x.label).count() as f64 / sel.predictions.len().max(1) as f64;
+        let minutes: f64 = runs.iter().filter(|x| x.row == key.0 && x.seed == key.1).map(|x| x.seconds).sum::<f64>() / 60.0;
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | [{lo:.3}, {hi:.3}] | {prevalence:.3} | {minutes:.1} |",
+            key.0,
+            key.1,
+            r.lr,
+            r.valid.map_or("n/a".into(), |v| format!("{v:.3}")),
+            cells.join(" | ")
+        );
     }
     s
 }
