@@ -75,7 +75,7 @@ fn ablate_runs_the_real_rows_on_a_real_benchmark_pretraining_on_a_pool() {
     ];
     ok(&jointscope(&args));
     let md = std::fs::read_to_string(out.join("ablation-real.md")).unwrap();
-    for needle in ["| baseline |", "| full |", "| full − baseline | PR-AUC |", "F1 @ F1-optimal", "At MediaPipe's joint positions", "| pretrained (masked) |"] {
+    for needle in ["| baseline |", "| +SSL |", "| SSL initialisation (main effect over the cross) | PR-AUC |", "| full |", "| full − baseline | PR-AUC |", "F1 @ F1-optimal", "At MediaPipe's joint positions", "| pretrained (masked) |"] {
         assert!(md.contains(needle), "{needle} missing from:\n{md}");
     }
     // The pool: every one of the 11 committed photos tried once.
@@ -91,7 +91,7 @@ fn ablate_runs_the_real_rows_on_a_real_benchmark_pretraining_on_a_pool() {
         models.iter().map(|m| std::fs::metadata(m).unwrap().modified().unwrap()).collect()
     };
     let before = written();
-    assert_eq!(before.len(), 3, "two runs and one pretraining");
+    assert_eq!(before.len(), 9, "the cross's eight rows (MediaPipe's need larger crops than the quick model's) and one pretraining");
     ok(&jointscope(&args));
     assert_eq!(written(), before);
     assert_eq!(std::fs::read_to_string(out.join("ablation-real.md")).unwrap(), md);
