@@ -533,9 +533,7 @@ fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[String], res
             draws.push(d.iter().sum::<f64>() / d.len() as f64);
         }
     }
-    draws.sort_by(f64::total_cmp);
-    let q = |p: f64| draws.get(((p * (draws.len().max(1) - 1) as f64).round()) as usize).copied().unwrap_or(f64::NAN);
-    Difference { per_seed, mean, ci: (q(0.025), q(0.975)) }
+    Difference { per_seed, mean, ci: interval(draws) }
 }
 
 /// The 95 % interval of one run's `metric` from a bootstrap over its test patients.
@@ -546,13 +544,18 @@ fn patient_interval(sel: &Selected, metric: usize, names: &[String], resamples: 
     }
     let groups: Vec<&Vec<&Scored>> = by_patient.values().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut draws: Vec<f64> = (0..resamples)
+    let draws: Vec<f64> = (0..resamples)
         .map(|_| {
             let pick: Vec<&Scored> = (0..groups.len()).flat_map(|_| groups[rng.random_range(0..groups.len())].iter().copied()).collect();
             figures(&pick, sel.thresholds, names)[metric]
         })
         .filter(|v| v.is_finite())
         .collect();
+    interval(draws)
+}
+
+/// The 2.5 % and 97.5 % quantiles of bootstrap draws (NaN without any).
+fn interval(mut draws: Vec<f64>) -> (f64, f64) {
     draws.sort_by(f64::total_cmp);
     let q = |p: f64| draws.get(((p * (draws.len().max(1) - 1) as f64).round()) as usize).copied().unwrap_or(f64::NAN);
     (q(0.025), q(0.975))

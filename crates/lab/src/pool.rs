@@ -63,11 +63,15 @@ struct Located {
     hand: Option<(String, String, Vec<(String, f32, f32)>)>,
 }
 
-fn read_located(path: &Path) -> anyhow::Result<Vec<Located>> {
+/// The cache's text (empty when there is none yet).
+fn read_cache(path: &Path) -> anyhow::Result<String> {
     if !path.exists() {
-        return Ok(Vec::new());
+        return Ok(String::new());
     }
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))
+}
+
+fn parse_located(text: &str) -> Vec<Located> {
     let mut out = Vec::new();
     // A line cut short by an interruption has too few fields and is tried again.
     for line in text.lines() {
@@ -84,7 +88,7 @@ fn read_located(path: &Path) -> anyhow::Result<Vec<Located>> {
             _ => {}
         }
     }
-    Ok(out)
+    out
 }
 
 fn locate_one(marker: &HandLandmarker, path: &Path) -> String {
@@ -104,7 +108,8 @@ fn locate_one(marker: &HandLandmarker, path: &Path) -> String {
 pub fn prepare(dir: &Path, order: &[PathBuf], size: Option<usize>, models: &Path, device: &Device, progress: &dyn Progress) -> anyhow::Result<Pool> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let cache = dir.join(LOCATED);
-    let mut located = read_located(&cache)?;
+    let text = read_cache(&cache)?;
+    let mut located = parse_located(&text);
     let done: HashSet<String> = located.iter().map(|l| l.path.clone()).collect();
     let hands = |l: &[Located]| l.iter().filter(|l| l.hand.is_some()).count();
     let todo: Vec<&PathBuf> = order.iter().filter(|p| !done.contains(&p.display().to_string())).collect();
@@ -113,7 +118,7 @@ pub fn prepare(dir: &Path, order: &[PathBuf], size: Option<usize>, models: &Path
             .context("loading the MediaPipe hand models (run scripts/fetch-models.sh, or pass --models)")?;
         let mut file = std::fs::OpenOptions::new().create(true).append(true).open(&cache)?;
         // A line cut short by an interruption is ended, so the next one starts on its own line.
-        if std::fs::read(&cache)?.last().is_some_and(|&b| b != b'\n') {
+        if !text.is_empty() && !text.ends_with('\n') {
             file.write_all(b"\n")?;
         }
         progress.start("locating the pool's hands", todo.len() as u64);
@@ -129,7 +134,7 @@ pub fn prepare(dir: &Path, order: &[PathBuf], size: Option<usize>, models: &Path
         }
         progress.finish();
         file.flush()?;
-        located = read_located(&cache)?;
+        located = parse_located(&read_cache(&cache)?);
     }
     write_manifest(dir, order, &located, size)
 }
