@@ -688,13 +688,11 @@ impl Marks {
         let per_joint = |rng: &mut ChaCha8Rng, lo: f32, hi: f32| rng.random_range(lo..hi);
         for (f, finger) in fingers.iter().enumerate() {
             let (r0, r1) = (finger.radius.0 * tr.width, finger.radius.1 * tr.width);
-            for k in 0..3 {
-                let a = lm_hand[1 + 4 * f + k];
-                let b = lm_hand[2 + 4 * f + k];
-                let ra = r0 + (r1 - r0) * k as f32 / 3.0;
-                let rb = r0 + (r1 - r0) * (k + 1) as f32 / 3.0;
-                segments.push((a, b, ra, rb));
-            }
+            // The finger's three bones, tapering from r0 to r1.
+            segments.extend((0..3).map(|k| {
+                let (a, b) = (lm_hand[1 + 4 * f + k], lm_hand[2 + 4 * f + k]);
+                (a, b, r0 + (r1 - r0) * k as f32 / 3.0, r0 + (r1 - r0) * (k + 1) as f32 / 3.0)
+            }));
             // Joints along this finger: for the thumb MCP (lm 2) and IP (lm 3); else MCP, PIP, DIP.
             let joints: [(usize, Option<Joint>); 3] = if f == 0 {
                 [(2, Some(Joint::Mcp1)), (3, Some(Joint::Ip)), (1, None)]
@@ -733,22 +731,27 @@ impl Marks {
         redness.push(((w0.0, w0.1 - 0.02), 0.08, wrist_red * per_joint(rng, 0.2, 0.8) * 0.4 + 0.5 * wrist_s));
         let forearm_r = 0.125 * tr.width;
         let forearm = ((0.0, -0.02), (0.0, 0.9), forearm_r * (1.0 + 0.16 * wrist_s), forearm_r * 1.12);
-        let (m2, m5) = (lm_hand[5], lm_hand[17]);
-        let palm = vec![
-            (-0.12 * tr.width, 0.02),
-            (-0.17 * tr.width, -0.16),
-            (m2.0 - 0.035, m2.1 + 0.04),
-            m2,
-            lm_hand[9],
-            lm_hand[13],
-            m5,
-            (m5.0 + 0.03, m5.1 + 0.07),
-            (0.14 * tr.width, -0.1),
-            (0.12 * tr.width, 0.02),
-        ];
+        let palm = palm_outline(tr.width, lm_hand);
         let shape = HandShape { segments, palm, knuckles, forearm };
         Marks { shape, bumps, redness, creases }
     }
+}
+
+/// The palm's outline in hand units: from the wrist round the knuckles MCP2…MCP5 and back.
+fn palm_outline(width: f32, lm_hand: &[(f32, f32); 21]) -> Vec<(f32, f32)> {
+    let (m2, m5) = (lm_hand[5], lm_hand[17]);
+    vec![
+        (-0.12 * width, 0.02),
+        (-0.17 * width, -0.16),
+        (m2.0 - 0.035, m2.1 + 0.04),
+        m2,
+        lm_hand[9],
+        lm_hand[13],
+        m5,
+        (m5.0 + 0.03, m5.1 + 0.07),
+        (0.14 * width, -0.1),
+        (0.12 * width, 0.02),
+    ]
 }
 
 /// Where the hand lies in the photo: hand units to pixels, mirrored for a left back or right palm.
@@ -816,6 +819,58 @@ fn fields(marks: &Marks, pose: &Pose, size: u32) -> (Vec<f32>, Vec<f32>) {
     (sdf, height)
 }
 
+/// How much each channel of the skin takes of the nail's tint, and that tint.
+const NAIL: [f32; 3] = [0.55, 0.45, 0.45];
+const NAIL_TINT: [f32; 3] = [235.0, 205.0, 195.0];
+
+impl Marks {
+    /// The sum of the joints' redness at hand point `p`.
+    fn redness_at(&self, p: (f32, f32)) -> f32 {
+        let mut red = 0.0f32;
+        for (c, sg, a) in &self.redness {
+            let r2 = (p.0 - c.0).powi(2) + (p.1 - c.1).powi(2);
+            red += a * (-r2 / (2.0 * sg * sg)).exp();
+        }
+        red
+    }
+
+    /// How dark the creases make hand point `p`: three thin lines per crease, fading across the finger.
+    fn crease_darkness_at(&self, p: (f32, f32)) -> f32 {
+        let mut dark = 0.0f32;
+        for (c, axis, half, strength) in &self.creases {
+            let (dx, dy) = (p.0 - c.0, p.1 - c.1);
+            let along = dx * axis.0 + dy * axis.1;
+            let across = -dx * axis.1 + dy * axis.0;
+            if across.abs() > *half || along.abs() > 0.05 {
+                continue;
+            }
+            let w = 1.0 - (across / half).powi(2);
+            for t0 in [-0.012f32, 0.0, 0.012] {
+                let t = along - t0 - 6.0 * across * across;
+                dark += strength * w * (-t * t / (2.0 * 0.0025f32.powi(2))).exp();
+            }
+        }
+        dark
+    }
+}
+
+/// How many fingertips' nails (an ellipse on the back of the last bone) cover hand point `p`.
+fn nails_at(p: (f32, f32), fingers: &[Finger], lm_hand: &[(f32, f32); 21], width: f32) -> usize {
+    (0..5).filter(|&f| {
+        let tip = lm_hand[4 + 4 * f];
+        let dip = lm_hand[3 + 4 * f];
+        let (ax, ay) = (tip.0 - dip.0, tip.1 - dip.1);
+        let len = (ax * ax + ay * ay).sqrt();
+        let (ux, uy) = (ax / len, ay / len);
+        let (dx, dy) = (p.0 - tip.0, p.1 - tip.1);
+        let along = dx * ux + dy * uy + 0.35 * len;
+        let across = -dx * uy + dy * ux;
+        let r = fingers[f].radius.1 * width * 0.7;
+        (along / (0.33 * len)).powi(2) + (across / r).powi(2) < 1.0
+    })
+    .count()
+}
+
 /// Paint the photo: a background with the hand's shadow, the skin shaded from the height field,
 /// reddened and creased per joint, nails on the back, then the camera's response and noise.
 #[allow(clippy::too_many_arguments)]
@@ -845,8 +900,6 @@ fn paint(
     let shadow_off = (rng.random_range(-0.04..0.04) * s_img, rng.random_range(0.0..0.05) * s_img);
     let shadow_amt: f32 = rng.random_range(0.15..0.45);
     let noise_sigma: f32 = rng.random_range(1.5..7.0);
-    let nail = [0.55f32, 0.45, 0.45];
-    let nail_tint = [235.0f32, 205.0, 195.0];
     let px_per_unit = pose.scale;
 
     let mut image = RgbImage::new(size, size);
@@ -879,47 +932,15 @@ fn paint(
                 let lambert = ((nx * light.0 + ny * light.1 + nz * light.2) / m).max(0.0);
                 let shade = 0.45 + 0.6 * lambert;
                 let mut skin = tr.skin;
-                let mut red = 0.0f32;
-                for (c, sg, a) in &marks.redness {
-                    let r2 = (p.0 - c.0).powi(2) + (p.1 - c.1).powi(2);
-                    red += a * (-r2 / (2.0 * sg * sg)).exp();
-                }
+                let red = marks.redness_at(p);
                 skin[0] *= 1.0 + 0.22 * red;
                 skin[1] *= 1.0 - 0.20 * red;
                 skin[2] *= 1.0 - 0.16 * red;
-                let mut dark = 0.0f32;
-                if spec.view == View::Dorsal || spec.view == View::Palmar {
-                    for (c, axis, half, strength) in &marks.creases {
-                        let (dx, dy) = (p.0 - c.0, p.1 - c.1);
-                        let along = dx * axis.0 + dy * axis.1;
-                        let across = -dx * axis.1 + dy * axis.0;
-                        if across.abs() > *half || along.abs() > 0.05 {
-                            continue;
-                        }
-                        let w = 1.0 - (across / half).powi(2);
-                        for t0 in [-0.012f32, 0.0, 0.012] {
-                            let t = along - t0 - 6.0 * across * across;
-                            dark += strength * w * (-t * t / (2.0 * 0.0025f32.powi(2))).exp();
-                        }
-                    }
-                }
-                // Nails on the back of the fingertips.
-                if spec.view == View::Dorsal {
-                    for f in 0..5 {
-                        let tip = lm_hand[4 + 4 * f];
-                        let dip = lm_hand[3 + 4 * f];
-                        let (ax, ay) = (tip.0 - dip.0, tip.1 - dip.1);
-                        let len = (ax * ax + ay * ay).sqrt();
-                        let (ux, uy) = (ax / len, ay / len);
-                        let (dx, dy) = (p.0 - tip.0, p.1 - tip.1);
-                        let along = dx * ux + dy * uy + 0.35 * len;
-                        let across = -dx * uy + dy * ux;
-                        let r = fingers[f].radius.1 * tr.width * 0.7;
-                        if (along / (0.33 * len)).powi(2) + (across / r).powi(2) < 1.0 {
-                            for c in 0..3 {
-                                skin[c] = skin[c] * (1.0 - nail[c]) + nail_tint[c] * nail[c];
-                            }
-                        }
+                let dark = if spec.view == View::Dorsal || spec.view == View::Palmar { marks.crease_darkness_at(p) } else { 0.0 };
+                // Nails on the back of the fingertips (tinted once per nail that covers the point).
+                for _ in 0..if spec.view == View::Dorsal { nails_at(p, fingers, lm_hand, tr.width) } else { 0 } {
+                    for c in 0..3 {
+                        skin[c] = skin[c] * (1.0 - NAIL[c]) + NAIL_TINT[c] * NAIL[c];
                     }
                 }
                 let hand_col = [0, 1, 2].map(|c| skin[c] * shade * (1.0 - dark.min(0.6)));
@@ -1008,23 +1029,15 @@ fn make(job: &Job, config: &SynthConfig) -> (Vec<u8>, [Point; 21]) {
     (to_jpeg(&r.image, q), r.landmarks)
 }
 
-/// Generate the benchmark into `out`: `images/`, `manifest.csv` (the labelled cohort),
-/// `healthy.csv` (healthy-only pool for pretraining), `landmarks.csv` (all 21 true landmarks),
-/// `severity.csv` (true severities) and `synth.json`. `progress` is called after each image.
-pub fn generate(config: &SynthConfig, out: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<SynthSummary, DataError> {
-    config.validate()?;
+/// Paint every job into `images_dir` on up to 8 threads; each job's landmarks or write error, in job order.
+fn render_all(jobs: &[Job], config: &SynthConfig, images_dir: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Vec<Result<[Point; 21], DataError>> {
     let werr = |p: &Path, e: &dyn std::fmt::Display| DataError::Write { path: p.into(), reason: e.to_string() };
-    let images_dir = out.join("images");
-    std::fs::create_dir_all(&images_dir).map_err(|e| werr(&images_dir, &e))?;
-    let jobs = plan(config);
     let done = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    let results: Vec<Result<[Point; 21], DataError>> = std::thread::scope(|s| {
+    std::thread::scope(|s| {
         let chunks: Vec<_> = (0..threads)
             .map(|t| {
-                let jobs = &jobs;
                 let done = &done;
-                let images_dir = &images_dir;
                 s.spawn(move || {
                     let mut out = Vec::new();
                     for (i, job) in jobs.iter().enumerate().filter(|(i, _)| i % threads == t) {
@@ -1042,7 +1055,19 @@ pub fn generate(config: &SynthConfig, out: &Path, progress: &(dyn Fn(usize, usiz
             chunks.into_iter().flat_map(|h| h.join().expect("generator thread panicked")).collect();
         all.sort_by_key(|(i, _)| *i);
         all.into_iter().map(|(_, r)| r).collect()
-    });
+    })
+}
+
+/// Generate the benchmark into `out`: `images/`, `manifest.csv` (the labelled cohort),
+/// `healthy.csv` (healthy-only pool for pretraining), `landmarks.csv` (all 21 true landmarks),
+/// `severity.csv` (true severities) and `synth.json`. `progress` is called after each image.
+pub fn generate(config: &SynthConfig, out: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Result<SynthSummary, DataError> {
+    config.validate()?;
+    let werr = |p: &Path, e: &dyn std::fmt::Display| DataError::Write { path: p.into(), reason: e.to_string() };
+    let images_dir = out.join("images");
+    std::fs::create_dir_all(&images_dir).map_err(|e| werr(&images_dir, &e))?;
+    let jobs = plan(config);
+    let results = render_all(&jobs, config, &images_dir, progress);
 
     let mut labelled = Vec::new();
     let mut healthy = Vec::new();

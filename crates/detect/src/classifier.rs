@@ -116,9 +116,26 @@ impl Classifier {
         if let Some((j, p)) = located.iter().find(|(_, p)| !(p.x.is_finite() && p.y.is_finite())) {
             return Err(DetectError::Input(format!("{j} has no finite position ({}, {})", p.x, p.y)));
         }
-        let config = &self.sidecar.architecture;
         let (w, h) = (img.width(), img.height());
         let scale = geometry::hand_scale(located, w, h);
+        let batch = self.batch(img, located, scale)?;
+        mark("crops");
+        let looks = match (&self.appearance, &self.sidecar.familiarity) {
+            (Some(a), Some(_)) => Some(a.features(batch.local.clone())),
+            _ => None,
+        };
+        if looks.is_some() {
+            mark("appearance");
+        }
+        let read = self.read(self.model.forward(batch), looks, located.len()).await?;
+        let familiarity = self.familiarity(located, &read);
+        let verdicts = self.verdicts(located, &read, geometry::hand_box(located, w, h), scale);
+        mark("classifier");
+        Ok((verdicts, familiarity))
+    }
+    /// The whole-hand and joint views of `located`, cut as in training, as one batch on the device.
+    fn batch(&self, img: &RgbImage, located: &[(Joint, Point)], scale: f32) -> Result<jointscope_model::Batch, DetectError> {
+        let config = &self.sidecar.architecture;
         let none = preprocess::Jitter::NONE;
         let sizes = (config.global_size, config.local_size);
         let (global, local) = preprocess::photo_views(img, located, scale, located.iter().map(|l| l.1), sizes, &none, || none);
@@ -128,16 +145,12 @@ impl Classifier {
             joint: located.iter().map(|(j, _)| j.index() as i64).collect(),
             image: vec![0; located.len()],
         };
-        let batch = data.to_batch(config, &self.device).map_err(|e| DetectError::Input(e.to_string()))?;
-        mark("crops");
-        let looks = match (&self.appearance, &self.sidecar.familiarity) {
-            (Some(a), Some(_)) => Some(a.features(batch.local.clone())),
-            _ => None,
-        };
-        if looks.is_some() {
-            mark("appearance");
-        }
-        let out = self.model.forward(batch);
+        data.to_batch(config, &self.device).map_err(|e| DetectError::Input(e.to_string()))
+    }
+
+    /// The model's outputs (and MediaPipe's features, if asked) read back in one transaction, their
+    /// sizes checked against the `joints` judged.
+    async fn read(&self, out: jointscope_model::Output, looks: Option<burn::tensor::Tensor<2>>, joints: usize) -> Result<Outputs, DetectError> {
         let mut transaction = Transaction::default().register(out.logits).register(out.cam).register(out.pooled);
         if let Some(l) = looks {
             transaction = transaction.register(l);
@@ -146,47 +159,66 @@ impl Classifier {
         let vec = |d: &burn::tensor::TensorData| d.try_to_vec::<f32>().map_err(|e| DetectError::Backend(format!("{e:?}")));
         let (logits, cam, pooled) = (vec(&read[0])?, vec(&read[1])?, vec(&read[2])?);
         let looks = read.get(3).map(vec).transpose()?;
-        let side = FEATURE_SIDE * FEATURE_SIDE;
-        let dim = config.feature_channels();
-        if logits.len() != located.len() || cam.len() != side * located.len() || pooled.len() != dim * located.len() {
-            return Err(DetectError::Backend(format!("the model returned {} logits for {} joints", logits.len(), located.len())));
+        let dim = self.sidecar.architecture.feature_channels();
+        if logits.len() != joints || cam.len() != FEATURE_SIDE * FEATURE_SIDE * joints || pooled.len() != dim * joints {
+            return Err(DetectError::Backend(format!("the model returned {} logits for {joints} joints", logits.len())));
         }
+        if let (Some(summary), Some(l)) = (&self.sidecar.appearance, &looks) {
+            if l.len() != summary.dim() * joints {
+                return Err(DetectError::Backend(format!("{} appearance features for {joints} joints", l.len())));
+            }
+        }
+        Ok(Outputs { logits, cam, pooled, looks })
+    }
+
+    /// How familiar the hand looks: its features' distance from the training photos' summary and,
+    /// when both are there, MediaPipe's features' distance from theirs.
+    fn familiarity(&self, located: &[(Joint, Point)], read: &Outputs) -> Option<Familiarity> {
         // The hand's distance from a summary, its joints' features `c` values apart in `features`.
         let distance = |summary: &crate::FeatureModel, features: &[f32], c: usize| {
             summary.distance(located.iter().enumerate().map(|(k, (j, _))| (j.index(), &features[k * c..(k + 1) * c])))
         };
-        let mut familiarity = self.sidecar.familiarity.as_ref().map(|f| f.judge(distance(f, &pooled, dim)));
-        if let (Some(fam), Some(summary), Some(looks)) = (familiarity.as_mut(), &self.sidecar.appearance, looks) {
-            let c = summary.dim();
-            if looks.len() != c * located.len() {
-                return Err(DetectError::Backend(format!("{} appearance features for {} joints", looks.len(), located.len())));
-            }
-            let d = distance(summary, &looks, c);
+        let dim = self.sidecar.architecture.feature_channels();
+        let mut familiarity = self.sidecar.familiarity.as_ref().map(|f| f.judge(distance(f, &read.pooled, dim)));
+        if let (Some(fam), Some(summary), Some(looks)) = (familiarity.as_mut(), &self.sidecar.appearance, &read.looks) {
+            let d = distance(summary, looks, summary.dim());
             fam.appearance_distance = Some(d);
             fam.appearance_limit = Some(summary.limit);
             fam.familiar &= d <= summary.limit;
         }
-        let global_box = geometry::hand_box(located, w, h);
-        let verdicts = located
+        familiarity
+    }
+
+    /// One verdict per located joint, its heat map over its crop (the whole-hand box for a global-only model).
+    fn verdicts(&self, located: &[(Joint, Point)], read: &Outputs, global_box: CropBox, scale: f32) -> Vec<JointVerdict> {
+        let side = FEATURE_SIDE * FEATURE_SIDE;
+        located
             .iter()
             .enumerate()
             .map(|(k, &(joint, position))| {
-                let probability = self.sidecar.probability(logits[k]);
+                let probability = self.sidecar.probability(read.logits[k]);
                 JointVerdict {
                     joint,
                     position,
                     probability,
-                    logit: logits[k],
+                    logit: read.logits[k],
                     inflamed: probability >= self.sidecar.threshold,
-                    heatmap: cam[k * side..(k + 1) * side].to_vec(),
-                    heatmap_box: match config.arch {
+                    heatmap: read.cam[k * side..(k + 1) * side].to_vec(),
+                    heatmap_box: match self.sidecar.architecture.arch {
                         jointscope_model::Arch::Global => global_box,
                         _ => geometry::joint_crop(position, scale),
                     },
                 }
             })
-            .collect();
-        mark("classifier");
-        Ok((verdicts, familiarity))
+            .collect()
     }
 }
+
+/// What one judgement read back from the device, one row per joint.
+struct Outputs {
+    logits: Vec<f32>,
+    cam: Vec<f32>,
+    pooled: Vec<f32>,
+    looks: Option<Vec<f32>>,
+}
+

@@ -202,118 +202,64 @@ impl Graph {
     /// Operator `k` of `model` as a step on `device` (its constants uploaded, their layout
     /// converted to NCHW), or, for a constant dequantisation, the constant it makes.
     fn lower(model: &TfliteModel, k: usize, consts: &[Option<Vec<f32>>], device: &Device) -> Result<Lowered, LandmarkError> {
+        let o = Operands { model, k, consts, device };
         let op = &model.ops[k];
-        let out = op.outputs[0];
-        let input_id = |j: usize| -> Result<usize, LandmarkError> {
-            op.inputs
-                .get(j)
-                .and_then(|&i| usize::try_from(i).ok())
-                .ok_or_else(|| bad(format!("operator {k} ({:?}) lacks input {j}", op.kind)))
-        };
-        let shape_of = |i: usize| model.tensors[i].shape.clone();
-        let tensor = |data: Vec<f32>, shape: Vec<usize>| Tensor::<1>::from_data(TensorData::new(data, [shape.iter().product::<usize>()]), device);
-        let constant = |j: usize| -> Result<Vec<f32>, LandmarkError> {
-            let id = input_id(j)?;
-            consts[id].clone().ok_or_else(|| bad(format!("operator {k}: input {j} must be a constant")))
-        };
-        let optional_const = |j: usize| -> Option<Vec<f32>> {
-            op.inputs.get(j).and_then(|&i| usize::try_from(i).ok()).and_then(|i| consts[i].clone())
-        };
-        let out_shape = shape_of(out);
+        let out_shape = o.shape(op.outputs[0]);
         let step = match &op.kind {
             OpKind::Dequantize => {
-                let v = constant(0).map_err(|_| bad(format!("operator {k}: only constant dequantisation is supported")))?;
+                let v = o.constant(0).map_err(|_| bad(format!("operator {k}: only constant dequantisation is supported")))?;
                 return Ok(Lowered::Constant(v));
             }
             OpKind::Conv2d { padding, stride, dilation, act } => {
-                let ws = shape_of(input_id(1)?);
-                let [o, kh, kw, i] = ws[..] else { return Err(bad(format!("conv weight shape {ws:?}"))) };
-                let weight = tensor(constant(1)?, ws.clone()).reshape([o, kh, kw, i]).permute([0, 3, 1, 2]);
-                let bias = optional_const(2).map(|b| tensor(b, vec![o]));
-                Step::Conv { x: input_id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups: 1, same: *padding == Padding::Same, act: *act }
+                let ws = o.shape(o.id(1)?);
+                let [oc, kh, kw, i] = ws[..] else { return Err(bad(format!("conv weight shape {ws:?}"))) };
+                let weight = o.upload(o.constant(1)?).reshape([oc, kh, kw, i]).permute([0, 3, 1, 2]);
+                let bias = o.bias(oc)?;
+                Step::Conv { x: o.id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups: 1, same: *padding == Padding::Same, act: *act }
             }
             OpKind::Depthwise { padding, stride, dilation, multiplier, act } => {
-                let ws = shape_of(input_id(1)?);
+                let ws = o.shape(o.id(1)?);
                 let [1, kh, kw, oc] = ws[..] else { return Err(bad(format!("depthwise weight shape {ws:?}"))) };
+                let weight = o.upload(o.constant(1)?).reshape([kh, kw, oc]).permute([2, 0, 1]).reshape([oc, 1, kh, kw]);
+                let bias = o.bias(oc)?;
                 let groups = oc / multiplier;
-                let weight = tensor(constant(1)?, ws.clone()).reshape([kh, kw, oc]).permute([2, 0, 1]).reshape([oc, 1, kh, kw]);
-                let bias = optional_const(2).map(|b| tensor(b, vec![oc]));
-                Step::Conv { x: input_id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups, same: *padding == Padding::Same, act: *act }
+                Step::Conv { x: o.id(0)?, weight, bias, stride: *stride, dilation: *dilation, groups, same: *padding == Padding::Same, act: *act }
             }
-            OpKind::Add { act } => {
-                let a = input_id(0)?;
-                let b_id = input_id(1)?;
-                let b = match &consts[b_id] {
-                    Some(v) => {
-                        let s = shape_of(b_id);
-                        let c = *s.last().unwrap_or(&1);
-                        if v.len() != c {
-                            return Err(bad("ADD with a non-per-channel constant is not supported"));
-                        }
-                        Operand::Const(tensor(v.clone(), vec![c]).reshape([1, c, 1, 1]))
-                    }
-                    None => Operand::Value(b_id),
-                };
-                Step::Add { a, b, act: *act }
-            }
+            OpKind::Add { act } => Step::Add { a: o.id(0)?, b: o.addend()?, act: *act },
             OpKind::Concat { axis, act } => {
-                let rank = out_shape.len() as i32;
-                let axis = if *axis < 0 { axis + rank } else { *axis };
-                if !(0..rank).contains(&axis) {
-                    return Err(bad(format!("concat axis {axis} out of range")));
-                }
-                let axis = if rank == 4 { [0, 2, 3, 1][axis as usize] } else { axis as usize };
-                let xs = (0..op.inputs.len()).map(input_id).collect::<Result<Vec<_>, _>>()?;
-                Step::Concat { xs, axis, act: *act }
+                let xs = (0..op.inputs.len()).map(|j| o.id(j)).collect::<Result<Vec<_>, _>>()?;
+                Step::Concat { xs, axis: concat_axis(*axis, out_shape.len())?, act: *act }
             }
             OpKind::FullyConnected { act, keep_dims } => {
                 if *keep_dims {
                     return Err(bad("FULLY_CONNECTED with keep_num_dims is not supported"));
                 }
-                let ws = shape_of(input_id(1)?);
-                let [o, i] = ws[..] else { return Err(bad(format!("fully-connected weight shape {ws:?}"))) };
-                let weight_t = tensor(constant(1)?, ws.clone()).reshape([o, i]).transpose();
-                let bias = optional_const(2).map(|b| tensor(b, vec![o]));
-                Step::FullyConnected { x: input_id(0)?, weight_t, bias, act: *act }
+                let ws = o.shape(o.id(1)?);
+                let [oc, i] = ws[..] else { return Err(bad(format!("fully-connected weight shape {ws:?}"))) };
+                let weight_t = o.upload(o.constant(1)?).reshape([oc, i]).transpose();
+                let bias = o.bias(oc)?;
+                Step::FullyConnected { x: o.id(0)?, weight_t, bias, act: *act }
             }
-            OpKind::Logistic => Step::Logistic { x: input_id(0)? },
-            OpKind::Relu => Step::Act { x: input_id(0)?, act: Activation::Relu },
-            OpKind::Relu6 => Step::Act { x: input_id(0)?, act: Activation::Relu6 },
+            OpKind::Logistic => Step::Logistic { x: o.id(0)? },
+            OpKind::Relu => Step::Act { x: o.id(0)?, act: Activation::Relu },
+            OpKind::Relu6 => Step::Act { x: o.id(0)?, act: Activation::Relu6 },
             OpKind::MaxPool { padding, stride, filter, act } => {
-                Step::MaxPool { x: input_id(0)?, filter: *filter, stride: *stride, same: *padding == Padding::Same, act: *act }
+                Step::MaxPool { x: o.id(0)?, filter: *filter, stride: *stride, same: *padding == Padding::Same, act: *act }
             }
-            OpKind::Mean { keep_dims } => {
-                let axes = model.tensors[input_id(1)?]
-                    .values_i64()?
-                    .ok_or_else(|| bad("MEAN axes must be constant"))?;
-                let mut axes: Vec<i64> = axes.iter().map(|&a| if a < 0 { a + 4 } else { a }).collect();
-                axes.sort();
-                if axes != [1, 2] || shape_of(input_id(0)?).len() != 4 {
-                    return Err(bad(format!("MEAN over axes {axes:?} is not supported (only spatial means)")));
-                }
-                Step::MeanSpatial { x: input_id(0)?, keep_dims: *keep_dims }
-            }
-            OpKind::Pad => {
-                let p = model.tensors[input_id(1)?].values_i64()?.ok_or_else(|| bad("PAD paddings must be constant"))?;
-                if p.len() != 8 || p.iter().any(|&v| !(0..=4096).contains(&v)) {
-                    return Err(bad(format!("PAD paddings {p:?} not supported (4-D, non-negative)")));
-                }
-                let pair = |a: usize| (p[2 * a] as usize, p[2 * a + 1] as usize);
-                // NHWC axes → NCHW order.
-                Step::Pad { x: input_id(0)?, pads: [pair(0), pair(3), pair(1), pair(2)] }
-            }
+            OpKind::Mean { keep_dims } => o.spatial_mean(*keep_dims)?,
+            OpKind::Pad => o.pad()?,
             OpKind::PRelu => {
-                let alpha = constant(1)?;
+                let alpha = o.constant(1)?;
                 let c = alpha.len();
-                Step::PRelu { x: input_id(0)?, alpha: tensor(alpha, vec![c]).reshape([1, c, 1, 1]) }
+                Step::PRelu { x: o.id(0)?, alpha: o.upload(alpha).reshape([1, c, 1, 1]) }
             }
-            OpKind::Reshape => Step::Reshape { x: input_id(0)?, shape: out_shape.clone() },
+            OpKind::Reshape => Step::Reshape { x: o.id(0)?, shape: out_shape },
             OpKind::ResizeBilinear { align_corners, half_pixel_centers } => {
                 let [_, h, w, _] = out_shape[..] else { return Err(bad("RESIZE_BILINEAR output must be 4-D")) };
                 if *align_corners == *half_pixel_centers {
                     return Err(bad("RESIZE_BILINEAR: only half-pixel-centre or align-corners modes are supported"));
                 }
-                Step::Resize { x: input_id(0)?, size: [h, w], align_corners: *align_corners }
+                Step::Resize { x: o.id(0)?, size: [h, w], align_corners: *align_corners }
             }
         };
         Ok(Lowered::Step(step))
@@ -352,106 +298,10 @@ impl Graph {
         let mut values: Vec<Option<Value>> = vec![None; self.tensor_count];
         values[self.input] = Some(Value::D4(x));
         for (k, (step, out)) in self.steps.iter().enumerate() {
-            let get = |values: &Vec<Option<Value>>, i: usize| -> Result<Value, LandmarkError> {
+            let get = |i: usize| -> Result<Value, LandmarkError> {
                 values[i].clone().ok_or_else(|| bad(format!("step {k} reads tensor {i} before it is computed")))
             };
-            let result = match step {
-                Step::Conv { x, weight, bias, stride, dilation, groups, same, act } => {
-                    let t = get(&values, *x)?.d4("convolution")?;
-                    let [_, _, ih, iw] = t.dims();
-                    let [_, _, kh, kw] = weight.dims();
-                    let padding = if *same {
-                        [same_padding(ih, kh, stride[0], dilation[0]), same_padding(iw, kw, stride[1], dilation[1])]
-                    } else {
-                        [(0, 0), (0, 0)]
-                    };
-                    let opts = ConvOptions::new_with_padding(*stride, padding, *dilation, *groups);
-                    activate(Value::D4(conv2d(t, weight.clone(), bias.clone(), opts)), *act)
-                }
-                Step::Add { a, b, act } => {
-                    let a = get(&values, *a)?;
-                    let sum = match (a, b) {
-                        (Value::D4(a), Operand::Const(c)) => Value::D4(a + c.clone()),
-                        (a, Operand::Const(_)) => return Err(bad(format!("ADD of a constant to shape {:?}", a.tfl_shape()))),
-                        (Value::D2(a), Operand::Value(b)) => match get(&values, *b)? {
-                            Value::D2(b) => Value::D2(a + b),
-                            _ => return Err(bad("ADD of tensors with different ranks")),
-                        },
-                        (Value::D3(a), Operand::Value(b)) => match get(&values, *b)? {
-                            Value::D3(b) => Value::D3(a + b),
-                            _ => return Err(bad("ADD of tensors with different ranks")),
-                        },
-                        (Value::D4(a), Operand::Value(b)) => match get(&values, *b)? {
-                            Value::D4(b) => Value::D4(a + b),
-                            _ => return Err(bad("ADD of tensors with different ranks")),
-                        },
-                    };
-                    activate(sum, *act)
-                }
-                Step::Concat { xs, axis, act } => {
-                    let vs = xs.iter().map(|&i| get(&values, i)).collect::<Result<Vec<_>, _>>()?;
-                    let joined = match &vs[0] {
-                        Value::D2(_) => Value::D2(Tensor::cat(vs.into_iter().map(|v| match v { Value::D2(t) => Ok(t), _ => Err(bad("CONCATENATION of mixed ranks")) }).collect::<Result<_, _>>()?, *axis)),
-                        Value::D3(_) => Value::D3(Tensor::cat(vs.into_iter().map(|v| match v { Value::D3(t) => Ok(t), _ => Err(bad("CONCATENATION of mixed ranks")) }).collect::<Result<_, _>>()?, *axis)),
-                        Value::D4(_) => Value::D4(Tensor::cat(vs.into_iter().map(|v| v.d4("CONCATENATION")).collect::<Result<_, _>>()?, *axis)),
-                    };
-                    activate(joined, *act)
-                }
-                Step::FullyConnected { x, weight_t, bias, act } => {
-                    let t = get(&values, *x)?.into_rows();
-                    let mut y = t.matmul(weight_t.clone());
-                    if let Some(b) = bias {
-                        y = y + b.clone().unsqueeze::<2>();
-                    }
-                    activate(Value::D2(y), *act)
-                }
-                Step::Logistic { x } => get(&values, *x)?.map(sigmoid, sigmoid, sigmoid),
-                Step::Act { x, act } => activate(get(&values, *x)?, *act),
-                Step::MaxPool { x, filter, stride, same, act } => {
-                    let mut t = get(&values, *x)?.d4("MAX_POOL_2D")?;
-                    if *same {
-                        let [_, _, ih, iw] = t.dims();
-                        let (ph, pw) = (same_padding(ih, filter[0], stride[0], 1), same_padding(iw, filter[1], stride[1], 1));
-                        if ph != (0, 0) || pw != (0, 0) {
-                            t = t.pad([ph, pw], PadMode::Constant(f32::MIN));
-                        }
-                    }
-                    let opts = MaxPoolOptions::new(*filter).with_stride(*stride);
-                    activate(Value::D4(max_pool2d(t, opts)), *act)
-                }
-                Step::MeanSpatial { x, keep_dims } => {
-                    let t = get(&values, *x)?.d4("MEAN")?;
-                    let [n, c, _, _] = t.dims();
-                    let m = t.mean_dim(3).mean_dim(2);
-                    if *keep_dims { Value::D4(m) } else { Value::D2(m.reshape([n, c])) }
-                }
-                Step::Pad { x, pads } => Value::D4(get(&values, *x)?.d4("PAD")?.pad(*pads, PadMode::Constant(0.0))),
-                Step::PRelu { x, alpha } => {
-                    let t = get(&values, *x)?.d4("PRELU")?;
-                    // prelu(x) = max(x, 0) + alpha · min(x, 0)
-                    Value::D4(relu(t.clone()) + alpha.clone() * (t.clone() - relu(t)))
-                }
-                Step::Reshape { x, shape } => {
-                    let v = get(&values, *x)?;
-                    let mut shape = shape.clone();
-                    // The stored shape has batch 1; scale the leading dimension with the real batch.
-                    if let Some(first) = shape.first_mut() {
-                        *first *= batch;
-                    }
-                    let from = v.tfl_shape();
-                    if from.iter().product::<usize>() != shape.iter().product::<usize>() {
-                        return Err(bad(format!("RESHAPE from {from:?} to {shape:?}")));
-                    }
-                    Value::from_flat(v.flat(), &shape)?
-                }
-                Step::Resize { x, size, align_corners } => {
-                    let t = get(&values, *x)?.d4("RESIZE_BILINEAR")?;
-                    let opts = InterpolateOptions::new(InterpolateMode::Bilinear)
-                        .with_align_corners(*align_corners)
-                        .with_output_size(*size);
-                    Value::D4(interpolate(t, opts))
-                }
-            };
+            let result = apply(step, &get, batch)?;
             values[*out] = Some(result);
             for &v in &self.frees[k] {
                 values[v] = None;
@@ -462,6 +312,206 @@ impl Graph {
             .map(|&o| values[o].take().ok_or_else(|| bad(format!("output {o} was not computed"))))
             .collect()
     }
+}
+
+/// The inputs of operator `k` of `model` while it is lowered: tensor ids, shapes and the constants
+/// known so far, uploaded to `device` on request.
+struct Operands<'a> {
+    model: &'a TfliteModel,
+    k: usize,
+    consts: &'a [Option<Vec<f32>>],
+    device: &'a Device,
+}
+
+impl Operands<'_> {
+    /// The tensor id of input `j`.
+    fn id(&self, j: usize) -> Result<usize, LandmarkError> {
+        let op = &self.model.ops[self.k];
+        op.inputs
+            .get(j)
+            .and_then(|&i| usize::try_from(i).ok())
+            .ok_or_else(|| bad(format!("operator {} ({:?}) lacks input {j}", self.k, op.kind)))
+    }
+
+    fn shape(&self, i: usize) -> Vec<usize> {
+        self.model.tensors[i].shape.clone()
+    }
+
+    /// The values of input `j`, which must be a constant.
+    fn constant(&self, j: usize) -> Result<Vec<f32>, LandmarkError> {
+        let id = self.id(j)?;
+        self.consts[id].clone().ok_or_else(|| bad(format!("operator {}: input {j} must be a constant", self.k)))
+    }
+
+    /// The values of input `j` when it is present and constant.
+    fn optional(&self, j: usize) -> Option<Vec<f32>> {
+        self.model.ops[self.k].inputs.get(j).and_then(|&i| usize::try_from(i).ok()).and_then(|i| self.consts[i].clone())
+    }
+
+    /// The optional bias (input 2) of an operator with `channels` outputs, one value per channel.
+    fn bias(&self, channels: usize) -> Result<Option<Tensor<1>>, LandmarkError> {
+        match self.optional(2) {
+            Some(b) if b.len() != channels => Err(bad(format!("operator {}: {} bias values for {channels} channels", self.k, b.len()))),
+            b => Ok(b.map(|b| self.upload(b))),
+        }
+    }
+
+    /// `data` as a flat tensor on the device.
+    fn upload(&self, data: Vec<f32>) -> Tensor<1> {
+        let n = data.len();
+        Tensor::<1>::from_data(TensorData::new(data, [n]), self.device)
+    }
+
+    /// ADD's second input: a per-channel constant, broadcast over NCHW, or a computed value.
+    fn addend(&self) -> Result<Operand, LandmarkError> {
+        let b = self.id(1)?;
+        let Some(v) = &self.consts[b] else { return Ok(Operand::Value(b)) };
+        let c = *self.shape(b).last().unwrap_or(&1);
+        if v.len() != c {
+            return Err(bad("ADD with a non-per-channel constant is not supported"));
+        }
+        Ok(Operand::Const(self.upload(v.clone()).reshape([1, c, 1, 1])))
+    }
+
+    /// MEAN, supported over the two spatial axes of a 4-D input only.
+    fn spatial_mean(&self, keep_dims: bool) -> Result<Step, LandmarkError> {
+        let axes = self.model.tensors[self.id(1)?].values_i64()?.ok_or_else(|| bad("MEAN axes must be constant"))?;
+        let mut axes: Vec<i64> = axes.iter().map(|&a| if a < 0 { a + 4 } else { a }).collect();
+        axes.sort();
+        if axes != [1, 2] || self.shape(self.id(0)?).len() != 4 {
+            return Err(bad(format!("MEAN over axes {axes:?} is not supported (only spatial means)")));
+        }
+        Ok(Step::MeanSpatial { x: self.id(0)?, keep_dims })
+    }
+
+    /// PAD of a 4-D input by constant, non-negative paddings, in NCHW order.
+    fn pad(&self) -> Result<Step, LandmarkError> {
+        let p = self.model.tensors[self.id(1)?].values_i64()?.ok_or_else(|| bad("PAD paddings must be constant"))?;
+        if p.len() != 8 || p.iter().any(|&v| !(0..=4096).contains(&v)) {
+            return Err(bad(format!("PAD paddings {p:?} not supported (4-D, non-negative)")));
+        }
+        let pair = |a: usize| (p[2 * a] as usize, p[2 * a + 1] as usize);
+        // NHWC axes → NCHW order.
+        Ok(Step::Pad { x: self.id(0)?, pads: [pair(0), pair(3), pair(1), pair(2)] })
+    }
+}
+
+/// A TFLite concatenation axis (negative from the end) of a rank-`rank` output, in NCHW order.
+fn concat_axis(axis: i32, rank: usize) -> Result<usize, LandmarkError> {
+    let rank = rank as i32;
+    let axis = if axis < 0 { axis + rank } else { axis };
+    if !(0..rank).contains(&axis) {
+        return Err(bad(format!("concat axis {axis} out of range")));
+    }
+    Ok(if rank == 4 { [0, 2, 3, 1][axis as usize] } else { axis as usize })
+}
+
+/// One step on the values computed so far (`get` reads one by index); `batch` is the real batch size.
+fn apply(step: &Step, get: &dyn Fn(usize) -> Result<Value, LandmarkError>, batch: usize) -> Result<Value, LandmarkError> {
+    Ok(match step {
+        Step::Conv { x, weight, bias, stride, dilation, groups, same, act } => {
+            let t = get(*x)?.d4("convolution")?;
+            let [_, _, ih, iw] = t.dims();
+            let [_, _, kh, kw] = weight.dims();
+            let padding = if *same {
+                [same_padding(ih, kh, stride[0], dilation[0]), same_padding(iw, kw, stride[1], dilation[1])]
+            } else {
+                [(0, 0), (0, 0)]
+            };
+            let opts = ConvOptions::new_with_padding(*stride, padding, *dilation, *groups);
+            activate(Value::D4(conv2d(t, weight.clone(), bias.clone(), opts)), *act)
+        }
+        Step::Add { a, b, act } => activate(add(get(*a)?, b, get)?, *act),
+        Step::Concat { xs, axis, act } => {
+            let vs = xs.iter().map(|&i| get(i)).collect::<Result<Vec<_>, _>>()?;
+            activate(concat(vs, *axis)?, *act)
+        }
+        Step::FullyConnected { x, weight_t, bias, act } => {
+            let t = get(*x)?.into_rows();
+            let mut y = t.matmul(weight_t.clone());
+            if let Some(b) = bias {
+                y = y + b.clone().unsqueeze::<2>();
+            }
+            activate(Value::D2(y), *act)
+        }
+        Step::Logistic { x } => get(*x)?.map(sigmoid, sigmoid, sigmoid),
+        Step::Act { x, act } => activate(get(*x)?, *act),
+        Step::MaxPool { x, filter, stride, same, act } => activate(max_pool(get(*x)?.d4("MAX_POOL_2D")?, *filter, *stride, *same), *act),
+        Step::MeanSpatial { x, keep_dims } => {
+            let t = get(*x)?.d4("MEAN")?;
+            let [n, c, _, _] = t.dims();
+            let m = t.mean_dim(3).mean_dim(2);
+            if *keep_dims { Value::D4(m) } else { Value::D2(m.reshape([n, c])) }
+        }
+        Step::Pad { x, pads } => Value::D4(get(*x)?.d4("PAD")?.pad(*pads, PadMode::Constant(0.0))),
+        Step::PRelu { x, alpha } => {
+            let t = get(*x)?.d4("PRELU")?;
+            // prelu(x) = max(x, 0) + alpha · min(x, 0)
+            Value::D4(relu(t.clone()) + alpha.clone() * (t.clone() - relu(t)))
+        }
+        Step::Reshape { x, shape } => reshape(get(*x)?, shape, batch)?,
+        Step::Resize { x, size, align_corners } => {
+            let t = get(*x)?.d4("RESIZE_BILINEAR")?;
+            let opts = InterpolateOptions::new(InterpolateMode::Bilinear)
+                .with_align_corners(*align_corners)
+                .with_output_size(*size);
+            Value::D4(interpolate(t, opts))
+        }
+    })
+}
+
+/// `a + b` for a constant or a computed `b` of the same rank.
+fn add(a: Value, b: &Operand, get: &dyn Fn(usize) -> Result<Value, LandmarkError>) -> Result<Value, LandmarkError> {
+    Ok(match (a, b) {
+        (Value::D4(a), Operand::Const(c)) => Value::D4(a + c.clone()),
+        (a, Operand::Const(_)) => return Err(bad(format!("ADD of a constant to shape {:?}", a.tfl_shape()))),
+        (Value::D2(a), Operand::Value(b)) => match get(*b)? {
+            Value::D2(b) => Value::D2(a + b),
+            _ => return Err(bad("ADD of tensors with different ranks")),
+        },
+        (Value::D3(a), Operand::Value(b)) => match get(*b)? {
+            Value::D3(b) => Value::D3(a + b),
+            _ => return Err(bad("ADD of tensors with different ranks")),
+        },
+        (Value::D4(a), Operand::Value(b)) => match get(*b)? {
+            Value::D4(b) => Value::D4(a + b),
+            _ => return Err(bad("ADD of tensors with different ranks")),
+        },
+    })
+}
+
+/// The values joined along `axis`; all must have the first one's rank.
+fn concat(vs: Vec<Value>, axis: usize) -> Result<Value, LandmarkError> {
+    Ok(match &vs[0] {
+        Value::D2(_) => Value::D2(Tensor::cat(vs.into_iter().map(|v| match v { Value::D2(t) => Ok(t), _ => Err(bad("CONCATENATION of mixed ranks")) }).collect::<Result<_, _>>()?, axis)),
+        Value::D3(_) => Value::D3(Tensor::cat(vs.into_iter().map(|v| match v { Value::D3(t) => Ok(t), _ => Err(bad("CONCATENATION of mixed ranks")) }).collect::<Result<_, _>>()?, axis)),
+        Value::D4(_) => Value::D4(Tensor::cat(vs.into_iter().map(|v| v.d4("CONCATENATION")).collect::<Result<_, _>>()?, axis)),
+    })
+}
+
+/// Max pooling, padded with the lowest float to TFLite's `SAME` output size when `same`.
+fn max_pool(mut t: Tensor<4>, filter: [usize; 2], stride: [usize; 2], same: bool) -> Value {
+    if same {
+        let [_, _, ih, iw] = t.dims();
+        let (ph, pw) = (same_padding(ih, filter[0], stride[0], 1), same_padding(iw, filter[1], stride[1], 1));
+        if ph != (0, 0) || pw != (0, 0) {
+            t = t.pad([ph, pw], PadMode::Constant(f32::MIN));
+        }
+    }
+    Value::D4(max_pool2d(t, MaxPoolOptions::new(filter).with_stride(stride)))
+}
+
+/// `v` in `shape`, whose stored batch of 1 is scaled to the real `batch`.
+fn reshape(v: Value, shape: &[usize], batch: usize) -> Result<Value, LandmarkError> {
+    let mut shape = shape.to_vec();
+    if let Some(first) = shape.first_mut() {
+        *first *= batch;
+    }
+    let from = v.tfl_shape();
+    if from.iter().product::<usize>() != shape.iter().product::<usize>() {
+        return Err(bad(format!("RESHAPE from {from:?} to {shape:?}")));
+    }
+    Value::from_flat(v.flat(), &shape)
 }
 
 fn step_inputs(step: &Step) -> Vec<usize> {

@@ -297,6 +297,93 @@ fn positive(v: i32, what: &str) -> Result<usize, LandmarkError> {
     if v >= 1 && v <= 64 { Ok(v as usize) } else { Err(bad(format!("{what} {v} out of range"))) }
 }
 
+/// One tensor of the graph: its shape (refused when too large), type and constant data, if any.
+fn tensor(t: &Table, buffers: &[Table], buf: &[u8]) -> Result<TensorInfo, LandmarkError> {
+    let shape = t
+        .i32s(0)?
+        .into_iter()
+        .map(|d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
+        .collect::<Result<Vec<_>, _>>()?;
+    if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > 1 << 28) {
+        return Err(bad(format!("tensor shape {shape:?} is too large")));
+    }
+    let dtype = match t.u8(1, 0)? {
+        0 => DType::F32,
+        1 => DType::F16,
+        2 => DType::I32,
+        other => DType::Other(other),
+    };
+    let buffer = t.i32(2, 0)? as u32 as usize;
+    let data = match buffers.get(buffer) {
+        Some(b) if buffer != 0 => buffer_data(b, buf)?,
+        Some(_) => None,
+        None => return Err(bad(format!("tensor refers to buffer {buffer}, file has {}", buffers.len()))),
+    };
+    Ok(TensorInfo { name: t.string(3)?, shape, dtype, data })
+}
+
+/// A buffer's bytes: inline, or at an offset of the file (`None` when empty).
+fn buffer_data(b: &Table, buf: &[u8]) -> Result<Option<Vec<u8>>, LandmarkError> {
+    let inline = b.bytes(0)?;
+    if !inline.is_empty() {
+        return Ok(Some(inline.to_vec()));
+    }
+    let (off, size) = (b.u64(1, 0)? as usize, b.u64(2, 0)? as usize);
+    if size == 0 {
+        return Ok(None);
+    }
+    let end = off.checked_add(size).ok_or_else(|| bad("buffer offset overflow"))?;
+    Ok(Some(buf.get(off..end).ok_or_else(|| bad("buffer runs past the end of the file"))?.to_vec()))
+}
+
+/// The operator of builtin `code` with its options (each option's default when `opts` is absent).
+fn op_kind(code: i32, opts: Option<Table>) -> Result<OpKind, LandmarkError> {
+    let opt_u8 = |f: usize, d: u8| opts.map_or(Ok(d), |t| t.u8(f, d));
+    let opt_i32 = |f: usize, d: i32| opts.map_or(Ok(d), |t| t.i32(f, d));
+    Ok(match code {
+        ADD => OpKind::Add { act: Activation::from_code(opt_u8(0, 0)?)? },
+        CONCATENATION => OpKind::Concat { axis: opt_i32(0, 0)?, act: Activation::from_code(opt_u8(1, 0)?)? },
+        CONV_2D => OpKind::Conv2d {
+            padding: padding(opt_u8(0, 0)?)?,
+            stride: [positive(opt_i32(2, 1)?, "stride")?, positive(opt_i32(1, 1)?, "stride")?],
+            act: Activation::from_code(opt_u8(3, 0)?)?,
+            dilation: [positive(opt_i32(5, 1)?, "dilation")?, positive(opt_i32(4, 1)?, "dilation")?],
+        },
+        DEPTHWISE_CONV_2D => OpKind::Depthwise {
+            padding: padding(opt_u8(0, 0)?)?,
+            stride: [positive(opt_i32(2, 1)?, "stride")?, positive(opt_i32(1, 1)?, "stride")?],
+            multiplier: positive(opt_i32(3, 1)?, "depth multiplier")?,
+            act: Activation::from_code(opt_u8(4, 0)?)?,
+            dilation: [positive(opt_i32(6, 1)?, "dilation")?, positive(opt_i32(5, 1)?, "dilation")?],
+        },
+        DEQUANTIZE => OpKind::Dequantize,
+        FULLY_CONNECTED => {
+            if opt_u8(1, 0)? != 0 {
+                return Err(bad("shuffled fully-connected weights are not supported"));
+            }
+            OpKind::FullyConnected { act: Activation::from_code(opt_u8(0, 0)?)?, keep_dims: opt_u8(2, 0)? != 0 }
+        }
+        LOGISTIC => OpKind::Logistic,
+        MAX_POOL_2D => OpKind::MaxPool {
+            padding: padding(opt_u8(0, 0)?)?,
+            stride: [positive(opt_i32(2, 1)?, "stride")?, positive(opt_i32(1, 1)?, "stride")?],
+            filter: [positive(opt_i32(4, 1)?, "filter")?, positive(opt_i32(3, 1)?, "filter")?],
+            act: Activation::from_code(opt_u8(5, 0)?)?,
+        },
+        MEAN => OpKind::Mean { keep_dims: opt_u8(0, 0)? != 0 },
+        PAD => OpKind::Pad,
+        PRELU => OpKind::PRelu,
+        RELU => OpKind::Relu,
+        RELU6 => OpKind::Relu6,
+        RESHAPE => OpKind::Reshape,
+        RESIZE_BILINEAR => OpKind::ResizeBilinear {
+            align_corners: opt_u8(2, 0)? != 0,
+            half_pixel_centers: opt_u8(3, 0)? != 0,
+        },
+        other => return Err(bad(format!("unsupported TFLite operator (builtin code {other})"))),
+    })
+}
+
 impl TfliteModel {
     /// Parses a `.tflite` file held in memory.
     pub fn parse(buf: &[u8]) -> Result<Self, LandmarkError> {
@@ -319,43 +406,7 @@ impl TfliteModel {
             return Err(bad(format!("{} subgraphs; only single-graph models are supported", subgraphs.len())));
         }
 
-        let mut tensors = Vec::new();
-        for t in graph.tables(0)? {
-            let shape = t
-                .i32s(0)?
-                .into_iter()
-                .map(|d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
-                .collect::<Result<Vec<_>, _>>()?;
-            if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > 1 << 28) {
-                return Err(bad(format!("tensor shape {shape:?} is too large")));
-            }
-            let dtype = match t.u8(1, 0)? {
-                0 => DType::F32,
-                1 => DType::F16,
-                2 => DType::I32,
-                other => DType::Other(other),
-            };
-            let buffer = t.i32(2, 0)? as u32 as usize;
-            let data = match buffers.get(buffer) {
-                Some(b) if buffer != 0 => {
-                    let inline = b.bytes(0)?;
-                    if !inline.is_empty() {
-                        Some(inline.to_vec())
-                    } else {
-                        let (off, size) = (b.u64(1, 0)? as usize, b.u64(2, 0)? as usize);
-                        if size > 0 {
-                            let end = off.checked_add(size).ok_or_else(|| bad("buffer offset overflow"))?;
-                            Some(buf.get(off..end).ok_or_else(|| bad("buffer runs past the end of the file"))?.to_vec())
-                        } else {
-                            None
-                        }
-                    }
-                }
-                Some(_) => None,
-                None => return Err(bad(format!("tensor refers to buffer {buffer}, file has {}", buffers.len()))),
-            };
-            tensors.push(TensorInfo { name: t.string(3)?, shape, dtype, data });
-        }
+        let tensors = graph.tables(0)?.iter().map(|t| tensor(t, &buffers, buf)).collect::<Result<Vec<_>, _>>()?;
         let n = tensors.len();
         let id = |v: i32| -> Result<usize, LandmarkError> {
             usize::try_from(v).ok().filter(|&i| i < n).ok_or_else(|| bad(format!("tensor index {v} out of range")))
@@ -365,51 +416,7 @@ impl TfliteModel {
         for o in graph.tables(3)? {
             let opcode = o.i32(0, 0)? as u32 as usize;
             let code = *codes.get(opcode).ok_or_else(|| bad(format!("operator code {opcode} out of range")))?;
-            let opts = o.table(4)?;
-            let opt_u8 = |f: usize, d: u8| opts.map_or(Ok(d), |t| t.u8(f, d));
-            let opt_i32 = |f: usize, d: i32| opts.map_or(Ok(d), |t| t.i32(f, d));
-            let kind = match code {
-                ADD => OpKind::Add { act: Activation::from_code(opt_u8(0, 0)?)? },
-                CONCATENATION => OpKind::Concat { axis: opt_i32(0, 0)?, act: Activation::from_code(opt_u8(1, 0)?)? },
-                CONV_2D => OpKind::Conv2d {
-                    padding: padding(opt_u8(0, 0)?)?,
-                    stride: [positive(opt_i32(2, 1)?, "stride")?, positive(opt_i32(1, 1)?, "stride")?],
-                    act: Activation::from_code(opt_u8(3, 0)?)?,
-                    dilation: [positive(opt_i32(5, 1)?, "dilation")?, positive(opt_i32(4, 1)?, "dilation")?],
-                },
-                DEPTHWISE_CONV_2D => OpKind::Depthwise {
-                    padding: padding(opt_u8(0, 0)?)?,
-                    stride: [positive(opt_i32(2, 1)?, "stride")?, positive(opt_i32(1, 1)?, "stride")?],
-                    multiplier: positive(opt_i32(3, 1)?, "depth multiplier")?,
-                    act: Activation::from_code(opt_u8(4, 0)?)?,
-                    dilation: [positive(opt_i32(6, 1)?, "dilation")?, positive(opt_i32(5, 1)?, "dilation")?],
-                },
-                DEQUANTIZE => OpKind::Dequantize,
-                FULLY_CONNECTED => {
-                    if opt_u8(1, 0)? != 0 {
-                        return Err(bad("shuffled fully-connected weights are not supported"));
-                    }
-                    OpKind::FullyConnected { act: Activation::from_code(opt_u8(0, 0)?)?, keep_dims: opt_u8(2, 0)? != 0 }
-                }
-                LOGISTIC => OpKind::Logistic,
-                MAX_POOL_2D => OpKind::MaxPool {
-                    padding: padding(opt_u8(0, 0)?)?,
-                    stride: [positive(opt_i32(2, 1)?, "stride")?, positive(opt_i32(1, 1)?, "stride")?],
-                    filter: [positive(opt_i32(4, 1)?, "filter")?, positive(opt_i32(3, 1)?, "filter")?],
-                    act: Activation::from_code(opt_u8(5, 0)?)?,
-                },
-                MEAN => OpKind::Mean { keep_dims: opt_u8(0, 0)? != 0 },
-                PAD => OpKind::Pad,
-                PRELU => OpKind::PRelu,
-                RELU => OpKind::Relu,
-                RELU6 => OpKind::Relu6,
-                RESHAPE => OpKind::Reshape,
-                RESIZE_BILINEAR => OpKind::ResizeBilinear {
-                    align_corners: opt_u8(2, 0)? != 0,
-                    half_pixel_centers: opt_u8(3, 0)? != 0,
-                },
-                other => return Err(bad(format!("unsupported TFLite operator (builtin code {other})"))),
-            };
+            let kind = op_kind(code, o.table(4)?)?;
             let inputs = o.i32s(1)?;
             for &i in &inputs {
                 if i != -1 {

@@ -161,19 +161,7 @@ pub fn evaluate(run_dir: &Path, cohort: &Cohort, positions: &Positions, resample
     run.require_trained()?;
     let config: RunConfig = run::read_json(&run.config())?;
     let meta: ModelMeta = run::read_json(&run.model_meta())?;
-    let (mut ds, photos, manifest) = match cohort {
-        Cohort::Manifest(m) | Cohort::Named(_, m) => {
-            let manifest = read_manifest(m)?;
-            let ds = Dataset::load(&manifest, progress)?;
-            let all = (0..ds.photos.len()).collect();
-            (ds, all, m.clone())
-        }
-        Cohort::Split(part) => {
-            let (ds, split) = train::load_data(&run, &config, progress)?;
-            let ids = ds.part(&split, *part);
-            (ds, ids, config.manifest.clone())
-        }
-    };
+    let (mut ds, photos, manifest) = load_cohort(&run, &config, cohort, progress)?;
     let (set, no_hand) = match positions {
         Positions::Manifest => (cohort.name(), Vec::new()),
         Positions::Landmarks(models) => {
@@ -188,38 +176,14 @@ pub fn evaluate(run_dir: &Path, cohort: &Cohort, positions: &Positions, resample
     let model_sha256 = jointscope_detect::sidecar::sha256(&weights);
     let model = meta.model.load(weights, &selected.device).with_context(|| format!("loading {}", run.model().display()))?;
     let mut preds = predict(&model, &meta.model, &ds, &photos, &selected.device, 16, meta.temperature)?;
-    // Joints of photos where no hand was found: scored 0, so an inflamed one counts as missed.
-    for &i in &missed {
-        let side = jointscope_model::FEATURE_SIDE * jointscope_model::FEATURE_SIDE;
-        for &(joint, _, target) in &ds.photos[i].labelled {
-            preds.push(Prediction { photo: i, joint, target, prob: 0.0, logit: f32::NEG_INFINITY, cam: vec![0.0; side], pooled: Vec::new() });
-        }
-    }
+    preds.extend(missed_predictions(&ds, &missed));
     if preds.is_empty() {
         anyhow::bail!("the {set} set has no labelled joints to evaluate");
     }
     let (s, l) = scores_labels(&preds);
     let clusters: Vec<String> = preds.iter().map(|p| ds.photos[p.photo].entry.patient_id.clone()).collect();
     let rep = report(&s, &l, &clusters, meta.threshold, resamples, 0);
-    let per_joint = Joint::ALL
-        .iter()
-        .filter_map(|&j| {
-            let (js, jl): (Vec<f32>, Vec<bool>) = preds.iter().filter(|p| p.joint == j).map(|p| (p.prob, p.target > 0.5)).unzip();
-            if js.is_empty() {
-                return None;
-            }
-            let c = Confusion::at(&js, &jl, meta.threshold);
-            Some(JointRow {
-                joint: j.name().into(),
-                n: js.len(),
-                positives: jl.iter().filter(|y| **y).count(),
-                sensitivity: c.sensitivity(),
-                specificity: c.specificity(),
-                f1: c.f1(),
-                roc_auc: roc_auc(&js, &jl),
-            })
-        })
-        .collect();
+    let per_joint = per_joint_rows(&preds, meta.threshold);
     let raw: Vec<f32> = preds.iter().map(|p| probability(p.logit, 1.0)).collect();
     let eval = Evaluation {
         set,
@@ -238,6 +202,56 @@ pub fn evaluate(run_dir: &Path, cohort: &Cohort, positions: &Positions, resample
     plots::roc_pr(&dir, &s, &l)?;
     cam_examples(&dir, &ds, &preds, meta.threshold)?;
     Ok(eval)
+}
+
+/// The cohort's dataset, the photos of it to score and the manifest it came from.
+fn load_cohort(run: &RunDir, config: &RunConfig, cohort: &Cohort, progress: &dyn Progress) -> anyhow::Result<(Dataset, Vec<usize>, PathBuf)> {
+    Ok(match cohort {
+        Cohort::Manifest(m) | Cohort::Named(_, m) => {
+            let manifest = read_manifest(m)?;
+            let ds = Dataset::load(&manifest, progress)?;
+            let all = (0..ds.photos.len()).collect();
+            (ds, all, m.clone())
+        }
+        Cohort::Split(part) => {
+            let (ds, split) = train::load_data(run, config, progress)?;
+            let ids = ds.part(&split, *part);
+            (ds, ids, config.manifest.clone())
+        }
+    })
+}
+
+/// The joints of photos where no hand was found, scored 0, so an inflamed one counts as missed.
+fn missed_predictions(ds: &Dataset, missed: &[usize]) -> Vec<Prediction> {
+    let side = jointscope_model::FEATURE_SIDE * jointscope_model::FEATURE_SIDE;
+    missed
+        .iter()
+        .flat_map(|&i| ds.photos[i].labelled.iter().map(move |&(joint, _, target)| (i, joint, target)))
+        .map(|(photo, joint, target)| Prediction { photo, joint, target, prob: 0.0, logit: f32::NEG_INFINITY, cam: vec![0.0; side], pooled: Vec::new() })
+        .collect()
+}
+
+/// Sensitivity, specificity, F1 and ROC-AUC of each joint that has predictions, at `threshold`.
+fn per_joint_rows(preds: &[Prediction], threshold: f32) -> Vec<JointRow> {
+    Joint::ALL
+        .iter()
+        .filter_map(|&j| {
+            let (js, jl): (Vec<f32>, Vec<bool>) = preds.iter().filter(|p| p.joint == j).map(|p| (p.prob, p.target > 0.5)).unzip();
+            if js.is_empty() {
+                return None;
+            }
+            let c = Confusion::at(&js, &jl, threshold);
+            Some(JointRow {
+                joint: j.name().into(),
+                n: js.len(),
+                positives: jl.iter().filter(|y| **y).count(),
+                sensitivity: c.sensitivity(),
+                specificity: c.specificity(),
+                f1: c.f1(),
+                roc_auc: roc_auc(&js, &jl),
+            })
+        })
+        .collect()
 }
 
 /// `cam.png`: activation maps of the most confident hits, false alarms and misses.
