@@ -128,3 +128,27 @@ fn a_photo_said_to_be_mirrored_gets_the_other_handedness_and_the_same_landmarks(
     let selfies = HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options { mirrored: true, ..Options::default() }).unwrap();
     assert_eq!(selfies.detect_blocking(&img).unwrap()[0].handedness, Hand::Left);
 }
+
+#[test]
+fn a_convolution_bias_of_the_wrong_length_is_refused() {
+    use jointscope_landmarks::tflite::OpKind;
+    let mut model = TfliteModel::parse(&model_bytes("hand_landmark_lite.tflite")).expect("model parses");
+    // The first convolution with a bias; its constant comes from the tensor itself or from the
+    // DEQUANTIZE that makes it (float16 files).
+    let conv = model.ops.iter().find(|o| matches!(o.kind, OpKind::Conv2d { .. }) && o.inputs.get(2).is_some_and(|&b| b >= 0)).expect("a biased convolution");
+    let bias = conv.inputs[2] as usize;
+    let source = if model.tensors[bias].data.is_some() {
+        bias
+    } else {
+        let dq = model.ops.iter().find(|o| matches!(o.kind, OpKind::Dequantize) && o.outputs[0] == bias).expect("the bias's DEQUANTIZE");
+        dq.inputs[0] as usize
+    };
+    // One value fewer than the convolution has channels.
+    let t = &mut model.tensors[source];
+    let n = t.shape.iter().product::<usize>();
+    let data = t.data.as_mut().expect("constant data");
+    data.truncate(data.len() / n * (n - 1));
+    t.shape = vec![n - 1];
+    let err = jointscope_landmarks::graph::Graph::new(&model, &Device::flex()).map(|_| ()).unwrap_err();
+    assert!(matches!(&err, LandmarkError::Model(m) if m.contains(&format!("{} bias values for {n} channels", n - 1))), "{err:?}");
+}
