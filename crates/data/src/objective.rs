@@ -16,10 +16,7 @@ impl Objective {
 
     /// The name in files and on the command line: `g-mean` or `f1`.
     pub fn name(self) -> &'static str {
-        match self {
-            Objective::F1 => "f1",
-            Objective::GMean => "g-mean",
-        }
+        serde_variant::to_variant_name(&self).expect("a unit variant")
     }
 }
 

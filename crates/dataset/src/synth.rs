@@ -82,13 +82,9 @@ pub enum Preset {
 impl Preset {
     pub const ALL: [Preset; 4] = [Preset::Control, Preset::Default, Preset::RaLike, Preset::Null];
 
+    /// The name in files and on the command line (serde's): `control`, `default`, `ra-like`, `null`.
     pub fn name(self) -> &'static str {
-        match self {
-            Preset::Control => "control",
-            Preset::Default => "default",
-            Preset::RaLike => "ra-like",
-            Preset::Null => "null",
-        }
+        serde_variant::to_variant_name(&self).expect("a unit variant")
     }
 
     /// The generator settings of this preset (seed 7, 120 patients, 400 healthy photos, signal 1.5).

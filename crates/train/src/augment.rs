@@ -26,13 +26,6 @@ pub enum Mix {
 
 impl crate::choice::Choice for Mix {
     const ALL: &'static [Self] = &[Self::None, Self::Cutmix, Self::CutKeep];
-    fn name(self) -> &'static str {
-        match self {
-            Self::None => "none",
-            Self::Cutmix => "cutmix",
-            Self::CutKeep => "cut-keep",
-        }
-    }
     fn help(self) -> &'static str {
         match self {
             Self::None => "no mixing",

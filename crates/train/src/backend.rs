@@ -23,15 +23,6 @@ pub enum BackendChoice {
 
 impl Choice for BackendChoice {
     const ALL: &'static [Self] = &[Self::Auto, Self::Flex, Self::Wgpu, Self::Ndarray, Self::Libtorch];
-    fn name(self) -> &'static str {
-        match self {
-            Self::Auto => "auto",
-            Self::Flex => "flex",
-            Self::Wgpu => "wgpu",
-            Self::Ndarray => "ndarray",
-            Self::Libtorch => "libtorch",
-        }
-    }
     fn help(self) -> &'static str {
         match self {
             Self::Auto => "wgpu on a hardware GPU adapter, else flex",

@@ -1,12 +1,15 @@
 //! Options with a fixed set of names: what run files and the command line call them. The CLI
-//! builds its value parsers from [`Choice::ALL`], so the names live here only.
+//! builds its value parsers from [`Choice::ALL`]; each name is the one the enum's serde attributes
+//! give its variant, so files and the command line cannot disagree.
 
 /// A library option chosen by name.
-pub trait Choice: Copy + Send + Sync + 'static {
+pub trait Choice: Copy + Send + Sync + serde::Serialize + 'static {
     /// Every value, the default first.
     const ALL: &'static [Self];
-    /// The name in files and on the command line.
-    fn name(self) -> &'static str;
+    /// The name in files and on the command line: the one serde gives the variant.
+    fn name(self) -> &'static str {
+        serde_variant::to_variant_name(&self).expect("a Choice is an enum of unit variants")
+    }
     /// One line on what it does.
     fn help(self) -> &'static str {
         ""
@@ -19,13 +22,6 @@ pub trait Choice: Copy + Send + Sync + 'static {
 
 impl Choice for jointscope_model::Arch {
     const ALL: &'static [Self] = &jointscope_model::Arch::ALL;
-    fn name(self) -> &'static str {
-        match self {
-            Self::GlobalLocal => "global-local",
-            Self::Local => "local",
-            Self::Global => "global",
-        }
-    }
     fn help(self) -> &'static str {
         match self {
             Self::GlobalLocal => "the method: the joint crop modulated by the whole-hand view",
@@ -37,12 +33,6 @@ impl Choice for jointscope_model::Arch {
 
 impl Choice for jointscope_model::EncoderKind {
     const ALL: &'static [Self] = &jointscope_model::EncoderKind::ALL;
-    fn name(self) -> &'static str {
-        match self {
-            Self::Plain => "plain",
-            Self::Mediapipe => "mediapipe",
-        }
-    }
     fn help(self) -> &'static str {
         match self {
             Self::Plain => "a small CNN of its own",
@@ -53,16 +43,10 @@ impl Choice for jointscope_model::EncoderKind {
 
 impl Choice for jointscope_data::Objective {
     const ALL: &'static [Self] = &jointscope_data::Objective::ALL;
-    fn name(self) -> &'static str {
-        jointscope_data::Objective::name(self)
-    }
 }
 
 impl Choice for jointscope_dataset::synth::Preset {
     const ALL: &'static [Self] = &jointscope_dataset::synth::Preset::ALL;
-    fn name(self) -> &'static str {
-        jointscope_dataset::synth::Preset::name(self)
-    }
     fn help(self) -> &'static str {
         use jointscope_dataset::synth::Preset;
         match self {

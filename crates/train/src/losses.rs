@@ -23,14 +23,6 @@ pub enum LossKind {
 
 impl crate::choice::Choice for LossKind {
     const ALL: &'static [Self] = &[Self::Bce, Self::Focal, Self::ClassBalanced, Self::LogitAdjusted];
-    fn name(self) -> &'static str {
-        match self {
-            Self::Bce => "bce",
-            Self::Focal => "focal",
-            Self::ClassBalanced => "class-balanced",
-            Self::LogitAdjusted => "logit-adjusted",
-        }
-    }
     fn help(self) -> &'static str {
         match self {
             Self::Bce => "binary cross-entropy, positives weighted by --pos-weight",

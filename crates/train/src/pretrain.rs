@@ -46,12 +46,6 @@ pub enum Objective {
 
 impl crate::choice::Choice for Objective {
     const ALL: &'static [Self] = &[Self::Contrastive, Self::Masked];
-    fn name(self) -> &'static str {
-        match self {
-            Self::Contrastive => "contrastive",
-            Self::Masked => "masked",
-        }
-    }
     fn help(self) -> &'static str {
         match self {
             Self::Contrastive => "SimCLR: two augmented views pulled together (NT-Xent)",

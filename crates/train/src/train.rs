@@ -110,12 +110,6 @@ pub enum Select {
 
 impl crate::choice::Choice for Select {
     const ALL: &'static [Self] = &[Self::RocAuc, Self::PrAuc];
-    fn name(self) -> &'static str {
-        match self {
-            Self::RocAuc => "roc-auc",
-            Self::PrAuc => "pr-auc",
-        }
-    }
 }
 
 impl Default for TrainParams {
@@ -157,12 +151,6 @@ pub enum Sampler {
 
 impl crate::choice::Choice for Sampler {
     const ALL: &'static [Self] = &[Self::Shuffle, Self::ClassBalanced];
-    fn name(self) -> &'static str {
-        match self {
-            Self::Shuffle => "shuffle",
-            Self::ClassBalanced => "class-balanced",
-        }
-    }
     fn help(self) -> &'static str {
         match self {
             Self::Shuffle => "every training photo once per epoch, shuffled",

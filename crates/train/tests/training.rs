@@ -106,6 +106,7 @@ fn names_round_trip<T: jointscope_train::Choice + serde::Serialize + PartialEq +
 #[test]
 fn option_names_are_the_names_in_run_files() {
     names_round_trip::<jointscope_model::Arch>();
+    names_round_trip::<jointscope_model::EncoderKind>();
     names_round_trip::<jointscope_data::Objective>();
     names_round_trip::<jointscope_train::losses::LossKind>();
     names_round_trip::<jointscope_train::augment::Mix>();
@@ -114,4 +115,23 @@ fn option_names_are_the_names_in_run_files() {
     names_round_trip::<jointscope_train::backend::BackendChoice>();
     names_round_trip::<jointscope_train::pretrain::Objective>();
     names_round_trip::<jointscope_dataset::synth::Preset>();
+}
+
+fn names<T: jointscope_train::Choice>() -> Vec<&'static str> {
+    T::ALL.iter().map(|c| c.name()).collect()
+}
+
+/// Run files, ablation caches and scripts hold these names: a renamed variant would orphan them.
+#[test]
+fn option_names_are_those_old_run_files_hold() {
+    assert_eq!(names::<jointscope_model::Arch>(), ["global-local", "local", "global"]);
+    assert_eq!(names::<jointscope_model::EncoderKind>(), ["plain", "mediapipe"]);
+    assert_eq!(names::<jointscope_data::Objective>(), ["g-mean", "f1"]);
+    assert_eq!(names::<jointscope_train::losses::LossKind>(), ["bce", "focal", "class-balanced", "logit-adjusted"]);
+    assert_eq!(names::<jointscope_train::augment::Mix>(), ["none", "cutmix", "cut-keep"]);
+    assert_eq!(names::<jointscope_train::train::Sampler>(), ["shuffle", "class-balanced"]);
+    assert_eq!(names::<jointscope_train::train::Select>(), ["roc-auc", "pr-auc"]);
+    assert_eq!(names::<jointscope_train::backend::BackendChoice>(), ["auto", "flex", "wgpu", "ndarray", "libtorch"]);
+    assert_eq!(names::<jointscope_train::pretrain::Objective>(), ["contrastive", "masked"]);
+    assert_eq!(names::<jointscope_dataset::synth::Preset>(), ["control", "default", "ra-like", "null"]);
 }
