@@ -471,6 +471,9 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
     let config = ablate::AblateConfig { preset: a.preset, real, plan, out: a.out.clone(), synth, model, models: models.to_path_buf(), backend: a.backend, only: a.rows.clone(), only_seeds: a.seeds.clone() };
     let md = ablate::ablate(&config, bars)?;
     println!("{md}");
-    println!("table: {}", a.out.join(format!("ablation-{}.md", config.name())).display());
+    // A partial ablation (some rows or seeds) only prints its runs; the whole one writes the table.
+    if a.rows.is_empty() && a.seeds.is_empty() {
+        println!("table: {}", a.out.join(format!("ablation-{}.md", config.name())).display());
+    }
     Ok(0)
 }

@@ -42,6 +42,27 @@ fn the_quick_ablation_reports_every_row_comparison_and_diagnostic() {
     }
 }
 
+/// `--rows baseline,full` gives its runs and their paired difference: at each seed, the difference
+/// of the two runs' PR-AUC as the runs table prints them.
+#[test]
+fn a_partial_ablation_reports_the_paired_difference_of_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ablation");
+    let o = jointscope(&["ablate", "--quick", "--preset", "control", "--backend", "flex", "--rows", "baseline,full", "--out", out.to_str().unwrap()]);
+    ok(&o);
+    let md = String::from_utf8_lossy(&o.stdout).to_string();
+    // Runs table: | row | seed | lr | valid … | PR-AUC | …
+    let pr_auc = |row: &str| -> f64 {
+        let line = md.lines().find(|l| l.starts_with(&format!("| {row} | 0 |"))).unwrap_or_else(|| panic!("no {row} run in:\n{md}"));
+        line.split('|').nth(5).unwrap().trim().parse().unwrap()
+    };
+    let line = md.lines().find(|l| l.starts_with("| full − baseline | PR-AUC |")).unwrap_or_else(|| panic!("no difference in:\n{md}"));
+    let per_seed: f64 = line.split('|').nth(5).unwrap().trim().parse().unwrap();
+    // Three values rounded to 0.001 each: they agree within 0.0015.
+    assert!((per_seed - (pr_auc("full") - pr_auc("baseline"))).abs() <= 0.0015, "{line}\n{md}");
+    assert!(!md.contains("table: "), "a partial ablation writes no table file:\n{md}");
+}
+
 /// An ablation killed as soon as its first run is cached, then restarted, ends with the figures of
 /// one that ran without interruption.
 #[test]

@@ -644,7 +644,9 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     }
     let names = &plan.metrics;
     if partial {
-        return Ok(partial_table(&seeds, plan, &runs, &selected, &chosen, names));
+        let mut md = partial_table(&seeds, plan, &runs, &selected, &chosen, names);
+        differences_section(&mut md, &partial_differences(c, &rows, &chosen));
+        return Ok(md);
     }
     let table_rows: Vec<(String, Vec<Vec<f64>>)> = rows
         .iter()
@@ -756,11 +758,7 @@ fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Sele
     let (plan, names) = (&c.plan, &c.plan.metrics);
     let refs = |name: &str| chosen[name].iter().collect::<Vec<&Selected>>();
     let mut differences = Vec::new();
-    let mut compare = |label: String, a: Vec<&Selected>, b: Vec<&Selected>| {
-        for (m, metric) in names.iter().enumerate() {
-            differences.push((label.clone(), metric.clone(), paired(&a, &b, m, names, plan.bootstrap_resamples, 17 + m as u64)));
-        }
-    };
+    let mut compare = |label: String, a: Vec<&Selected>, b: Vec<&Selected>| differences.extend(each_metric(plan, &label, &a, &b));
     compare("full − baseline".into(), refs("full"), refs("baseline"));
     if plan.presets[c.plan_key()].cross {
         for (factor, has) in [
@@ -823,7 +821,7 @@ fn landmark_rows(
 }
 
 /// The runs of a partial ablation (`only`): per row and seed the selected learning rate and its
-/// test figures, without differences, oracle or diagnostics.
+/// test figures (the paired differences that can be had follow it; no oracle or diagnostics).
 fn partial_table(
     seeds: &[u64],
     plan: &Plan,
@@ -864,6 +862,40 @@ fn partial_table(
         );
     }
     s
+}
+
+/// The paired differences a partial ablation can give: full − baseline and each extra row
+/// against its comparison row, where both were asked for.
+fn partial_differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Selected>>) -> Vec<(String, String, Difference)> {
+    let plan = &c.plan;
+    let extra = &plan.presets[c.plan_key()].extra_rows;
+    let mut pairs: Vec<(&str, &str)> = rows.iter().filter(|r| extra.contains(&r.name)).map(|r| (r.name.as_str(), r.against.as_str())).collect();
+    pairs.insert(0, ("full", "baseline"));
+    let mut differences = Vec::new();
+    for (a, b) in pairs.into_iter().filter(|(a, b)| chosen.contains_key(*a) && chosen.contains_key(*b)) {
+        let (ra, rb): (Vec<&Selected>, Vec<&Selected>) = (chosen[a].iter().collect(), chosen[b].iter().collect());
+        differences.extend(each_metric(plan, &format!("{a} − {b}"), &ra, &rb));
+    }
+    differences
+}
+
+/// The paired difference `a − b` in each of the plan's metrics, labelled.
+fn each_metric(plan: &Plan, label: &str, a: &[&Selected], b: &[&Selected]) -> Vec<(String, String, Difference)> {
+    let names = &plan.metrics;
+    names.iter().enumerate().map(|(m, metric)| (label.to_string(), metric.clone(), paired(a, b, m, names, plan.bootstrap_resamples, 17 + m as u64))).collect()
+}
+
+/// The paired-differences table (nothing when there are none).
+fn differences_section(s: &mut String, differences: &[(String, String, Difference)]) {
+    if differences.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n## Paired differences (mean over seeds, 95 % interval resampling seeds and test patients)\n");
+    let _ = writeln!(s, "| comparison | metric | difference | 95 % interval | per seed |\n|---|---|---|---|---|");
+    for (label, metric, d) in differences {
+        let per: Vec<String> = d.per_seed.iter().map(|v| format!("{v:+.3}")).collect();
+        let _ = writeln!(s, "| {label} | {metric} | {:+.3} | [{:+.3}, {:+.3}] | {} |", d.mean, d.ci.0, d.ci.1, per.join(", "));
+    }
 }
 
 /// Whether two cross rows differ only in `factor`.
@@ -946,12 +978,7 @@ pub fn table(r: &Report) -> String {
         row_line(&mut s, name, figs);
     }
     row_line(&mut s, "oracle: baseline + true count of other inflamed joints in the hand", &r.oracle);
-    let _ = writeln!(s, "\n## Paired differences (mean over seeds, 95 % interval resampling seeds and test patients)\n");
-    let _ = writeln!(s, "| comparison | metric | difference | 95 % interval | per seed |\n|---|---|---|---|---|");
-    for (label, metric, d) in &r.differences {
-        let per: Vec<String> = d.per_seed.iter().map(|v| format!("{v:+.3}")).collect();
-        let _ = writeln!(s, "| {label} | {metric} | {:+.3} | [{:+.3}, {:+.3}] | {} |", d.mean, d.ci.0, d.ci.1, per.join(", "));
-    }
+    differences_section(&mut s, &r.differences);
     if !r.landmark_rows.is_empty() {
         let _ = writeln!(s, "\n## At MediaPipe's joint positions (the page's path; joints of photos without a hand count as missed)\n");
         let _ = writeln!(s, "| row | {} | photos without a hand |\n|---|{}|---|", names.join(" | "), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
