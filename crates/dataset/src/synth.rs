@@ -934,7 +934,8 @@ fn paint(
                 skin[2] *= 1.0 - 0.16 * red;
                 let dark = if spec.view == View::Dorsal || spec.view == View::Palmar { marks.crease_darkness_at(p) } else { 0.0 };
                 // Nails on the back of the fingertips (tinted once per nail that covers the point).
-                for _ in 0..if spec.view == View::Dorsal { nails_at(p, fingers, lm_hand, tr.width) } else { 0 } {
+                let nails = if spec.view == View::Dorsal { nails_at(p, fingers, lm_hand, tr.width) } else { 0 };
+                for _ in 0..nails {
                     for c in 0..3 {
                         skin[c] = skin[c] * (1.0 - NAIL[c]) + NAIL_TINT[c] * NAIL[c];
                     }

@@ -133,6 +133,7 @@ impl Classifier {
         mark("classifier");
         Ok((verdicts, familiarity))
     }
+
     /// The whole-hand and joint views of `located`, cut as in training, as one batch on the device.
     fn batch(&self, img: &RgbImage, located: &[(Joint, Point)], scale: f32) -> Result<jointscope_model::Batch, DetectError> {
         let config = &self.sidecar.architecture;

@@ -755,7 +755,7 @@ fn oracles(plan: &Plan, selected: &HashMap<(String, u64), &RunResult>) -> anyhow
 /// Paired differences of every metric: full − baseline, each ingredient's main effect over the
 /// cross, extra rows against theirs, and the oracle against the baseline.
 fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Selected>>, oracles: &[Selected]) -> Vec<(String, String, Difference)> {
-    let (plan, names) = (&c.plan, &c.plan.metrics);
+    let plan = &c.plan;
     let refs = |name: &str| chosen[name].iter().collect::<Vec<&Selected>>();
     let mut differences = Vec::new();
     let mut compare = |label: String, a: Vec<&Selected>, b: Vec<&Selected>| differences.extend(each_metric(plan, &label, &a, &b));
@@ -781,8 +781,8 @@ fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Sele
             compare(format!("{factor} (main effect over the cross)"), with, without);
         }
     }
-    for row in rows.iter().filter(|r| plan.presets[c.plan_key()].extra_rows.contains(&r.name)) {
-        compare(format!("{} − {}", row.name, row.against), refs(&row.name), refs(&row.against));
+    for (a, b) in extra_pairs(c, rows) {
+        compare(format!("{a} − {b}"), refs(a), refs(b));
     }
     compare("oracle context − baseline".into(), oracles.iter().collect(), refs("baseline"));
     differences
@@ -867,16 +867,19 @@ fn partial_table(
 /// The paired differences a partial ablation can give: full − baseline and each extra row
 /// against its comparison row, where both were asked for.
 fn partial_differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Selected>>) -> Vec<(String, String, Difference)> {
-    let plan = &c.plan;
-    let extra = &plan.presets[c.plan_key()].extra_rows;
-    let mut pairs: Vec<(&str, &str)> = rows.iter().filter(|r| extra.contains(&r.name)).map(|r| (r.name.as_str(), r.against.as_str())).collect();
-    pairs.insert(0, ("full", "baseline"));
+    let pairs = std::iter::once(("full", "baseline")).chain(extra_pairs(c, rows));
     let mut differences = Vec::new();
-    for (a, b) in pairs.into_iter().filter(|(a, b)| chosen.contains_key(*a) && chosen.contains_key(*b)) {
+    for (a, b) in pairs.filter(|(a, b)| chosen.contains_key(*a) && chosen.contains_key(*b)) {
         let (ra, rb): (Vec<&Selected>, Vec<&Selected>) = (chosen[a].iter().collect(), chosen[b].iter().collect());
-        differences.extend(each_metric(plan, &format!("{a} − {b}"), &ra, &rb));
+        differences.extend(each_metric(&c.plan, &format!("{a} − {b}"), &ra, &rb));
     }
     differences
+}
+
+/// Each of the plan's extra rows among `rows` with the row it is compared against.
+fn extra_pairs<'a>(c: &AblateConfig, rows: &'a [Row]) -> Vec<(&'a str, &'a str)> {
+    let extra = &c.plan.presets[c.plan_key()].extra_rows;
+    rows.iter().filter(|r| extra.contains(&r.name)).map(|r| (r.name.as_str(), r.against.as_str())).collect()
 }
 
 /// The paired difference `a − b` in each of the plan's metrics, labelled.

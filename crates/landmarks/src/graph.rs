@@ -345,7 +345,7 @@ impl Operands<'_> {
 
     /// The values of input `j` when it is present and constant.
     fn optional(&self, j: usize) -> Option<Vec<f32>> {
-        self.model.ops[self.k].inputs.get(j).and_then(|&i| usize::try_from(i).ok()).and_then(|i| self.consts[i].clone())
+        self.id(j).ok().and_then(|i| self.consts[i].clone())
     }
 
     /// The optional bias (input 2) of an operator with `channels` outputs, one value per channel.
