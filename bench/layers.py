@@ -64,8 +64,11 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("burn")
     ap.add_argument("--steps", type=int, default=5)
+    ap.add_argument("--threads", type=int, help="PyTorch's intra-op threads (default: its own choice)")
     ap.add_argument("--json")
     a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     torch.manual_seed(0)
     rows = []
     for f in json.load(open(a.burn)):
@@ -73,21 +76,21 @@ def main():
         with torch.no_grad():
             fwd = timed(runner(layer, False), a.steps)
         train = timed(runner(layer, True), a.steps)
-        rows.append({"encoder": f["encoder"], "layer": layer, "burn_forward_ms": f["forward_ms"], "burn_train_ms": f["train_ms"], "torch_forward_ms": fwd, "torch_train_ms": train})
-    print(f"layers alone, burn (from {a.burn}) vs PyTorch {torch.__version__} CPU ({torch.get_num_threads()} threads), median of {a.steps}")
-    print("| encoder | layer | input | burn fwd ms | torch fwd ms | fwd × | burn fwd+bwd ms | torch fwd+bwd ms | fwd+bwd × |")
-    print("|---|---|---|---|---|---|---|---|---|")
-    tot = np.zeros(4)
+        rows.append({"encoder": f["encoder"], "layer": layer, "burn_forward_ms": f["forward_ms"], "burn_train_ms": f["burn_train_ms"], "ours_train_ms": f["train_ms"], "torch_forward_ms": fwd, "torch_train_ms": train})
+    print(f"layers alone, burn (from {a.burn}; fwd+bwd with burn's backward and with ours, same run) vs PyTorch {torch.__version__} CPU ({torch.get_num_threads()} threads), median of {a.steps}")
+    print("| encoder | layer | input | burn fwd ms | torch fwd ms | fwd × | burn's bwd: fwd+bwd ms | ours: fwd+bwd ms | torch fwd+bwd ms | burn's × | ours × |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    tot = np.zeros(5)
     for r in rows:
-        bf, tf, bt, tt = r["burn_forward_ms"], r["torch_forward_ms"], r["burn_train_ms"], r["torch_train_ms"]
-        tot += [bf, tf, bt, tt]
+        bf, tf, bt, ot, tt = r["burn_forward_ms"], r["torch_forward_ms"], r["burn_train_ms"], r["ours_train_ms"], r["torch_train_ms"]
+        tot += [bf, tf, bt, ot, tt]
         shape = "×".join(map(str, r["layer"]["input"]))
-        print(f"| {r['encoder']} | {name(r['layer'])} | {shape} | {bf:.2f} | {tf:.2f} | {bf / tf:.1f} | {bt:.2f} | {tt:.2f} | {bt / tt:.1f} |")
-    print(f"| all | | | {tot[0]:.2f} | {tot[1]:.2f} | {tot[0] / tot[1]:.1f} | {tot[2]:.2f} | {tot[3]:.2f} | {tot[2] / tot[3]:.1f} |")
+        print(f"| {r['encoder']} | {name(r['layer'])} | {shape} | {bf:.2f} | {tf:.2f} | {bf / tf:.1f} | {bt:.2f} | {ot:.2f} | {tt:.2f} | {bt / tt:.1f} | {ot / tt:.1f} |")
+    print(f"| all | | | {tot[0]:.2f} | {tot[1]:.2f} | {tot[0] / tot[1]:.1f} | {tot[2]:.2f} | {tot[3]:.2f} | {tot[4]:.2f} | {tot[2] / tot[4]:.1f} | {tot[3] / tot[4]:.1f} |")
     for op in ("conv", "group_norm"):
         sel = [r for r in rows if r["layer"]["op"] == op]
-        b, t = sum(r["burn_train_ms"] for r in sel), sum(r["torch_train_ms"] for r in sel)
-        print(f"{op}: {len(sel)} layers, fwd+bwd burn {b:.2f} ms vs PyTorch {t:.2f} ms ({b / t:.1f}×)")
+        b, o, t = (sum(r[k] for r in sel) for k in ("burn_train_ms", "ours_train_ms", "torch_train_ms"))
+        print(f"{op}: {len(sel)} layers, fwd+bwd burn's backward {b:.2f} ms, ours {o:.2f} ms, PyTorch {t:.2f} ms ({b / t:.1f}× and {o / t:.1f}×)")
     if a.json:
         json.dump(rows, open(a.json, "w"), indent=2)
 

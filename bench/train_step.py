@@ -77,8 +77,11 @@ def main():
     ap.add_argument("--images", type=int, default=8)
     ap.add_argument("--steps", type=int, default=10)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--threads", type=int, help="PyTorch's intra-op threads on the CPU (default: its own choice)")
     ap.add_argument("--json")
     a = ap.parse_args()
+    if a.threads:
+        torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
     torch.manual_seed(0)
     rng = np.random.default_rng(17)
@@ -107,6 +110,7 @@ def main():
         "backend": f"PyTorch {torch.__version__} "
         + (f"CUDA ({torch.cuda.get_device_name(dev)})" if a.device == "cuda" else f"CPU ({torch.get_num_threads()} threads)"),
         "config": f"global-local 128/64 width 16, {a.images} photos × 11 joints",
+        "images": a.images,
         "repetitions": a.steps,
         "median_ms": ms,
         "items_per_s": a.images * 1e3 / ms,

@@ -22,7 +22,7 @@ done
 export PATH="$HOME/.cargo/bin:$PATH"
 out=runs/bench
 mkdir -p "$out"
-rm -f "$out"/train-*.json "$out"/layers-*.json "$out"/layers.md "$out"/landmarks-*.json "$out"/landmarks-web.md "$out"/detect-hands-*.json
+rm -f "$out"/train-*.json "$out"/torch-scale-*.json "$out"/layers-*.json "$out"/layers.md "$out"/landmarks-*.json "$out"/landmarks-web.md "$out"/detect-hands-*.json
 venv="${JOINTSCOPE_PYBENCH:-$HOME/.cache/jointscope/pybench}"
 if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
   python3 -m venv "$venv"
@@ -36,9 +36,18 @@ export JOINTSCOPE_MODELS="$models"
 cargo build --release --locked -p jointscope-trainer
 bin="${CARGO_TARGET_DIR:-target}/release/jointscope"
 
+# The step with burn's backward and with ours (what training runs), in one process, then PyTorch.
 "$bin" bench train --backend flex --json "$out/train-flex.json"
-[ "$wgpu" = 1 ] && "$bin" bench train --backend wgpu --json "$out/train-wgpu.json"
+[ "$wgpu" = 1 ] && "$bin" bench train --backend wgpu --steps 3 --json "$out/train-wgpu.json"
 "$venv/bin/python" bench/train_step.py --json "$out/train-torch.json"
+# How the step scales with the batch (photos of 11 joints) and the threads, each side limited to
+# the same number (rayon's pool for burn, PyTorch's intra-op threads).
+for threads in 1 2; do
+  for images in 4 8 16 32; do
+    RAYON_NUM_THREADS=$threads "$bin" bench train --backend flex --images "$images" --steps 5 --json "$out/train-scale-$images-$threads.json" >/dev/null
+    "$venv/bin/python" bench/train_step.py --images "$images" --steps 5 --threads "$threads" --json "$out/torch-scale-$images-$threads.json" >/dev/null
+  done
+done
 # The training step's convolutions and group norms one by one, at the step's shapes, vs PyTorch.
 "$bin" bench layers --backend flex --json "$out/layers-flex.json" >/dev/null
 "$venv/bin/python" bench/layers.py "$out/layers-flex.json" > "$out/layers.md"
@@ -101,11 +110,20 @@ for title, ours, peers in [("Training step", load("train-flex.json") + load("tra
                            ("Hand landmarks", load("landmarks-flex.json"), load("landmarks-peers.json"))]:
     rows = ours + peers
     if not rows: continue
-    base = ours[0]["median_ms"]
+    base = peers[0]["median_ms"] if peers else ours[0]["median_ms"]
     print(f"{title}: {rows[0]['what']}, {rows[0]['config']}\n")
-    print("| runtime | median ms | per second | time vs burn flex |\n|---|---|---|---|")
+    print(f"| runtime | median ms | per second | time vs {rows[len(ours)]['backend'] if peers else 'burn'} |\n|---|---|---|---|")
     for r in rows:
         print(f"| {r['backend']} | {r['median_ms']:.2f} | {r['items_per_s']:.2f} | {r['median_ms'] / base:.2f}× |")
+    print()
+scale = [(i, t) for t in (1, 2) for i in (4, 8, 16, 32) if os.path.exists(os.path.join(out, f"train-scale-{i}-{t}.json"))]
+if scale:
+    print("Training step against the batch and the threads (median of 5 steps after 2 warm-up steps):\n")
+    print("| photos | threads | burn, burn's backward ms | burn, ours ms | PyTorch ms | burn's ÷ PyTorch | ours ÷ PyTorch |\n|---|---|---|---|---|---|---|")
+    for i, t in scale:
+        burn, ours = load(f"train-scale-{i}-{t}.json")
+        torch = load(f"torch-scale-{i}-{t}.json")[0]
+        print(f"| {i} | {t} | {burn['median_ms']:.1f} | {ours['median_ms']:.1f} | {torch['median_ms']:.1f} | {burn['median_ms'] / torch['median_ms']:.2f}× | {ours['median_ms'] / torch['median_ms']:.2f}× |")
     print()
 import csv
 rows = list(csv.DictReader(open(os.path.join(out, "scaling.csv"))))

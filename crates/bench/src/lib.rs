@@ -32,6 +32,10 @@ pub struct Figures {
     pub items_per_s: f64,
     /// Trainable parameters (training step only).
     pub parameters: Option<usize>,
+    /// Training step only: SHA-256 of the weights after the last step (16 hex digits), so two
+    /// machines (or thread counts, or backwards) can be compared bit for bit on the same steps.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weights_sha256: Option<String>,
     /// Detection only: each stage's median milliseconds per photo ([`jointscope_detect::STAGES`],
     /// summed over the hands of a photo; stages that never ran left out).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -73,9 +77,21 @@ pub fn train_batch(config: &ModelConfig, images: usize, seed: u64) -> (BatchData
     (data, targets)
 }
 
-/// Forward, cross-entropy, backward and an AdamW step on one batch, `warmup + steps` times.
-pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize) -> anyhow::Result<Figures> {
+/// Forward, cross-entropy, backward and an AdamW step on one batch, `warmup + steps` times, with
+/// our backward for the convolutions and group norms (`own`, as training runs) or burn's.
+pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize, own: bool) -> anyhow::Result<Figures> {
     anyhow::ensure!(images >= 1 && steps >= 1, "the training step needs at least 1 photo (--images) and 1 timed step (--steps), got {images} and {steps}");
+    jointscope_ops::set_own_backward(own);
+    let figures = train_step_timed(device, backend, config, images, warmup, steps);
+    jointscope_ops::set_own_backward(true);
+    let mut figures = figures?;
+    if !own {
+        figures.backend += " (burn's backward)";
+    }
+    Ok(figures)
+}
+
+fn train_step_timed(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize) -> anyhow::Result<Figures> {
     let ad = device.clone().autodiff();
     let mut model = config.init(&ad)?;
     let mut optim = AdamWConfig::new().init();
@@ -106,8 +122,23 @@ pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: 
         median_ms: ms,
         items_per_s: images as f64 * 1e3 / ms,
         parameters: Some(model.num_params()),
+        weights_sha256: Some(weights_sha256(&model)),
         stages: Vec::new(),
     })
+}
+
+/// SHA-256 (16 hex digits) of every float parameter's values in the module's visiting order.
+pub fn weights_sha256<M: Module>(model: &M) -> String {
+    struct Bytes(Vec<u8>);
+    impl burn::module::ModuleVisitor for Bytes {
+        fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+            let values = param.val().into_data().try_to_vec::<f32>().unwrap_or_default();
+            self.0.extend(values.iter().flat_map(|v| v.to_le_bytes()));
+        }
+    }
+    let mut b = Bytes(Vec::new());
+    model.visit(&mut b);
+    jointscope_detect::sidecar::sha256(&b.0)[..16].to_string()
 }
 
 /// Where a training step's time goes, median milliseconds per part.
@@ -127,6 +158,13 @@ pub struct StepProfile {
     pub optimizer_ms: f64,
     /// The same forward pass without autodiff (what evaluation and the browser do).
     pub inference_ms: f64,
+    /// Of the forward: burn's convolution kernels and our group norm forward, as called through
+    /// [`jointscope_ops`] (the rest is burn's other operations and its autodiff bookkeeping).
+    pub conv_forward_ms: f64,
+    pub norm_forward_ms: f64,
+    /// Of the backward: our convolution and group norm backward.
+    pub conv_backward_ms: f64,
+    pub norm_backward_ms: f64,
 }
 
 /// A training step taken apart (each part timed on its own; flex runs every op eagerly, so a part
@@ -146,8 +184,8 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
             (r.image, joints)
         })
         .collect();
-    let mut parts: [Vec<f64>; 6] = Default::default();
-    let time = |parts: &mut [Vec<f64>; 6], k: usize, timed: bool, start: Instant| {
+    let mut parts: [Vec<f64>; 10] = Default::default();
+    let time = |parts: &mut [Vec<f64>; 10], k: usize, timed: bool, start: Instant| {
         if timed {
             parts[k].push(start.elapsed().as_secs_f64() * 1e3);
         }
@@ -174,14 +212,22 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         let batch = data.to_batch(config, &ad)?;
         let target = Tensor::<1>::from_data(TensorData::new(targets, [n]), &ad);
         time(&mut parts, 1, timed, t);
+        jointscope_ops::take_spent();
         let t = Instant::now();
         let loss = weighted_bce(model.forward(batch).logits, target, 1.0, 1.0);
         let value: f32 = loss.clone().into_scalar();
         anyhow::ensure!(value.is_finite(), "the loss became {value}");
         time(&mut parts, 2, timed, t);
+        let ours = jointscope_ops::take_spent();
         let t = Instant::now();
         let grads = GradientsParams::from_grads(loss.backward(), &model);
         time(&mut parts, 3, timed, t);
+        let back = jointscope_ops::take_spent();
+        if timed {
+            for (k, ms) in [(6, ours.conv_forward_ms), (7, ours.norm_forward_ms), (8, back.conv_backward_ms), (9, back.norm_backward_ms)] {
+                parts[k].push(ms);
+            }
+        }
         let t = Instant::now();
         model = optim.step(1e-3, model, grads);
         // Reading one parameter waits for the update.
@@ -193,7 +239,7 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         anyhow::ensure!(logits.len() == n, "one logit per joint");
         time(&mut parts, 5, timed, t);
     }
-    let [data, upload, forward, backward, optimizer, inference] = parts.map(|v| median(v).unwrap_or(f64::NAN));
+    let [data, upload, forward, backward, optimizer, inference, conv_forward, norm_forward, conv_backward, norm_backward] = parts.map(|v| median(v).unwrap_or(f64::NAN));
     Ok(StepProfile {
         backend: backend.into(),
         config: format!("{} {}/{} width {}, {images} photos × {} joints", config.arch, config.global_size, config.local_size, config.width, config.joints),
@@ -204,6 +250,10 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         backward_ms: backward,
         optimizer_ms: optimizer,
         inference_ms: inference,
+        conv_forward_ms: conv_forward,
+        norm_forward_ms: norm_forward,
+        conv_backward_ms: conv_backward,
+        norm_backward_ms: norm_backward,
     })
 }
 
@@ -215,14 +265,18 @@ pub struct LayerFigures {
     pub layer: Layer,
     /// Median ms of the forward pass without autodiff.
     pub forward_ms: f64,
-    /// Median ms of forward and backward with autodiff: the parameters' gradients, and the input's
-    /// unless the layer reads the photo (as in training).
+    /// Median ms of forward and backward with autodiff, as training runs them
+    /// ([`jointscope_ops`]: our backward where it applies): the parameters' gradients, and the
+    /// input's unless the layer reads the photo (as in training).
     pub train_ms: f64,
+    /// The same with burn's own backward ([`jointscope_ops::set_own_backward`] off), in the same run.
+    pub burn_train_ms: f64,
 }
 
 /// The layers of `config`'s plain encoders on the batch of `images` photos, each timed alone:
-/// `warmup` untimed then `repeats` timed repetitions of the forward and of forward + backward.
-/// Each repetition ends by reading the sum of the output (and of a gradient).
+/// `warmup` untimed then `repeats` timed repetitions of the forward, of forward + backward as
+/// training runs it and of forward + burn's own backward. Each repetition ends by reading the sum
+/// of the output (and of a gradient).
 pub fn layers(device: &Device, config: &ModelConfig, images: usize, warmup: usize, repeats: usize) -> anyhow::Result<Vec<LayerFigures>> {
     anyhow::ensure!(images >= 1 && repeats >= 1, "the layer benchmark needs at least 1 photo (--images) and 1 timed run (--steps), got {images} and {repeats}");
     let model = config.init(device)?;
@@ -238,15 +292,18 @@ pub fn layers(device: &Device, config: &ModelConfig, images: usize, warmup: usiz
     for (encoder, layers) in encoders {
         anyhow::ensure!(!layers.is_empty(), "the {encoder} encoder is not a plain one: only plain encoders are timed layer by layer");
         for layer in layers {
-            let timed = |train: bool| -> anyhow::Result<f64> {
+            let timed = |train: bool, own: bool| -> anyhow::Result<f64> {
+                jointscope_ops::set_own_backward(own);
                 let run = layer_runner(&layer, if train { &ad } else { device }, train);
-                median(time_runs(warmup, repeats, || {
+                let t = median(time_runs(warmup, repeats, || {
                     let value = run()?;
                     anyhow::ensure!(value.is_finite(), "the layer's output sum became {value}");
                     Ok(())
-                })?)
+                })?);
+                jointscope_ops::set_own_backward(true);
+                t
             };
-            out.push(LayerFigures { encoder: encoder.into(), layer, forward_ms: timed(false)?, train_ms: timed(true)? });
+            out.push(LayerFigures { encoder: encoder.into(), layer, forward_ms: timed(false, true)?, train_ms: timed(true, true)?, burn_train_ms: timed(true, false)? });
         }
     }
     Ok(out)
@@ -265,19 +322,19 @@ pub fn layer_name(layer: &Layer) -> String {
 
 /// [`layers`]' figures as a Markdown table, with their sum.
 pub fn layers_table(figures: &[LayerFigures]) -> String {
-    let mut t = String::from("| encoder | layer | input | forward ms | backward ms | forward + backward ms |\n|---|---|---|---|---|---|\n");
+    let mut t = String::from("| encoder | layer | input | forward ms | fwd+bwd ms, burn's backward | fwd+bwd ms, ours | burn ÷ ours |\n|---|---|---|---|---|---|---|\n");
     for f in figures {
         let input = f.layer.input().map(|d| d.to_string()).join("×");
-        t += &format!("| {} | {} | {input} | {:.2} | {:.2} | {:.2} |\n", f.encoder, layer_name(&f.layer), f.forward_ms, f.train_ms - f.forward_ms, f.train_ms);
+        t += &format!("| {} | {} | {input} | {:.2} | {:.2} | {:.2} | {:.1} |\n", f.encoder, layer_name(&f.layer), f.forward_ms, f.burn_train_ms, f.train_ms, f.burn_train_ms / f.train_ms);
     }
-    let (fwd, train) = figures.iter().fold((0.0, 0.0), |(a, b), f| (a + f.forward_ms, b + f.train_ms));
-    t += &format!("| all | | | {fwd:.2} | {:.2} | {train:.2} |", train - fwd);
+    let (fwd, burn, ours) = figures.iter().fold((0.0, 0.0, 0.0), |(a, b, c), f| (a + f.forward_ms, b + f.burn_train_ms, c + f.train_ms));
+    t += &format!("| all | | | {fwd:.2} | {burn:.2} | {ours:.2} | {:.1} |", burn / ours);
     t
 }
 
-/// `layer` on random inputs made once (their values do not change the time); each call runs its
-/// forward (and, with `train`, backward) and returns the output's sum (plus a gradient's), so the
-/// work is done when it returns.
+/// `layer` on seeded random inputs made once (their values do not change the time); each call
+/// runs its forward (and, with `train`, backward) through [`jointscope_ops`] as the model does,
+/// and returns the output's sum (plus a gradient's), so the work is done when it returns.
 fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> anyhow::Result<f32>> {
     use burn::tensor::Distribution;
     let normal = Distribution::Normal(0.0, 1.0);
@@ -285,21 +342,25 @@ fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> 
     match *layer {
         Layer::Conv { input, out_channels, kernel, stride, padding } => {
             let x = grad(Tensor::<4>::random(input, normal, device), input[1] != 3);
-            let w = grad(Tensor::<4>::random([out_channels, input[1], kernel, kernel], normal, device), true);
-            let b = Tensor::<1>::zeros([out_channels], device);
-            let b = if train { b.require_grad() } else { b };
+            let mut conv = burn::nn::conv::Conv2dConfig::new([input[1], out_channels], [kernel, kernel])
+                .with_stride([stride, stride])
+                .with_padding(burn::nn::PaddingConfig2d::Explicit(padding, padding, padding, padding))
+                .init(device);
+            conv.weight = burn::module::Param::from_tensor(Tensor::<4>::random([out_channels, input[1], kernel, kernel], normal, device));
+            if !train {
+                conv = conv.no_grad();
+            }
             Box::new(move || {
-                let options = burn::tensor::ops::ConvOptions::new([stride, stride], [padding, padding], [1, 1], 1);
-                let y = burn::tensor::module::conv2d(x.clone(), w.clone(), Some(b.clone()), options).sum();
-                read_out(y, train.then_some((&w, "the convolution's weight")))
+                let y = jointscope_ops::conv2d(&conv, x.clone()).sum();
+                read_out(y, train.then(|| (conv.weight.val(), "the convolution's weight")))
             })
         }
         Layer::GroupNorm { input, groups } => {
             let norm = burn::nn::GroupNormConfig::new(groups, input[1]).init(device);
             let x = grad(Tensor::<4>::random(input, normal, device), true);
             Box::new(move || {
-                let y = norm.forward(x.clone()).sum();
-                read_out(y, train.then_some((&x, "the group norm's input")))
+                let y = jointscope_ops::group_norm(&norm, x.clone()).sum();
+                read_out(y, train.then(|| (x.clone(), "the group norm's input")))
             })
         }
     }
@@ -307,7 +368,7 @@ fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> 
 
 /// A layer's summed output `y` read back; with `grad_of` (a tensor and its name), after the
 /// backward pass, plus the sum of that tensor's gradient, so the backward has to run.
-fn read_out(y: Tensor<1>, grad_of: Option<(&Tensor<4>, &str)>) -> anyhow::Result<f32> {
+fn read_out(y: Tensor<1>, grad_of: Option<(Tensor<4>, &str)>) -> anyhow::Result<f32> {
     let Some((t, name)) = grad_of else { return Ok(y.into_scalar()) };
     let grads = y.clone().backward();
     let g = t.grad(&grads).ok_or_else(|| anyhow::anyhow!("no gradient for {name}"))?;
@@ -344,6 +405,7 @@ pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, re
         median_ms: ms,
         items_per_s: 1e3 / ms,
         parameters: None,
+        weights_sha256: None,
         stages: Vec::new(),
     })
 }
@@ -445,6 +507,7 @@ pub fn detect(export: &Path, models: &Path, device: &Device, backend: &str, phot
         median_ms: ms,
         items_per_s: 1e3 / ms,
         parameters: None,
+        weights_sha256: None,
         stages,
     })
 }

@@ -14,7 +14,7 @@ fn the_layer_benchmark_times_every_layer_and_writes_what_its_pytorch_peer_reads(
     // bench/layers.py reads these keys.
     assert_eq!(json[0]["layer"], serde_json::json!({"op": "conv", "input": [22, 3, 16, 16], "out_channels": 4, "kernel": 3, "stride": 2, "padding": 1}));
     assert_eq!(json[1]["layer"], serde_json::json!({"op": "group_norm", "input": [22, 4, 8, 8], "groups": 1}));
-    assert!(figures.iter().all(|f| f.forward_ms > 0.0 && f.train_ms > 0.0), "{figures:?}");
+    assert!(figures.iter().all(|f| f.forward_ms > 0.0 && f.train_ms > 0.0 && f.burn_train_ms > 0.0), "{figures:?}");
 }
 
 #[test]

@@ -272,6 +272,17 @@ fn hash_of<T: Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(jointscope_detect::sidecar::sha256(&serde_json::to_vec(value)?)[..16].to_string())
 }
 
+/// The folder name of a training or pretraining: its configuration's hash, with the backward the
+/// convolutions and group norms use beside it once that is not burn's own, so a run cached with
+/// one backward is never read as a run of the other (their gradients differ in the last bits,
+/// and the trajectories then part).
+fn run_hash<T: Serialize>(config: &T) -> anyhow::Result<String> {
+    match jointscope_train::machine::gradients() {
+        "burn 0.22.1" => hash_of(config),
+        gradients => hash_of(&(config, gradients)),
+    }
+}
+
 /// The training cohort and the test cohort of the preset, generated once, or the real-photo
 /// benchmark's and its pool.
 fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
@@ -332,7 +343,7 @@ fn pretraining(c: &AblateConfig, pool: &Path, objective: pretrain::Objective, se
         backend: c.backend,
         ..PretrainConfig::default()
     };
-    let dir = c.out.join("pretrain").join(hash_of(&config)?);
+    let dir = c.out.join("pretrain").join(run_hash(&config)?);
     if !dir.join(pretrain::META_FILE).exists() {
         progress.note(&format!("pretraining ({}, seed {seed}) into {}", objective.name(), dir.display()));
         let meta = pretrain::pretrain(&dir, &config, progress)?;
@@ -375,7 +386,7 @@ fn run_config(c: &AblateConfig, manifest: &Path, row: &Row, seed: u64, lr: f64, 
 
 /// Train (or resume, or find finished) one run and evaluate it on the test cohort.
 fn run_one(c: &AblateConfig, config: RunConfig, row: &Row, test: &Path, progress: &dyn Progress) -> anyhow::Result<RunResult> {
-    let dir = c.out.join("runs").join(hash_of(&config)?);
+    let dir = c.out.join("runs").join(run_hash(&config)?);
     let done = dir.join("ablation-run.json");
     if done.exists() {
         return run::read_json(&done);

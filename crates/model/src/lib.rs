@@ -15,6 +15,7 @@
 //! other ablation: the whole-hand view alone, modulated by joint identity, so its activation map
 //! lies over the whole hand rather than the joint crop.
 use burn::module::Module;
+use jointscope_ops as ops;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
 use burn::tensor::activation::{relu, sigmoid};
@@ -317,8 +318,8 @@ impl ConvBlock {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        let x = relu(self.norm1.forward(self.conv1.forward(x)));
-        relu(self.norm2.forward(self.conv2.forward(x)))
+        let x = relu(ops::group_norm(&self.norm1, ops::conv2d(&self.conv1, x)));
+        relu(ops::group_norm(&self.norm2, ops::conv2d(&self.conv2, x)))
     }
 }
 
@@ -360,7 +361,7 @@ impl MobileNet {
             if layer.opens_block {
                 kept = Some(x.clone());
             }
-            x = conv.forward(x);
+            x = ops::conv2d(conv, x);
             if layer.relu6 {
                 x = x.clamp(0.0, 6.0);
             }
@@ -374,7 +375,7 @@ impl MobileNet {
     }
 
     fn forward(&self, x: Tensor<4>) -> Tensor<4> {
-        relu(self.norm.forward(self.project.forward(self.trunk(x))))
+        relu(ops::group_norm(&self.norm, ops::conv2d(&self.project, self.trunk(x))))
     }
 
     /// Put `weights` (in [`MEDIAPIPE_LAYERS`] order, at least as many as this stack has) into the
@@ -649,7 +650,7 @@ impl JointNet {
             features = features * (gamma + 1.0) + beta;
             bias = Some(cb.forward(ctx));
         }
-        let cam = self.evidence.forward(features).reshape([n, h, w]);
+        let cam = ops::conv2d(&self.evidence, features).reshape([n, h, w]);
         let mut logits = cam.clone().mean_dim(2).mean_dim(1).reshape([n as i32, 1]);
         if let Some(b) = bias {
             logits = logits + b;

@@ -15,6 +15,7 @@ pub mod evaluate;
 pub mod export;
 pub mod init;
 pub mod locate;
+pub mod machine;
 pub mod losses;
 pub mod plots;
 pub mod predict;

@@ -243,6 +243,10 @@ pub struct ModelMeta {
     /// The training photos over MediaPipe's features ([`crate::predict::appearance`]).
     #[serde(default)]
     pub appearance: Option<jointscope_detect::FeatureModel>,
+    /// The CPU, threads and backward the run trained with (`None` for older runs): a result is
+    /// reproduced to the last digit only where these agree.
+    #[serde(default)]
+    pub machine: Option<crate::machine::Machine>,
 }
 
 fn one() -> f32 {
@@ -739,5 +743,6 @@ fn finish(
         retake_difference,
         initialisation: Some(crate::init::describe(p.init_mediapipe, p.init.as_deref(), mediapipe.as_deref())),
         appearance,
+        machine: Some(crate::machine::Machine::current()),
     })
 }
