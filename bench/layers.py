@@ -1,7 +1,8 @@
 """The PyTorch peer of `jointscope bench layers`: times the same layers at the same shapes (read from
 the JSON that command writes), forward alone and forward + backward, each repetition ending by
 reading the output's sum (and the gradient's), and prints one table with burn's figures beside.
-Usage: python layers.py burn-layers.json [--steps 5] [--json out.json]"""
+Usage: python layers.py burn-layers.json [--steps 5] [--threads N] [--json out.json]
+       python layers.py --gradients gradients.json   (our backward's gradients against PyTorch's)"""
 import argparse, json, time
 
 import numpy as np
@@ -53,20 +54,59 @@ def timed(run, steps):
     return float(np.median(times))
 
 
-def name(layer):
+def name_of(layer):
     if layer["op"] == "conv":
         s = "" if layer["stride"] == 1 else f" /{layer['stride']}"
         return f"conv {layer['kernel']}×{layer['kernel']}{s}, {layer['input'][1]}→{layer['out_channels']}"
     return f"group norm, {layer['groups']} groups"
 
 
+def compare_gradients(path):
+    """Each layer's gradients from burn (our backward) against PyTorch's on the same values, in
+    float32 and float64: the largest difference relative to the largest float64 gradient."""
+    print(f"gradients of the local encoder's layers, burn (ours, from {path}) vs PyTorch {torch.__version__}, 2 crops")
+    print("| layer | input | gradient | ours vs torch f32 | ours vs torch f64 | torch f32 vs f64 |")
+    print("|---|---|---|---|---|---|")
+    worst = 0.0
+    for case in json.load(open(path)):
+        layer = case["layer"]
+        shape = layer["input"]
+        out = {}
+        for dtype in (torch.float32, torch.float64):
+            x = torch.tensor(case["x"], dtype=dtype).reshape(shape).requires_grad_()
+            params = [torch.tensor(p, dtype=dtype).requires_grad_() for p in case["params"]]
+            if layer["op"] == "conv":
+                k, cout = layer["kernel"], layer["out_channels"]
+                w = params[0].reshape(cout, shape[1], k, k)
+                y = F.conv2d(x, w, params[1], stride=layer["stride"], padding=layer["padding"])
+            else:
+                y = F.group_norm(x, layer["groups"], params[0], params[1], 1e-5)
+            (y * torch.tensor(case["dy"], dtype=dtype).reshape(y.shape)).sum().backward()
+            out[dtype] = [x.grad.flatten()] + [p.grad.flatten() for p in params]
+        names = ["input", "weight", "bias"] if layer["op"] == "conv" else ["input", "gamma", "beta"]
+        for i, name in enumerate(names):
+            ours = torch.tensor(case["grads"][i], dtype=torch.float64)
+            f32, f64 = out[torch.float32][i].double(), out[torch.float64][i]
+            scale = f64.abs().max().item() or 1.0
+            rel = lambda a, b: (a - b).abs().max().item() / scale
+            worst = max(worst, rel(ours, f32))
+            print(f"| {name_of(layer)} | {'×'.join(map(str, shape))} | {name} | {rel(ours, f32):.1e} | {rel(ours, f64):.1e} | {rel(f32, f64):.1e} |")
+    print(f"largest difference from PyTorch's float32 gradients: {worst:.1e} of the largest gradient")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("burn")
+    ap.add_argument("burn", nargs="?", help="JSON of `jointscope bench layers --json` (not needed with --gradients)")
     ap.add_argument("--steps", type=int, default=5)
     ap.add_argument("--threads", type=int, help="PyTorch's intra-op threads (default: its own choice)")
+    ap.add_argument("--gradients", help="JSON of `jointscope bench layers --gradients`: recompute each layer's gradients with PyTorch and print the differences")
     ap.add_argument("--json")
     a = ap.parse_args()
+    if a.gradients:
+        compare_gradients(a.gradients)
+        return
+    if not a.burn:
+        ap.error("give the JSON of `jointscope bench layers --json` (or --gradients)")
     if a.threads:
         torch.set_num_threads(a.threads)
     torch.manual_seed(0)
@@ -85,7 +125,7 @@ def main():
         bf, tf, bt, ot, tt = r["burn_forward_ms"], r["torch_forward_ms"], r["burn_train_ms"], r["ours_train_ms"], r["torch_train_ms"]
         tot += [bf, tf, bt, ot, tt]
         shape = "×".join(map(str, r["layer"]["input"]))
-        print(f"| {r['encoder']} | {name(r['layer'])} | {shape} | {bf:.2f} | {tf:.2f} | {bf / tf:.1f} | {bt:.2f} | {ot:.2f} | {tt:.2f} | {bt / tt:.1f} | {ot / tt:.1f} |")
+        print(f"| {r['encoder']} | {name_of(r['layer'])} | {shape} | {bf:.2f} | {tf:.2f} | {bf / tf:.1f} | {bt:.2f} | {ot:.2f} | {tt:.2f} | {bt / tt:.1f} | {ot / tt:.1f} |")
     print(f"| all | | | {tot[0]:.2f} | {tot[1]:.2f} | {tot[0] / tot[1]:.1f} | {tot[2]:.2f} | {tot[3]:.2f} | {tot[4]:.2f} | {tot[2] / tot[4]:.1f} | {tot[3] / tot[4]:.1f} |")
     for op in ("conv", "group_norm"):
         sel = [r for r in rows if r["layer"]["op"] == op]

@@ -22,7 +22,7 @@ done
 export PATH="$HOME/.cargo/bin:$PATH"
 out=runs/bench
 mkdir -p "$out"
-rm -f "$out"/train-*.json "$out"/torch-scale-*.json "$out"/layers-*.json "$out"/layers.md "$out"/landmarks-*.json "$out"/landmarks-web.md "$out"/detect-hands-*.json
+rm -f "$out"/train-*.json "$out"/torch-scale-*.json "$out"/layers-*.json "$out"/layers.md "$out"/gradients.* "$out"/landmarks-*.json "$out"/landmarks-web.md "$out"/detect-hands-*.json
 venv="${JOINTSCOPE_PYBENCH:-$HOME/.cache/jointscope/pybench}"
 if ! "$venv/bin/python" -c "import torch, numpy" 2>/dev/null; then
   python3 -m venv "$venv"
@@ -49,8 +49,10 @@ for threads in 1 2; do
   done
 done
 # The training step's convolutions and group norms one by one, at the step's shapes, vs PyTorch.
-"$bin" bench layers --backend flex --json "$out/layers-flex.json" >/dev/null
+"$bin" bench layers --backend flex --json "$out/layers-flex.json" --gradients "$out/gradients.json" >/dev/null
 "$venv/bin/python" bench/layers.py "$out/layers-flex.json" > "$out/layers.md"
+# Our backward's gradients recomputed by PyTorch on the same values (float32 and float64).
+"$venv/bin/python" bench/layers.py --gradients "$out/gradients.json" > "$out/gradients.md"
 "$bin" bench landmarks --backend flex --inputs 8 --repeats 5 --inputs-file "$out/landmark-inputs.f32" --json "$out/landmarks-flex.json"
 "$ref/bin/python" bench/landmarks_peers.py "$models/hand_landmark_full.tflite" "$out/landmark-inputs.f32" 8 5 "$out/landmarks-peers.json"
 
@@ -140,9 +142,9 @@ if hands:
     for f in hands:
         print(f"| {f['config']} | {f['median_ms']:.1f} | {f['median_ms'] / hands[0]['median_ms']:.2f}× |")
     print()
-layers = os.path.join(out, "layers.md")
-if os.path.exists(layers):
-    print(open(layers).read())
+for part in ("layers.md", "gradients.md"):
+    if os.path.exists(os.path.join(out, part)):
+        print(open(os.path.join(out, part)).read())
 web = os.path.join(out, "landmarks-web.md")
 if os.path.exists(web):
     print(open(web).read())

@@ -122,6 +122,10 @@ pub struct BenchArgs {
     pub inputs: usize,
     #[arg(long, default_value_t = 5)]
     pub repeats: usize,
+    /// Layers: also write our gradients of every local-encoder layer on seeded values, 2 crops
+    /// (JSON, for `bench/layers.py --gradients`, which recomputes them with PyTorch).
+    #[arg(long)]
+    pub gradients: Option<PathBuf>,
     /// Where the landmark inputs are written (raw f32, NHWC) for the peer to read.
     #[arg(long, default_value = "runs/bench/landmark-inputs.f32")]
     pub inputs_file: PathBuf,
@@ -612,5 +616,15 @@ pub struct AblateArgs {
     /// With --pool: pretrain on the first N hands found in the pool's fixed order (all by default).
     #[arg(long, requires = "pool")]
     pub pool_size: Option<usize>,
+    /// Print one command per training run of the ablation (this command with `--job N`), for a
+    /// scheduler's workers sharing --out (docs/trainer.md: a Slurm job array, GNU parallel); trains
+    /// nothing.
+    #[arg(long, conflicts_with = "job")]
+    pub list_jobs: bool,
+    /// Run only training run N of --list-jobs (with the cohorts and pretraining it needs, each
+    /// prepared once however many workers share --out); then `ablate` without --job prints the
+    /// table from the runs cached there.
+    #[arg(long)]
+    pub job: Option<usize>,
 }
 

@@ -364,10 +364,22 @@ fn profile_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i3
 fn layers_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i32> {
     let figures = bench::layers(&selected.device, &ModelConfig::default(), a.images, 2, a.steps)?;
     println!("layers of the training step alone on {}, median of {} runs\n{}", selected.name, a.steps, bench::layers_table(&figures));
+    if let Some(path) = &a.gradients {
+        run::write_json(path, &bench::gradient_cases(&ModelConfig::default(), 2)?)?;
+    }
     if let Some(path) = &a.json {
         run::write_json(path, &figures)?;
     }
     Ok(0)
+}
+
+/// `word` as a POSIX shell reads it back: bare when it holds only safe characters, else single-quoted.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 fn pretrain_cmd(a: &PretrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
@@ -495,11 +507,31 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
         (a.preset.config(), ModelConfig::default(), plan)
     };
     let real = a.benchmark.as_ref().map(|dir| ablate::RealBenchmark { dir: dir.clone(), pool: a.pool.clone(), subjects: a.subjects.clone(), pool_size: a.pool_size });
-    let config = ablate::AblateConfig { preset: a.preset, real, plan, out: a.out.clone(), synth, model, models: models.to_path_buf(), backend: a.backend, only: a.rows.clone(), only_seeds: a.seeds.clone() };
+    let config = ablate::AblateConfig {
+        preset: a.preset,
+        real,
+        plan,
+        out: a.out.clone(),
+        synth,
+        model,
+        models: models.to_path_buf(),
+        backend: a.backend,
+        only: a.rows.clone(),
+        only_seeds: a.seeds.clone(),
+        job: a.job,
+    };
+    if a.list_jobs {
+        // This very command line, with --job N instead of --list-jobs.
+        let args: Vec<String> = std::env::args().filter(|x| x != "--list-jobs").map(|x| shell_word(&x)).collect();
+        for (n, job) in ablate::jobs(&config)?.iter().enumerate() {
+            println!("{} --job {n}  # {} seed {} lr {}", args.join(" "), job.row, job.seed, job.lr);
+        }
+        return Ok(0);
+    }
     let md = ablate::ablate(&config, bars)?;
     println!("{md}");
-    // A partial ablation (some rows or seeds) only prints its runs; the whole one writes the table.
-    if a.rows.is_empty() && a.seeds.is_empty() {
+    // A partial ablation (some rows or seeds) or one job only prints its runs; the whole one writes the table.
+    if a.rows.is_empty() && a.seeds.is_empty() && a.job.is_none() {
         println!("table: {}", a.out.join(format!("ablation-{}.md", config.name())).display());
     }
     Ok(0)

@@ -92,3 +92,48 @@ fn an_interrupted_ablation_resumes_to_the_same_results() {
         assert_eq!(a[key], b[key], "{key} differs after resuming");
     }
 }
+
+/// Two workers sharing one folder, each running every other command `--list-jobs` prints, at the
+/// same time, leave the runs from which `ablate` prints the table of one worker alone (the cohorts
+/// and pretrainings both need are prepared once, under a lock).
+#[test]
+fn two_workers_sharing_a_folder_give_the_table_of_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let args = |out: &std::path::Path| -> Vec<String> {
+        ["ablate", "--quick", "--preset", "control", "--backend", "flex", "--quiet", "--out", out.to_str().unwrap()].map(String::from).to_vec()
+    };
+    let one = dir.path().join("one");
+    ok(&command().args(args(&one)).output().unwrap());
+    let shared = dir.path().join("shared");
+    let listed = command().args(args(&shared)).arg("--list-jobs").output().unwrap();
+    ok(&listed);
+    let lines: Vec<String> = String::from_utf8_lossy(&listed.stdout).lines().map(String::from).collect();
+    assert!(lines.len() >= 2 && lines.iter().enumerate().all(|(n, l)| l.contains(&format!(" --job {n}  # "))), "{lines:?}");
+    assert!(!shared.join("runs").exists(), "--list-jobs trained something");
+    let workers: Vec<_> = (0..2)
+        .map(|w| {
+            let mine: Vec<String> = lines.iter().skip(w).step_by(2).cloned().collect();
+            std::thread::spawn(move || {
+                for line in mine {
+                    ok(&std::process::Command::new("sh").arg("-c").arg(&line).output().unwrap());
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        w.join().unwrap();
+    }
+    ok(&command().args(args(&shared)).output().unwrap());
+    let (a, b) = (read_json(&one.join("ablation-control.json")), read_json(&shared.join("ablation-control.json")));
+    for key in ["rows", "differences", "oracle", "landmark_rows", "probes"] {
+        assert_eq!(a[key], b[key], "{key} differs between one worker and two");
+    }
+}
+
+#[test]
+fn a_job_beyond_the_list_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("ablation");
+    let o = jointscope(&["ablate", "--quick", "--preset", "control", "--backend", "flex", "--job", "9999", "--out", out.to_str().unwrap()]);
+    assert_clean_failure(&o, "there is no job 9999");
+}

@@ -93,6 +93,8 @@ pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: 
 
 fn train_step_timed(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize) -> anyhow::Result<Figures> {
     let ad = device.clone().autodiff();
+    // Seeded, so the weights after the steps (their hash) are comparable across runs and machines.
+    ad.seed(17);
     let mut model = config.init(&ad)?;
     let mut optim = AdamWConfig::new().init();
     let (data, targets) = train_batch(config, images, 17);
@@ -373,6 +375,70 @@ fn read_out(y: Tensor<1>, grad_of: Option<(Tensor<4>, &str)>) -> anyhow::Result<
     let grads = y.clone().backward();
     let g = t.grad(&grads).ok_or_else(|| anyhow::anyhow!("no gradient for {name}"))?;
     Ok(y.inner().into_scalar::<f32>() + g.sum().into_scalar::<f32>())
+}
+
+/// One layer's gradients from our backward on seeded values, for its PyTorch peer to recompute
+/// (`bench/layers.py --gradients`).
+#[derive(Debug, Clone, Serialize)]
+pub struct GradientCase {
+    pub layer: Layer,
+    pub x: Vec<f32>,
+    /// Convolution: weight and bias; group norm: γ and β.
+    pub params: Vec<Vec<f32>>,
+    /// The loss is `Σ y · dy`, so `dy` is the output's gradient.
+    pub dy: Vec<f32>,
+    /// The input's gradient, then the parameters' in `params`' order.
+    pub grads: Vec<Vec<f32>>,
+}
+
+/// [`GradientCase`]s for every layer of `config`'s plain local encoder on `crops` joint crops,
+/// computed as training computes them (flex with autodiff, [`jointscope_ops`]).
+pub fn gradient_cases(config: &ModelConfig, crops: usize) -> anyhow::Result<Vec<GradientCase>> {
+    let device = Device::flex();
+    let model = config.init(&device)?;
+    let encoder = model.local.as_ref().context("the configuration has no local encoder")?;
+    let ad = device.autodiff();
+    let mut rng = ChaCha8Rng::seed_from_u64(31);
+    let mut values = |n: usize, scale: f32| (0..n).map(|_| rng.random_range(-1.0f32..1.0) * scale).collect::<Vec<f32>>();
+    let vector = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), &ad);
+    let tensor = |v: &[f32], shape: [usize; 4]| Tensor::<4>::from_data(TensorData::new(v.to_vec(), shape), &ad);
+    let read = |t: Option<Tensor<4>>| -> anyhow::Result<Vec<f32>> { t.context("a gradient is missing")?.into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}")) };
+    let read1 = |t: Option<Tensor<1>>| -> anyhow::Result<Vec<f32>> { t.context("a gradient is missing")?.into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}")) };
+    let mut out = Vec::new();
+    for layer in encoder.layers(crops, config.local_size) {
+        let input = layer.input();
+        let x = values(input.iter().product(), 2.0);
+        let xt = tensor(&x, input).require_grad();
+        let (y, params, pgrads): (Tensor<4>, Vec<Vec<f32>>, Box<dyn Fn(&burn::tensor::Gradients) -> anyhow::Result<Vec<Vec<f32>>>>) = match layer {
+            Layer::Conv { input, out_channels, kernel, stride, padding } => {
+                let (w, b) = (values(out_channels * input[1] * kernel * kernel, 0.3), values(out_channels, 0.3));
+                let mut conv = burn::nn::conv::Conv2dConfig::new([input[1], out_channels], [kernel, kernel])
+                    .with_stride([stride, stride])
+                    .with_padding(burn::nn::PaddingConfig2d::Explicit(padding, padding, padding, padding))
+                    .init(&ad);
+                conv.weight = burn::module::Param::from_tensor(tensor(&w, [out_channels, input[1], kernel, kernel]));
+                conv.bias = Some(burn::module::Param::from_tensor(vector(&b)));
+                let (wt, bt) = (conv.weight.val(), conv.bias.as_ref().map(|b| b.val()).context("bias")?);
+                let y = jointscope_ops::conv2d(&conv, xt.clone());
+                (y, vec![w, b], Box::new(move |g| Ok(vec![read(wt.grad(g))?, read1(bt.grad(g))?])))
+            }
+            Layer::GroupNorm { input, groups } => {
+                let (gamma, beta) = (values(input[1], 0.5).iter().map(|v| v + 1.0).collect::<Vec<_>>(), values(input[1], 0.5));
+                let mut norm = burn::nn::GroupNormConfig::new(groups, input[1]).init(&ad);
+                norm.gamma = Some(burn::module::Param::from_tensor(vector(&gamma)));
+                norm.beta = Some(burn::module::Param::from_tensor(vector(&beta)));
+                let (gt, bt) = (norm.gamma.as_ref().map(|p| p.val()).context("gamma")?, norm.beta.as_ref().map(|p| p.val()).context("beta")?);
+                let y = jointscope_ops::group_norm(&norm, xt.clone());
+                (y, vec![gamma, beta], Box::new(move |g| Ok(vec![read1(gt.grad(g))?, read1(bt.grad(g))?])))
+            }
+        };
+        let dy = values(y.dims().iter().product(), 1.0);
+        let grads = (y.clone() * tensor(&dy, y.dims())).sum().backward();
+        let mut all = vec![read(xt.grad(&grads))?];
+        all.extend(pgrads(&grads)?);
+        out.push(GradientCase { layer, x, params, dy, grads: all });
+    }
+    Ok(out)
 }
 
 /// The hand-landmark model alone on `count` seeded 224×224 inputs (batch 1), each run `repeats`

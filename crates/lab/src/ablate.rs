@@ -226,6 +226,17 @@ pub struct AblateConfig {
     pub only: Vec<String>,
     /// Run only these of the plan's seeds (all when empty), reported as for `only`.
     pub only_seeds: Vec<u64>,
+    /// Run only this one of [`jobs`] (its cohorts and pretraining as needed) and report it alone:
+    /// how a scheduler's workers share an ablation.
+    pub job: Option<usize>,
+}
+
+/// One training run of the ablation (a row at a seed and a learning rate): what `--job N` runs.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Job {
+    pub row: String,
+    pub seed: u64,
+    pub lr: f64,
 }
 
 /// A finished run's figures on the test cohort and what selection needs.
@@ -283,9 +294,30 @@ fn run_hash<T: Serialize>(config: &T) -> anyhow::Result<String> {
     }
 }
 
+/// `f()` while holding the exclusive lock of `OUT/locks/<name>.lock`, so two workers sharing
+/// `out` (processes on one machine or on several, over a shared folder) never prepare the same
+/// cohort, pretraining or run at once: the second waits, then finds the first's finished result.
+/// The operating system releases the lock when its holder exits, killed or not, so a dead worker
+/// blocks nobody.
+fn locked<T>(out: &Path, name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> anyhow::Result<T> {
+    let dir = out.join("locks");
+    std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
+    let path = dir.join(format!("{name}.lock"));
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).with_context(|| format!("opening {}", path.display()))?;
+    file.lock().with_context(|| format!("locking {}", path.display()))?;
+    let result = f();
+    // Unlocked when `file` is dropped, also on an early return.
+    drop(file);
+    result
+}
+
 /// The training cohort and the test cohort of the preset, generated once, or the real-photo
 /// benchmark's and its pool.
 fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
+    locked(&c.out, &format!("cohorts-{}", c.name()), || cohorts_unlocked(c, progress))
+}
+
+fn cohorts_unlocked(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
     if let Some(real) = &c.real {
         return real_cohorts(c, real, progress);
     }
@@ -343,12 +375,16 @@ fn pretraining(c: &AblateConfig, pool: &Path, objective: pretrain::Objective, se
         backend: c.backend,
         ..PretrainConfig::default()
     };
-    let dir = c.out.join("pretrain").join(run_hash(&config)?);
-    if !dir.join(pretrain::META_FILE).exists() {
-        progress.note(&format!("pretraining ({}, seed {seed}) into {}", objective.name(), dir.display()));
-        let meta = pretrain::pretrain(&dir, &config, progress)?;
-        progress.note(&format!("      loss {:.4} → {:.4} in {:.0} s", meta.history[0], meta.history[meta.history.len() - 1], meta.seconds));
-    }
+    let hash = run_hash(&config)?;
+    let dir = c.out.join("pretrain").join(&hash);
+    locked(&c.out, &format!("pretrain-{hash}"), || {
+        if !dir.join(pretrain::META_FILE).exists() {
+            progress.note(&format!("pretraining ({}, seed {seed}) into {}", objective.name(), dir.display()));
+            let meta = pretrain::pretrain(&dir, &config, progress)?;
+            progress.note(&format!("      loss {:.4} → {:.4} in {:.0} s", meta.history[0], meta.history[meta.history.len() - 1], meta.seconds));
+        }
+        Ok(())
+    })?;
     Ok(dir)
 }
 
@@ -386,7 +422,12 @@ fn run_config(c: &AblateConfig, manifest: &Path, row: &Row, seed: u64, lr: f64, 
 
 /// Train (or resume, or find finished) one run and evaluate it on the test cohort.
 fn run_one(c: &AblateConfig, config: RunConfig, row: &Row, test: &Path, progress: &dyn Progress) -> anyhow::Result<RunResult> {
-    let dir = c.out.join("runs").join(run_hash(&config)?);
+    let hash = run_hash(&config)?;
+    locked(&c.out, &format!("run-{hash}"), || run_unlocked(c, config, &hash, row, test, progress))
+}
+
+fn run_unlocked(c: &AblateConfig, config: RunConfig, hash: &str, row: &Row, test: &Path, progress: &dyn Progress) -> anyhow::Result<RunResult> {
+    let dir = c.out.join("runs").join(hash);
     let done = dir.join("ablation-run.json");
     if done.exists() {
         return run::read_json(&done);
@@ -623,18 +664,10 @@ pub struct Report {
 pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<String> {
     let started = Instant::now();
     let plan = &c.plan;
-    anyhow::ensure!(!plan.seeds.is_empty() && !plan.training.lr_grid.is_empty(), "the plan needs at least one seed and one learning rate");
-    let mut rows = rows(plan, c.plan_key())?;
-    if let Some(unknown) = c.only.iter().find(|n| !rows.iter().any(|r| &r.name == *n)) {
-        bail!("the {} benchmark has no row {unknown:?} (its rows: {})", c.plan_key(), rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+    let (rows, seeds) = rows_and_seeds(c)?;
+    if let Some(n) = c.job {
+        return run_job(c, &rows, &seeds, n, progress);
     }
-    if !c.only.is_empty() {
-        rows.retain(|r| c.only.contains(&r.name));
-    }
-    if let Some(s) = c.only_seeds.iter().find(|s| !plan.seeds.contains(s)) {
-        bail!("the plan has no seed {s} (its seeds: {:?})", plan.seeds);
-    }
-    let seeds: Vec<u64> = plan.seeds.iter().copied().filter(|s| c.only_seeds.is_empty() || c.only_seeds.contains(s)).collect();
     let partial = !c.only.is_empty() || !c.only_seeds.is_empty();
     let cohorts = cohorts(c, progress)?;
     let inits = pretrainings(c, cohorts.pool.as_deref(), &rows, &seeds, progress)?;
@@ -692,6 +725,49 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     run::write_report(&c.out, &format!("ablation-{name}"), &report, &md)?;
     progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
     Ok(md)
+}
+
+/// The plan's rows (those of `c.only`, or all) and seeds (`c.only_seeds`, or all).
+fn rows_and_seeds(c: &AblateConfig) -> anyhow::Result<(Vec<Row>, Vec<u64>)> {
+    let plan = &c.plan;
+    anyhow::ensure!(!plan.seeds.is_empty() && !plan.training.lr_grid.is_empty(), "the plan needs at least one seed and one learning rate");
+    let mut rows = rows(plan, c.plan_key())?;
+    if let Some(unknown) = c.only.iter().find(|n| !rows.iter().any(|r| &r.name == *n)) {
+        bail!("the {} benchmark has no row {unknown:?} (its rows: {})", c.plan_key(), rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>().join(", "));
+    }
+    if !c.only.is_empty() {
+        rows.retain(|r| c.only.contains(&r.name));
+    }
+    if let Some(s) = c.only_seeds.iter().find(|s| !plan.seeds.contains(s)) {
+        bail!("the plan has no seed {s} (its seeds: {:?})", plan.seeds);
+    }
+    let seeds: Vec<u64> = plan.seeds.iter().copied().filter(|s| c.only_seeds.is_empty() || c.only_seeds.contains(s)).collect();
+    Ok((rows, seeds))
+}
+
+/// The ablation's training runs in the order it runs them (seed, then row, then learning rate):
+/// job `N` of `--job N`. Computed from the plan alone; nothing is generated or trained.
+pub fn jobs(c: &AblateConfig) -> anyhow::Result<Vec<Job>> {
+    let (rows, seeds) = rows_and_seeds(c)?;
+    Ok(seeds
+        .iter()
+        .flat_map(|&seed| rows.iter().flat_map(move |row| c.plan.training.lr_grid.iter().map(move |&lr| Job { row: row.name.clone(), seed, lr })))
+        .collect())
+}
+
+/// Job `n` alone: the cohorts and the pretraining it needs (each under its lock, so workers
+/// sharing `c.out` prepare each once), then its run; reports the run in one line.
+fn run_job(c: &AblateConfig, rows: &[Row], seeds: &[u64], n: usize, progress: &dyn Progress) -> anyhow::Result<String> {
+    let all = jobs(c)?;
+    let job = all.get(n).with_context(|| format!("the ablation has {} jobs (0 to {}); there is no job {n}", all.len(), all.len().saturating_sub(1)))?;
+    let row = rows.iter().find(|r| r.name == job.row).context("a job's row is one of the plan's")?;
+    let cohorts = cohorts(c, progress)?;
+    let inits = pretrainings(c, cohorts.pool.as_deref(), std::slice::from_ref(row), &[job.seed], progress)?;
+    let init = row.ssl.map(|o| inits[&(o, job.seed)].clone());
+    debug_assert!(seeds.contains(&job.seed));
+    let r = run_one(c, run_config(c, &cohorts.train, row, job.seed, job.lr, init), row, &cohorts.test, progress)?;
+    let valid = r.valid.map_or("undefined".to_string(), |v| format!("{v:.3}"));
+    Ok(format!("job {n} of {}: {} seed {} lr {}: validation {valid} at epoch {}, {}", all.len(), r.row, r.seed, r.lr, r.best_epoch, r.dir.display()))
 }
 
 /// Pretrained encoders per (objective, run seed) for the rows that start from one: seed s uses
