@@ -69,9 +69,7 @@ fn a_partial_ablation_reports_the_paired_difference_of_its_rows() {
 fn an_interrupted_ablation_resumes_to_the_same_results() {
     use std::time::{Duration, Instant};
     let dir = tempfile::tempdir().unwrap();
-    let args = |out: &std::path::Path| -> Vec<String> {
-        ["ablate", "--quick", "--preset", "control", "--backend", "flex", "--quiet", "--out", out.to_str().unwrap()].map(String::from).to_vec()
-    };
+    let args = quick_control;
     let whole = dir.path().join("whole");
     ok(&command().args(args(&whole)).output().unwrap());
     let resumed = dir.path().join("resumed");
@@ -87,9 +85,19 @@ fn an_interrupted_ablation_resumes_to_the_same_results() {
     child.wait().unwrap();
     assert!(!resumed.join("ablation-control.json").exists(), "killed after it had finished");
     ok(&command().args(args(&resumed)).output().unwrap());
-    let (a, b) = (read_json(&whole.join("ablation-control.json")), read_json(&resumed.join("ablation-control.json")));
+    assert_same_figures(&whole, &resumed, "after resuming");
+}
+
+/// The quick `control` ablation into `out`, quietly.
+fn quick_control(out: &std::path::Path) -> Vec<String> {
+    ["ablate", "--quick", "--preset", "control", "--backend", "flex", "--quiet", "--out", out.to_str().unwrap()].map(String::from).to_vec()
+}
+
+/// The two ablations' reports (`ablation-control.json`) hold the same figures.
+fn assert_same_figures(a: &std::path::Path, b: &std::path::Path, when: &str) {
+    let (a, b) = (read_json(&a.join("ablation-control.json")), read_json(&b.join("ablation-control.json")));
     for key in ["rows", "differences", "oracle", "landmark_rows", "probes"] {
-        assert_eq!(a[key], b[key], "{key} differs after resuming");
+        assert_eq!(a[key], b[key], "{key} differs {when}");
     }
 }
 
@@ -99,9 +107,7 @@ fn an_interrupted_ablation_resumes_to_the_same_results() {
 #[test]
 fn two_workers_sharing_a_folder_give_the_table_of_one() {
     let dir = tempfile::tempdir().unwrap();
-    let args = |out: &std::path::Path| -> Vec<String> {
-        ["ablate", "--quick", "--preset", "control", "--backend", "flex", "--quiet", "--out", out.to_str().unwrap()].map(String::from).to_vec()
-    };
+    let args = quick_control;
     let one = dir.path().join("one");
     ok(&command().args(args(&one)).output().unwrap());
     let shared = dir.path().join("shared");
@@ -124,10 +130,7 @@ fn two_workers_sharing_a_folder_give_the_table_of_one() {
         w.join().unwrap();
     }
     ok(&command().args(args(&shared)).output().unwrap());
-    let (a, b) = (read_json(&one.join("ablation-control.json")), read_json(&shared.join("ablation-control.json")));
-    for key in ["rows", "differences", "oracle", "landmark_rows", "probes"] {
-        assert_eq!(a[key], b[key], "{key} differs between one worker and two");
-    }
+    assert_same_figures(&one, &shared, "between one worker and two");
 }
 
 #[test]

@@ -334,8 +334,13 @@ mod tests {
 
     /// Each gradient checked against the definition: ⟨dy, conv(x, w)⟩ is linear in w and in x, so
     /// its gradient with respect to one weight is ⟨dy, conv(x, e_i)⟩ (computed directly, in f64).
+    /// Measured worst difference over these shapes (2026-12-06): 4.4e-6 (sums of up to 360
+    /// products in f32); bound 5e-5.
+    const BOUND: f64 = 5e-5;
+
     #[test]
     fn conv_gradients_match_the_definition() {
+        let mut worst = 0.0f64;
         for (stride, padding, kernel, h) in [(1, 1, 3, 7), (2, 1, 3, 8), (2, 0, 1, 5), (1, 0, 1, 4), (2, 1, 3, 7)] {
             let s = ConvShape { batch: 5, cin: 3, cout: 4, height: h, width: h + 1, kernel, stride, padding };
             let x = values(s.batch * s.image(), 1);
@@ -344,22 +349,26 @@ mod tests {
             let (dw, db) = conv_weight_bias_grad(&s, &x, &dy);
             let dx = conv_input_grad(&s, &w, &dy);
             let inner = |x: &[f32], w: &[f32]| conv_direct(&s, x, w).iter().zip(&dy).map(|(a, &b)| a * f64::from(b)).sum::<f64>();
+            let mut check = |got: f32, want: f64, what: String| {
+                let err = (f64::from(got) - want).abs();
+                worst = worst.max(err);
+                assert!(err < BOUND, "{what}: {got} vs {want} at {s:?}");
+            };
             for i in 0..w.len() {
                 let mut e = vec![0.0f32; w.len()];
                 e[i] = 1.0;
-                let want = inner(&x, &e);
-                assert!((f64::from(dw[i]) - want).abs() < 1e-4, "dW[{i}] {} vs {want} at {s:?}", dw[i]);
+                check(dw[i], inner(&x, &e), format!("dW[{i}]"));
             }
             for i in (0..x.len()).step_by(7) {
                 let mut e = vec![0.0f32; x.len()];
                 e[i] = 1.0;
-                let want = inner(&e, &w);
-                assert!((f64::from(dx[i]) - want).abs() < 1e-4, "dx[{i}] {} vs {want} at {s:?}", dx[i]);
+                check(dx[i], inner(&e, &w), format!("dx[{i}]"));
             }
             for (co, &b) in db.iter().enumerate() {
                 let want: f64 = (0..s.batch).flat_map(|n| dy[(n * s.cout + co) * s.positions()..][..s.positions()].iter()).map(|&v| f64::from(v)).sum();
-                assert!((f64::from(b) - want).abs() < 1e-4, "db[{co}] {b} vs {want}");
+                check(b, want, format!("db[{co}]"));
             }
         }
+        eprintln!("worst difference from the definition: {worst:e}");
     }
 }

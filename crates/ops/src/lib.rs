@@ -14,8 +14,10 @@
 //! no dilation and symmetric padding, and an affine group norm on `[n, c, h, w]`; anything else is
 //! the module's own `forward`. [`set_own_backward`] switches the fast path off (for benchmarks
 //! that time burn's backward in the same run).
+use burn::nn::GroupNorm;
 use burn::nn::conv::Conv2d;
-use burn::nn::{GroupNorm, PaddingConfig2d};
+#[cfg(not(target_family = "wasm"))]
+use burn::tensor::DType;
 use burn::tensor::Tensor;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
@@ -48,7 +50,7 @@ pub fn take_spent() -> Spent {
 
 /// Which of [`SPENT`]'s counters a piece of work adds to.
 #[derive(Debug, Clone, Copy)]
-#[cfg_attr(target_family = "wasm", allow(dead_code))]
+#[cfg(not(target_family = "wasm"))]
 pub(crate) enum Work {
     ConvForward = 0,
     ConvBackward = 1,
@@ -57,7 +59,7 @@ pub(crate) enum Work {
 }
 
 /// `f()`, its wall time added to `work`'s counter.
-#[cfg_attr(target_family = "wasm", allow(dead_code))]
+#[cfg(not(target_family = "wasm"))]
 pub(crate) fn timed<T>(work: Work, f: impl FnOnce() -> T) -> T {
     let start = std::time::Instant::now();
     let out = f();
@@ -77,37 +79,41 @@ pub fn own_backward() -> bool {
 
 /// Whether `x` holds `f32` values on flex with autodiff (the only place our backward is
 /// implemented).
+#[cfg(not(target_family = "wasm"))]
 fn on_flex_autodiff<const D: usize>(x: &Tensor<D>) -> bool {
-    #[cfg(not(target_family = "wasm"))]
-    {
-        use burn::backend::DispatchDevice;
-        if x.dtype() != burn::tensor::DType::F32 {
-            return false;
-        }
-        let device = x.device();
-        match device.as_dispatch() {
-            DispatchDevice::Autodiff(inner) => matches!(inner.clone().inner(), DispatchDevice::Flex(_)),
-            _ => false,
-        }
+    use burn::backend::DispatchDevice;
+    if x.dtype() != DType::F32 {
+        return false;
     }
-    #[cfg(target_family = "wasm")]
-    {
-        let _ = x;
-        false
+    match x.device().as_dispatch() {
+        DispatchDevice::Autodiff(inner) => matches!(inner.clone().inner(), DispatchDevice::Flex(_)),
+        _ => false,
     }
 }
 
-/// The symmetric padding of a convolution our backward handles, `None` for any other.
+/// The symmetric padding of a convolution our backward handles (`f32`, with a bias, square,
+/// `groups = 1`, no dilation), `None` for any other.
+#[cfg(not(target_family = "wasm"))]
 fn symmetric_padding(conv: &Conv2d) -> Option<usize> {
-    let [k0, k1] = [conv.weight.dims()[2], conv.weight.dims()[3]];
+    use burn::nn::PaddingConfig2d;
+    let [_, _, k0, k1] = conv.weight.dims();
     let padding = match conv.padding {
         PaddingConfig2d::Valid => 0,
         PaddingConfig2d::Explicit(t, l, b, r) if t == l && t == b && t == r => t,
         _ => return None,
     };
-    let f32s = conv.weight.val().dtype() == burn::tensor::DType::F32 && conv.bias.as_ref().is_some_and(|b| b.val().dtype() == burn::tensor::DType::F32);
+    let f32s = conv.weight.val().dtype() == DType::F32 && conv.bias.as_ref().is_some_and(|b| b.val().dtype() == DType::F32);
     let plain = conv.groups == 1 && conv.dilation == [1, 1] && conv.stride[0] == conv.stride[1] && k0 == k1 && f32s;
     plain.then_some(padding)
+}
+
+/// Whether our group norm handles `norm` on `x`: affine with `f32` parameters, and `x`'s channels
+/// what the module expects (anything else goes to the module, which explains the mismatch).
+#[cfg(not(target_family = "wasm"))]
+fn norm_fits(norm: &GroupNorm, x: &Tensor<4>) -> bool {
+    let f32s = |p: Option<&burn::module::Param<Tensor<1>>>| p.is_some_and(|p| p.val().dtype() == DType::F32);
+    let groups_fit = norm.num_groups > 0 && norm.num_channels % norm.num_groups == 0;
+    x.dims()[1] == norm.num_channels && groups_fit && f32s(norm.gamma.as_ref()) && f32s(norm.beta.as_ref())
 }
 
 /// `conv.forward(x)`, with our backward where it applies.
@@ -124,10 +130,8 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// `norm.forward(x)`, with our backward where it applies.
 pub fn group_norm(norm: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
     #[cfg(not(target_family = "wasm"))]
-    if own_backward() && on_flex_autodiff(&x) {
-        let fits = x.dims()[1] == norm.num_channels && norm.num_groups > 0 && norm.num_channels % norm.num_groups == 0;
-        let f32s = |p: Option<&burn::module::Param<Tensor<1>>>| p.is_some_and(|p| p.val().dtype() == burn::tensor::DType::F32);
-        if let (Some(gamma), Some(beta), true) = (norm.gamma.as_ref(), norm.beta.as_ref(), fits && f32s(norm.gamma.as_ref()) && f32s(norm.beta.as_ref())) {
+    if own_backward() && on_flex_autodiff(&x) && norm_fits(norm, &x) {
+        if let (Some(gamma), Some(beta)) = (norm.gamma.as_ref(), norm.beta.as_ref()) {
             return extension::group_norm(x, gamma.val(), beta.val(), norm.num_groups, norm.epsilon);
         }
     }
