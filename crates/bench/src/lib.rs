@@ -81,10 +81,7 @@ pub fn train_batch(config: &ModelConfig, images: usize, seed: u64) -> (BatchData
 /// our backward for the convolutions and group norms (`own`, as training runs) or burn's.
 pub fn train_step(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize, own: bool) -> anyhow::Result<Figures> {
     anyhow::ensure!(images >= 1 && steps >= 1, "the training step needs at least 1 photo (--images) and 1 timed step (--steps), got {images} and {steps}");
-    jointscope_ops::set_own_backward(own);
-    let figures = train_step_timed(device, backend, config, images, warmup, steps);
-    jointscope_ops::set_own_backward(true);
-    let mut figures = figures?;
+    let mut figures = jointscope_ops::with_own_backward(own, || train_step_timed(device, backend, config, images, warmup, steps))?;
     if !own {
         figures.backend += " (burn's backward)";
     }
@@ -271,7 +268,7 @@ pub struct LayerFigures {
     /// ([`jointscope_ops`]: our backward where it applies): the parameters' gradients, and the
     /// input's unless the layer reads the photo (as in training).
     pub train_ms: f64,
-    /// The same with burn's own backward ([`jointscope_ops::set_own_backward`] off), in the same run.
+    /// The same with burn's own backward ([`jointscope_ops::with_own_backward`] off), in the same run.
     pub burn_train_ms: f64,
 }
 
@@ -295,15 +292,14 @@ pub fn layers(device: &Device, config: &ModelConfig, images: usize, warmup: usiz
         anyhow::ensure!(!layers.is_empty(), "the {encoder} encoder is not a plain one: only plain encoders are timed layer by layer");
         for layer in layers {
             let timed = |train: bool, own: bool| -> anyhow::Result<f64> {
-                jointscope_ops::set_own_backward(own);
-                let run = layer_runner(&layer, if train { &ad } else { device }, train);
-                let t = median(time_runs(warmup, repeats, || {
-                    let value = run()?;
-                    anyhow::ensure!(value.is_finite(), "the layer's output sum became {value}");
-                    Ok(())
-                })?);
-                jointscope_ops::set_own_backward(true);
-                t
+                jointscope_ops::with_own_backward(own, || {
+                    let run = layer_runner(&layer, if train { &ad } else { device }, train);
+                    median(time_runs(warmup, repeats, || {
+                        let value = run()?;
+                        anyhow::ensure!(value.is_finite(), "the layer's output sum became {value}");
+                        Ok(())
+                    })?)
+                })
             };
             out.push(LayerFigures { encoder: encoder.into(), layer, forward_ms: timed(false, true)?, train_ms: timed(true, true)?, burn_train_ms: timed(true, false)? });
         }
@@ -344,11 +340,7 @@ fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> 
     match *layer {
         Layer::Conv { input, out_channels, kernel, stride, padding } => {
             let x = grad(Tensor::<4>::random(input, normal, device), input[1] != 3);
-            let mut conv = burn::nn::conv::Conv2dConfig::new([input[1], out_channels], [kernel, kernel])
-                .with_stride([stride, stride])
-                .with_padding(burn::nn::PaddingConfig2d::Explicit(padding, padding, padding, padding))
-                .init(device);
-            conv.weight = burn::module::Param::from_tensor(Tensor::<4>::random([out_channels, input[1], kernel, kernel], normal, device));
+            let mut conv = conv_with_weight(Tensor::<4>::random([out_channels, input[1], kernel, kernel], normal, device), stride, padding, device);
             if !train {
                 conv = conv.no_grad();
             }
@@ -366,6 +358,18 @@ fn layer_runner(layer: &Layer, device: &Device, train: bool) -> Box<dyn Fn() -> 
             })
         }
     }
+}
+
+/// A convolution module of `weight`'s shape (`[out, in, k, k]`, with a bias) with `stride` and
+/// `padding` on every side, holding `weight`: the layers' convolutions as the model builds them.
+fn conv_with_weight(weight: Tensor<4>, stride: usize, padding: usize, device: &Device) -> burn::nn::conv::Conv2d {
+    let [cout, cin, kernel, _] = weight.dims();
+    let mut conv = burn::nn::conv::Conv2dConfig::new([cin, cout], [kernel, kernel])
+        .with_stride([stride, stride])
+        .with_padding(burn::nn::PaddingConfig2d::Explicit(padding, padding, padding, padding))
+        .init(device);
+    conv.weight = burn::module::Param::from_tensor(weight);
+    conv
 }
 
 /// A layer's summed output `y` read back; with `grad_of` (a tensor and its name), after the
@@ -412,11 +416,7 @@ pub fn gradient_cases(config: &ModelConfig, crops: usize) -> anyhow::Result<Vec<
         let (y, params, pgrads): (Tensor<4>, Vec<Vec<f32>>, Box<dyn Fn(&burn::tensor::Gradients) -> anyhow::Result<Vec<Vec<f32>>>>) = match layer {
             Layer::Conv { input, out_channels, kernel, stride, padding } => {
                 let (w, b) = (values(out_channels * input[1] * kernel * kernel, 0.3), values(out_channels, 0.3));
-                let mut conv = burn::nn::conv::Conv2dConfig::new([input[1], out_channels], [kernel, kernel])
-                    .with_stride([stride, stride])
-                    .with_padding(burn::nn::PaddingConfig2d::Explicit(padding, padding, padding, padding))
-                    .init(&ad);
-                conv.weight = burn::module::Param::from_tensor(tensor(&w, [out_channels, input[1], kernel, kernel]));
+                let mut conv = conv_with_weight(tensor(&w, [out_channels, input[1], kernel, kernel]), stride, padding, &ad);
                 conv.bias = Some(burn::module::Param::from_tensor(vector(&b)));
                 let (wt, bt) = (conv.weight.val(), conv.bias.as_ref().map(|b| b.val()).context("bias")?);
                 let y = jointscope_ops::conv2d(&conv, xt.clone());

@@ -288,9 +288,10 @@ fn hash_of<T: Serialize>(value: &T) -> anyhow::Result<String> {
 /// one backward is never read as a run of the other (their gradients differ in the last bits,
 /// and the trajectories then part).
 fn run_hash<T: Serialize>(config: &T) -> anyhow::Result<String> {
-    match jointscope_train::machine::gradients() {
-        "burn 0.22.1" => hash_of(config),
-        gradients => hash_of(&(config, gradients)),
+    use jointscope_train::machine::{BURN_GRADIENTS, gradients};
+    match gradients() {
+        BURN_GRADIENTS => hash_of(config),
+        other => hash_of(&(config, other)),
     }
 }
 
@@ -666,7 +667,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let plan = &c.plan;
     let (rows, seeds) = rows_and_seeds(c)?;
     if let Some(n) = c.job {
-        return run_job(c, &rows, &seeds, n, progress);
+        return run_job(c, &rows, n, progress);
     }
     let partial = !c.only.is_empty() || !c.only_seeds.is_empty();
     let cohorts = cohorts(c, progress)?;
@@ -757,14 +758,13 @@ pub fn jobs(c: &AblateConfig) -> anyhow::Result<Vec<Job>> {
 
 /// Job `n` alone: the cohorts and the pretraining it needs (each under its lock, so workers
 /// sharing `c.out` prepare each once), then its run; reports the run in one line.
-fn run_job(c: &AblateConfig, rows: &[Row], seeds: &[u64], n: usize, progress: &dyn Progress) -> anyhow::Result<String> {
+fn run_job(c: &AblateConfig, rows: &[Row], n: usize, progress: &dyn Progress) -> anyhow::Result<String> {
     let all = jobs(c)?;
     let job = all.get(n).with_context(|| format!("the ablation has {} jobs (0 to {}); there is no job {n}", all.len(), all.len().saturating_sub(1)))?;
     let row = rows.iter().find(|r| r.name == job.row).context("a job's row is one of the plan's")?;
     let cohorts = cohorts(c, progress)?;
     let inits = pretrainings(c, cohorts.pool.as_deref(), std::slice::from_ref(row), &[job.seed], progress)?;
     let init = row.ssl.map(|o| inits[&(o, job.seed)].clone());
-    debug_assert!(seeds.contains(&job.seed));
     let r = run_one(c, run_config(c, &cohorts.train, row, job.seed, job.lr, init), row, &cohorts.test, progress)?;
     let valid = r.valid.map_or("undefined".to_string(), |v| format!("{v:.3}"));
     Ok(format!("job {n} of {}: {} seed {} lr {}: validation {valid} at epoch {}, {}", all.len(), r.row, r.seed, r.lr, r.best_epoch, r.dir.display()))

@@ -12,7 +12,7 @@
 //!
 //! The fast path is taken only for a tensor on flex with autodiff, a convolution with `groups = 1`,
 //! no dilation and symmetric padding, and an affine group norm on `[n, c, h, w]`; anything else is
-//! the module's own `forward`. [`set_own_backward`] switches the fast path off (for benchmarks
+//! the module's own `forward`. [`with_own_backward`] switches the fast path off (for benchmarks
 //! that time burn's backward in the same run).
 use burn::nn::GroupNorm;
 use burn::nn::conv::Conv2d;
@@ -67,9 +67,13 @@ pub(crate) fn timed<T>(work: Work, f: impl FnOnce() -> T) -> T {
     out
 }
 
-/// Use our backward (the default) or burn's for every later call in this process.
-pub fn set_own_backward(on: bool) {
-    OWN_BACKWARD.store(on, Ordering::Relaxed);
+/// `f()` with our backward on (the default) or burn's, then the setting as it was: how a
+/// benchmark times both in one process.
+pub fn with_own_backward<T>(on: bool, f: impl FnOnce() -> T) -> T {
+    let before = OWN_BACKWARD.swap(on, Ordering::Relaxed);
+    let out = f();
+    OWN_BACKWARD.store(before, Ordering::Relaxed);
+    out
 }
 
 /// Whether [`conv2d`] and [`group_norm`] take our backward where they can.

@@ -4,10 +4,13 @@
 //! so a figure can be compared with one from another machine only where these agree.
 use serde::{Deserialize, Serialize};
 
+/// [`gradients`] when the convolutions and group norms use burn's own backward.
+pub const BURN_GRADIENTS: &str = "burn 0.22.1";
+
 /// Which backward the training step's convolutions and group norms used: ours
-/// (`jointscope_ops`, version 1) or burn's own.
+/// (`jointscope_ops`, version 1) or burn's own ([`BURN_GRADIENTS`]).
 pub fn gradients() -> &'static str {
-    if jointscope_ops::own_backward() { "jointscope-ops 1" } else { "burn 0.22.1" }
+    if jointscope_ops::own_backward() { "jointscope-ops 1" } else { BURN_GRADIENTS }
 }
 
 /// The machine a run trained on.
