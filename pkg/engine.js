@@ -85,6 +85,7 @@ class Engine {
     this.recipe = recipe;
     this.limits = limits;
     this.sidecar = detector.sidecar;
+    this.meaning = detector.meaning;
   }
 
   /**
@@ -98,6 +99,14 @@ class Engine {
         ? this.detector.detectEncoded(input.bytes, mirrored)
         : this.detector.detectRgba(input.rgba, input.width, input.height, mirrored),
     );
+  }
+
+  /**
+   * Video mode: input { rgba, width, height, timestamp, mirrored }, one frame of a stream, its hand
+   * followed from the previous frame's. Resolves to a FrameCheck (landmarks and capture check only).
+   */
+  detectForVideo(input) {
+    return this.#guard(() => this.detector.detectForVideo(input.rgba, input.width, input.height, input.timestamp, Boolean(input.mirrored)));
   }
 
   /** Judge given joint positions in an encoded photo. joints: [{ joint, x, y }]. */

@@ -1,7 +1,7 @@
 // The result types are generated from the Rust structs the wasm returns (tsify, in the bundle's
 // own declarations); this file adds only the JavaScript API around them.
-import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel } from "./wasm/cpu/jointscope_wasm.js";
-export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel };
+import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand } from "./wasm/cpu/jointscope_wasm.js";
+export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand };
 
 /** Where a backend failed, what kind of input was bad, …: switch on `error.name`. */
 export type JointscopeErrorName =
@@ -51,7 +51,19 @@ export declare class JointDetector {
   readonly sidecar: Sidecar;
   /** The limits every photo is checked against. */
   readonly limits: PhotoLimits;
+  /**
+   * What a flagged joint (`inflamed: true`) means for these weights, in words a patient can use:
+   * how many inflamed joints they found and how many healthy ones they flagged on their own test
+   * photos. The same sentence as every detection's `meaning`.
+   */
+  readonly meaning: string;
   detect(source: ImageSource): Promise<Detection>;
+  /**
+   * Video mode for a live camera's capture check: the previous frame's hand followed into this
+   * frame (palm detection only when it is lost); landmarks and capture check only, no verdicts.
+   * `timestamp`: milliseconds, increasing (e.g. `performance.now()`).
+   */
+  detectForVideo(source: Exclude<ImageSource, Blob>, timestamp: number): Promise<FrameCheck>;
   /** Change per-photo options (`mirrored`) for the following detections; others keep their value. */
   setOptions(options: DetectOptions): void;
   /** Judge joints at known positions (no landmark step) in an encoded photo. */

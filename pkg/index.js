@@ -102,6 +102,7 @@ async function startInWorker(options) {
     return {
       ...info,
       detect: (input, transfer) => client.call("detect", input, transfer),
+      detectForVideo: (input, transfer) => client.call("detectForVideo", input, transfer),
       judge: (bytes, joints) => client.call("judge", { bytes, joints }),
       close: () => client.close(),
     };
@@ -163,6 +164,8 @@ export class JointDetector {
     this.sidecar = engine.sidecar;
     /** The limits photos are checked against. */
     this.limits = engine.limits;
+    /** What a flagged joint (`inflamed: true`) means for these weights, in words a patient can use. */
+    this.meaning = engine.meaning;
   }
 
   static #token = Symbol("create");
@@ -223,6 +226,25 @@ export class JointDetector {
     const { owned, ...input } = await toInput(source, this.limits);
     // Buffers made here move to a worker; a caller's ImageData is copied, never detached.
     return this.#engine.detect({ ...input, mirrored }, owned ? [(input.bytes ?? input.rgba).buffer] : []);
+  }
+
+  /**
+   * Video mode, for a live camera's capture check: one frame of a stream (a `<video>`, VideoFrame,
+   * canvas, ImageBitmap or ImageData) at `timestamp` milliseconds (increasing, e.g.
+   * `performance.now()`). The hand of the previous frame is followed into this one, palm detection
+   * runs only when it is lost, and only the landmarks and the capture check run (no verdicts).
+   * Resolves to a FrameCheck: { width, height, timestampMs, tracked, hands: [{ handedness,
+   * handednessScore, presence, landmarks, quality }] }.
+   */
+  async detectForVideo(source, timestamp) {
+    if (!this.#engine) throw typedError("StateError", "the detector is closed");
+    if (typeof Blob !== "undefined" && source instanceof Blob) {
+      throw typedError("InputError", "detectForVideo takes a video frame, canvas, ImageBitmap or ImageData, not an encoded file (use detect)");
+    }
+    if (!Number.isFinite(timestamp)) throw typedError("InputError", "detectForVideo needs the frame's timestamp in milliseconds");
+    const { mirrored } = this.#options;
+    const { owned, ...input } = await toInput(source, this.limits);
+    return this.#engine.detectForVideo({ ...input, mirrored, timestamp }, owned ? [input.rgba.buffer] : []);
   }
 
   /**

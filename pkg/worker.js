@@ -8,10 +8,13 @@ const ops = {
   async create(options) {
     engine?.close();
     engine = await createEngine(options);
-    return { backend: engine.backend, sidecar: engine.sidecar, limits: engine.limits };
+    return { backend: engine.backend, sidecar: engine.sidecar, limits: engine.limits, meaning: engine.meaning };
   },
   async detect(input) {
     return needEngine().detect(input);
+  },
+  async detectForVideo(input) {
+    return needEngine().detectForVideo(input);
   },
   async judge({ bytes, joints }) {
     return needEngine().judge(bytes, joints);

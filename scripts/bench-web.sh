@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # The hand-landmark model in headless Chromium: our CPU and WebGPU bundles (burn) against
 # onnxruntime-web (npm; wasm and WebGPU) in the same page on the same inputs (bench/web); then a
-# whole detection in the CPU bundle stage by stage against the same photos natively.
+# whole detection in the CPU bundle stage by stage against the same photos natively; then the
+# camera's capture check, video mode against whole detections, at 640 × 480 and 1 280 × 720.
 # Usage: scripts/bench-web.sh [COUNT] [REPEATS]   Prints Markdown tables, writes
-# runs/bench/landmarks-web.json and runs/bench/stages-web.json.
+# runs/bench/landmarks-web.json, runs/bench/stages-web.json and runs/bench/video-web.json.
 # The detection uses the weights in $JOINTSCOPE_WEIGHTS (default runs/demo/export).
 # Builds the bundles (scripts/build-web.sh); needs Chromium (/usr/bin/chromium or
 # $CHROMIUM), and the ONNX conversion of the model (scripts/setup-reference.sh's environment makes it).
@@ -36,6 +37,7 @@ rm -rf "$site"
 mkdir -p "$site/models" "$site/ort" "$site/weights" "$site/photos"
 cp bench/web/* "$site/"
 cp -r dist/wasm-bench "$site/wasm"
+cp -r dist/web/pkg "$site/pkg"   # the package as the page ships it, for the camera's video-mode bench
 cp "$weights/jointscope.json" "$weights/jointscope.bpk" "$site/weights/"
 for p in "${photos[@]}"; do cp "tests/data/real-hands/$p" "$site/photos/"; done
 cp "$models/palm_detection_full.tflite" "$models/hand_landmark_full.tflite" "$site/models/"
@@ -58,3 +60,4 @@ node bench/landmarks_web.mjs "$url" "$out/landmarks-web.json" "$count" "$repeats
 "$bin" bench detect --quiet --weights "$weights" --models "$models" --repeats "$repeats" \
   $(printf -- '--photo tests/data/real-hands/%s ' "${photos[@]}") --json "$out/stages-native.json" > /dev/null
 node bench/stages_web.mjs "$url" "$out/stages-native.json" "$out/stages-web.json" "$repeats" "${photos[@]}" | tee "$out/stages-web.md"
+node bench/video_web.mjs "$url" "$out/video-web.json" 30 tests/data/real-hands/11k_f_d.jpg | tee "$out/video-web.md"

@@ -129,6 +129,7 @@ function badInputs(tmp, handPhoto) {
   for (let i = 600; i < corrupt.length; i += 97) corrupt[i] ^= 0x5a;
   writeFileSync(join(tmp, "corrupt.jpg"), corrupt);
   writeFileSync(join(tmp, "huge.png"), png(8192, 6144, () => [128, 128, 128]));
+  writeFileSync(join(tmp, "grey.png"), png(320, 240, (x, y) => Array(3).fill((x + 2 * y) & 255)));
   return { samples, historyFile, wallPhoto };
 }
 

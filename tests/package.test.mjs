@@ -145,15 +145,16 @@ document.body.dataset.ready = "1";
   await page.waitForFunction(() => document.body.dataset.ready);
   const logged = await page.evaluate((bytes) => window.run(bytes), [...readFileSync(fx.handPhoto)]);
   await context.close();
-  // One judgeable hand, a line per joint: handedness, joint name, x, y, probability, verdict.
-  assert.equal(logged.length, 11, JSON.stringify(logged));
+  // One judgeable hand, a line per joint (handedness, joint name, x, y, verdict), then what a flag means.
+  assert.equal(logged.length, 12, JSON.stringify(logged));
   const names = ["MCP1", "MCP2", "MCP3", "MCP4", "MCP5", "PIP2", "PIP3", "PIP4", "PIP5", "IP", "WRIST"];
-  for (const [k, [hand, joint, x, y, p, inflamed]] of logged.entries()) {
+  for (const [k, [hand, joint, x, y, verdict]] of logged.slice(0, 11).entries()) {
     assert.ok(["left", "right"].includes(hand), JSON.stringify(logged[k]));
     assert.equal(joint, names[k]);
-    assert.ok([x, y, p].every(Number.isFinite) && p >= 0 && p <= 1, JSON.stringify(logged[k]));
-    assert.equal(typeof inflamed, "boolean");
+    assert.ok([x, y].every(Number.isFinite), JSON.stringify(logged[k]));
+    assert.ok(["flagged", "not flagged"].includes(verdict), JSON.stringify(logged[k]));
   }
+  assert.match(logged[11][0], /^Flagged means: at this setting the model found (about \d+ in 10|all|nearly all|none|fewer than 1 in 10) of the inflamed joints in its test photos and also flagged .* of the healthy ones \(\d+ patients, \d+ inflamed joints of \d+; drawn synthetic hands, not real ones\)\.$/);
 });
 
 test("the shipped CPU bundle carries none of the benchmarks' entries", async () => {
@@ -228,6 +229,41 @@ test("a hand is judgeable exactly when it passes the capture check and is famili
   assert.deepEqual(hands.map(([j]) => j), [true, false, false]);
   assert.equal(hands[1][1], false);
   assert.deepEqual(hands[2].slice(1), [true, false]);
+});
+
+test("detectForVideo follows the hand from the second frame, checks its capture and refuses what is not a frame", async () => {
+  const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
+  const r = await page.evaluate(async (bytes) => {
+    const { JointDetector } = await import("/pkg/index.js");
+    const d = await JointDetector.create({ weights: "/weights/jointscope.bpk", models: "/pkg/models/", backend: "cpu" });
+    const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+    // Four frames of the test photo, one pixel further right each time.
+    const frame = (k) => {
+      const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+      const ctx = c.getContext("2d");
+      ctx.drawImage(bitmap, 0, 0);
+      ctx.drawImage(bitmap, k, 0);
+      return c;
+    };
+    const frames = [];
+    for (let k = 0; k < 4; k++) frames.push(await d.detectForVideo(frame(k), 1000 + 33 * k));
+    const still = await d.detect(frame(3));
+    const error = (p) => p.then(() => null, (e) => `${e.name}: ${e.message}`);
+    const stale = await error(d.detectForVideo(frame(0), 1000));
+    const encoded = await error(d.detectForVideo(new Blob([new Uint8Array(bytes)]), 2000));
+    d.close();
+    return { frames, still, stale, encoded };
+  }, [...readFileSync(fx.handPhoto)]);
+  await context.close();
+  assert.deepEqual(r.frames.map((f) => [f.tracked, f.hands.length, f.timestampMs]), [[false, 1, 1000], [true, 1, 1033], [true, 1, 1066], [true, 1, 1099]]);
+  const last = r.frames[3].hands[0];
+  // Landmarks and the capture check only: no verdicts, no familiarity.
+  assert.deepEqual(Object.keys(last).sort(), ["handedness", "handednessScore", "landmarks", "presence", "quality"]);
+  assert.equal(last.handedness, r.still.hands[0].handedness);
+  assert.equal(last.quality.ok, r.still.hands[0].quality.ok);
+  assert.deepEqual(last.quality.checks.map((c) => c.name), r.still.hands[0].quality.checks.map((c) => c.name));
+  assert.match(r.stale ?? "", /^InputError: .*frame timestamps must increase: 1000 ms after 1099 ms$/);
+  assert.match(r.encoded ?? "", /^InputError: detectForVideo takes a video frame/);
 });
 
 /** The package's README: its first JavaScript example, and the field names its prose lists. */

@@ -35,6 +35,12 @@ for (const backend of ["cpu", "webgpu"]) {
       await page.screenshot({ path: join(SHOTS, "good-photo.png"), fullPage: true });
     }
     assert.equal(await page.locator("#joints tr[data-joint]").count(), 11);
+    // Each verdict in words, no bare probability, and what a flag means next to them.
+    const verdicts = await page.locator("#joints tr[data-joint] td:nth-child(2)").allTextContents();
+    assert.ok(verdicts.every((v) => v === "flagged" || v === "not flagged"), JSON.stringify(verdicts));
+    assert.doesNotMatch(await page.textContent("#result"), /\d %/);
+    assert.match(await page.textContent("#meaning"), /^Flagged means: at this setting the model found .* \(\d+ patients, \d+ inflamed joints of \d+; drawn synthetic hands, not real ones\)\.$/);
+    assert.equal(await page.locator("#meaning").isVisible(), true);
     const warm = await upload(page, fx.handPhoto);
     session.timings.push(`${backend}: first detection ${first.result.ms.toFixed(0)} ms, warm ${warm.result.ms.toFixed(0)} ms`);
 
@@ -43,14 +49,25 @@ for (const backend of ["cpu", "webgpu"]) {
     assert.match(wall.status, /No hand found/);
 
     for (const [file, pattern] of [
-      ["notes.jpg", /^This file could not be used as a photo: photo: not a readable image: unrecognised file format \(expected PNG or JPEG\)\. /],
-      ["corrupt.jpg", /^This file could not be used as a photo: photo: not a readable image: truncated JPEG: its image data ends before the end-of-image marker\. /],
-      ["huge.png", /^This file could not be used as a photo: photo: image too large: 8192×6144 pixels, the limits are 16384 per side and 50000000 in all\. /],
+      ["notes.jpg", /^This photo could not be used: photo: not a readable image: unrecognised file format \(expected JPEG, PNG or WebP\)\.$/],
+      ["corrupt.jpg", /^This photo could not be used: photo: not a readable image: truncated JPEG: its image data ends before the end-of-image marker\.$/],
+      ["huge.png", /^This photo could not be used: photo: image too large: 8192×6144 pixels, the limits are 16384 per side and 50000000 in all\.$/],
+      ["grey.png", /^This photo could not be used: photo: no colour \(greyscale or black and white\): take a colour photo, since redness is part of what is judged\.$/],
     ]) {
       const bad = await upload(page, join(fx.tmp, file));
       assert.equal(bad.result.error, "ImageError", `${file}: ${JSON.stringify(bad.result)}`);
       assert.match(bad.status, pattern, `${file}: ${bad.status}`);
     }
+    // A WebP photo (what some phones share) is read like a JPEG: the same hand, made WebP by the browser.
+    const webp = Buffer.from(await page.evaluate(async (bytes) => {
+      const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+      const c = new OffscreenCanvas(bitmap.width, bitmap.height);
+      c.getContext("2d").drawImage(bitmap, 0, 0);
+      return [...new Uint8Array(await (await c.convertToBlob({ type: "image/webp", quality: 0.95 })).arrayBuffer())];
+    }, [...readFileSync(fx.handPhoto)]));
+    assert.equal(webp.subarray(8, 12).toString(), "WEBP");
+    const fromWebp = await upload(page, { name: "hand.webp", mimeType: "image/webp", buffer: webp });
+    assert.equal(fromWebp.result.hands, 1, JSON.stringify(fromWebp));
     // And the page still works.
     const again = await upload(page, fx.handPhoto);
     assert.equal(again.result.hands, first.result.hands);
@@ -217,7 +234,10 @@ test("two saved checks show in the trend, and export → delete → import resto
   const text = await page.textContent("#summary-body");
   assert.match(text, /Latest check: .* 2 checks from/);
   assert.match(text, /not a diagnosis/i);
-  assert.match(text, /threshold \d+ %/);
+  assert.match(text, /a joint is flagged at a score of 0\.\d{3} or more \(a score, not a percentage\)/);
+  // What a flag meant, as recorded with the check, and no bare percentage anywhere.
+  assert.match(text, /Flagged means: at this setting the model found .* of the inflamed joints in its test photos and also flagged .* of the healthy ones/);
+  assert.doesNotMatch(text, /\d %/);
   assert.equal(await page.locator("#summary-body svg.spark").count() >= 11, true);
   await page.screenshot({ path: join(SHOTS, "summary.png"), fullPage: true });
   await page.emulateMedia({ media: "print" });
@@ -235,7 +255,43 @@ test("an imported history's change larger than the retake difference is highligh
   await page.waitForFunction(() => document.querySelectorAll("#history-list li").length === 2);
   assert.equal(await page.locator('#trend svg[data-hand="left"][data-joint="MCP2"] line[data-change="1"]').count(), 1);
   assert.equal(await page.locator('#trend line[data-change="1"]').count(), 1);
-  assert.match(await page.textContent("#trend .changes"), /left MCP2 10 % → 70 %/);
+  assert.match(await page.textContent("#trend .changes"), /left MCP2 0\.10 → 0\.70, flagged \(/);
+  await context.close();
+});
+
+test("the camera's capture check follows the hand frame by frame and opens the shutter, whose photo is judged", async () => {
+  // A camera that films the test photo, moving a pixel to and fro: a canvas stream in place of getUserMedia's.
+  const context = await session.browser.newContext();
+  await context.addInitScript((bytes) => {
+    navigator.mediaDevices.getUserMedia = async () => {
+      const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+      const canvas = Object.assign(document.createElement("canvas"), { width: bitmap.width, height: bitmap.height });
+      const ctx = canvas.getContext("2d");
+      let k = 0;
+      const draw = () => {
+        ctx.drawImage(bitmap, 0, 0);
+        ctx.drawImage(bitmap, k++ % 3, 0);
+        requestAnimationFrame(draw);
+      };
+      draw();
+      return canvas.captureStream(30);
+    };
+  }, [...readFileSync(fx.handPhoto)]);
+  const { page } = await session.openPage(`${session.origin}/?backend=cpu`, context);
+  await page.click("#camera-start");
+  await page.waitForFunction(() => JSON.parse(document.body.dataset.gate ?? "{}").frames >= 10, null, { timeout: 120_000 });
+  const gate = JSON.parse(await page.evaluate(() => document.body.dataset.gate));
+  session.timings.push(`camera gate (CPU bundle, ${await page.evaluate(() => `${document.getElementById("video").videoWidth}×${document.getElementById("video").videoHeight}`)}): ${gate.fps.toFixed(1)} checks/s, ${gate.tracked} of ${gate.frames} frames followed`);
+  // Palm detection on the first frame only: every later frame follows the hand.
+  assert.equal(gate.tracked, gate.frames - 1, JSON.stringify(gate));
+  assert.equal(await page.locator("#camera-shoot").isEnabled(), true);
+  assert.equal(await page.textContent("#gate"), "Good: hold still and take the photo.");
+  await page.evaluate(() => delete document.body.dataset.result);
+  await page.click("#camera-shoot");
+  await page.waitForFunction(() => document.body.dataset.result && !document.body.dataset.busy, null, { timeout: 300_000 });
+  const result = JSON.parse(await page.evaluate(() => document.body.dataset.result));
+  assert.deepEqual([result.hands, result.judged], [1, 1], JSON.stringify(result));
+  assert.equal(await page.locator("#camera").isHidden(), true);
   await context.close();
 });
 

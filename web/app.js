@@ -5,7 +5,7 @@
 // detector (pkg/); this file only wires it to the page.
 import { JointDetector, JOINTS } from "./pkg/index.js";
 import * as history from "./history.js";
-import { diagram, colour } from "./diagram.js";
+import { diagram, colour, verdict } from "./diagram.js";
 import { trend } from "./trend.js";
 
 const $ = (id) => document.getElementById(id);
@@ -18,13 +18,13 @@ let detector = null;
 let current = null; // the last photo: { detection, bitmap, showAnyway }
 let check = { left: null, right: null }; // the check being put together: a HandResult per side
 let stream = null;
-let gate = null; // the camera's capture-check loop
+let gate = null; // the camera's capture-check loop: its animation frame request
 
 // Readable messages for each kind of failure; the page keeps working after any of them.
 function explain(e) {
   switch (e?.name) {
     case "ImageError":
-      return `This file could not be used as a photo: ${e.message}. Try a JPEG or PNG photo.`;
+      return `This photo could not be used: ${e.message}.`;
     case "WeightsError":
     case "SidecarError":
       return `The model files on this page are damaged or do not match (${e.message}). Reload the page; if it persists, the page needs to be reinstalled.`;
@@ -98,6 +98,7 @@ async function analyse(source, name) {
     show(ms);
   } catch (e) {
     current = null;
+    meaning(null);
     $("advice").replaceChildren();
     $("anyway").hidden = true;
     list([]);
@@ -128,10 +129,17 @@ function show(ms = 0) {
   } else {
     const n = judged.reduce((s, h) => s + h.joints.filter((j) => j.inflamed).length, 0);
     const hands = judged.map((h) => `${sideName(h.handedness)} hand`).join(" and ");
-    status(`${hands}: ${n} joint${n === 1 ? "" : "s"} above the model's threshold (${Math.round(ms)} ms). This is not a diagnosis.${showAnyway ? " Shown although the photo failed its check." : ""}`);
+    status(`${hands}: ${n} joint${n === 1 ? "" : "s"} flagged (${Math.round(ms)} ms). This is not a diagnosis.${showAnyway ? " Shown although the photo failed its check." : ""}`);
   }
+  meaning(judged.length ? detection.meaning : null);
   showCheck();
   document.body.dataset.result = JSON.stringify({ hands: detection.hands.length, judged: judged.length, failing, unfamiliar, ms });
+}
+
+/** What a flag means for these weights (the detection's own sentence), shown with every verdict. */
+function meaning(text) {
+  $("meaning").hidden = !text;
+  $("meaning").textContent = text ?? "";
 }
 
 /** What to change, per refused hand: each failed check's advice, and the unfamiliar-photo warning. */
@@ -179,7 +187,7 @@ function showCheck() {
   $("check-summary").textContent =
     missing.length === 2
       ? "No hand checked yet: start with your left hand."
-      : `${n} of ${JOINTS.length * (2 - missing.length)} joints above the threshold.` +
+      : `${n} of ${JOINTS.length * (2 - missing.length)} joints flagged.` +
         (missing.length ? ` Now take a photo of your ${missing[0]} hand (or save the check as it is).` : " Both hands are checked: save the check to follow it over time.");
   $("save").hidden = missing.length === 2;
   $("new-check").hidden = missing.length === 2;
@@ -237,18 +245,17 @@ function list(hands) {
     const caption = table.createCaption();
     caption.textContent = `${hand.handedness === "left" ? "Left" : "Right"} hand`;
     const head = table.createTHead().insertRow();
-    for (const h of ["Joint", "Estimate", "Verdict"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h, scope: "col" }));
+    for (const h of ["Joint", "Verdict"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h, scope: "col" }));
     const body = table.createTBody();
     for (const j of hand.joints) {
       const row = body.insertRow();
       row.dataset.joint = j.joint;
       row.dataset.probability = j.probability.toFixed(6);
       row.insertCell().textContent = j.joint;
-      row.insertCell().textContent = `${Math.round(j.probability * 100)} %`;
-      row.insertCell().textContent = j.inflamed ? "above threshold" : "below";
+      row.insertCell().textContent = j.inflamed ? "flagged" : "not flagged";
       row.className = j.inflamed ? "high" : "";
       row.tabIndex = 0;
-      row.setAttribute("aria-label", `${j.joint}: ${Math.round(j.probability * 100)} percent, ${j.inflamed ? "above" : "below"} the threshold. Press Enter to see where the model looked.`);
+      row.setAttribute("aria-label", `${j.joint}: ${j.inflamed ? "flagged" : "not flagged"}. Press Enter to see where the model looked.`);
       row.onclick = row.onkeydown = (ev) => {
         if (ev.type === "keydown" && ev.key !== "Enter") return;
         heat(hand, j);
@@ -262,7 +269,7 @@ function list(hands) {
 function heat(hand, j) {
   if (!current?.bitmap) return;
   $("heat").hidden = false;
-  $("heat-title").textContent = `${hand.handedness} ${j.joint}: ${Math.round(j.probability * 100)} %`;
+  $("heat-title").textContent = `${hand.handedness} ${j.joint}: ${j.inflamed ? "flagged" : "not flagged"}`;
   const c = $("heat-canvas");
   const ctx = c.getContext("2d");
   const { center: { x, y }, side, angle } = j.heatmapBox;
@@ -307,6 +314,7 @@ async function save() {
     weights: sidecar.weights?.sha256 ?? "",
     threshold: check[sides[0]].threshold,
     retakeDifference: sidecar.retake_difference ?? null,
+    meaning: current?.detection.meaning ?? null,
     hands: sides.map((s) => ({
       handedness: s,
       joints: check[s].hand.joints.map((j) => ({ name: j.joint, probability: j.probability, inflamed: j.inflamed })),
@@ -355,7 +363,7 @@ async function showHistory() {
       li.appendChild(img);
     }
     const n = r.hands.reduce((s, h) => s + h.joints.filter((j) => j.inflamed).length, 0);
-    li.append(`${new Date(r.date).toLocaleString()}: ${r.hands.map((h) => h.handedness).join(" + ")} hand, ${n} above threshold `);
+    li.append(`${new Date(r.date).toLocaleString()}: ${r.hands.map((h) => h.handedness).join(" + ")} hand, ${n} flagged `);
     const del = Object.assign(document.createElement("button"), { type: "button", className: "secondary", textContent: "Delete" });
     del.setAttribute("aria-label", `Delete the check of ${new Date(r.date).toLocaleString()}`);
     del.onclick = async () => {
@@ -409,12 +417,15 @@ async function openSummary() {
   root.append(p(`Latest check: ${new Date(last.date).toLocaleString()}. ${sorted.length} check${sorted.length === 1 ? "" : "s"} from ${new Date(sorted[0].date).toLocaleDateString()} to ${new Date(last.date).toLocaleDateString()}.`));
   root.appendChild(diagram(hands, last.threshold ?? 0.5));
   const above = last.hands.flatMap((h) => h.joints.filter((j) => j.inflamed).map((j) => `${h.handedness} ${j.name}`));
-  root.append(p(above.length ? `Above the threshold in the latest check: ${above.join(", ")}.` : "No joint above the threshold in the latest check."));
+  root.append(p(above.length ? `Flagged in the latest check: ${above.join(", ")}.` : "No joint flagged in the latest check."));
+  // What a flag meant, as recorded with the check (or the loaded weights' sentence, when the check came from them).
+  const same = last.weights && last.weights === detector?.sidecar?.weights?.sha256;
+  root.append(p(last.meaning ?? (same ? detector.meaning : "What a flag meant for the weights of this check was not recorded.")));
   root.appendChild(trend(sorted));
   const table = document.createElement("table");
   table.createCaption().textContent = "Every check";
   const head = table.createTHead().insertRow();
-  for (const h of ["Date", "Hands", "Above threshold"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h, scope: "col" }));
+  for (const h of ["Date", "Hands", "Flagged joints"]) head.appendChild(Object.assign(document.createElement("th"), { textContent: h, scope: "col" }));
   const body = table.createTBody();
   for (const r of sorted) {
     const row = body.insertRow();
@@ -424,7 +435,7 @@ async function openSummary() {
   }
   root.appendChild(table);
   const s = detector?.sidecar;
-  root.append(p(`Weights: ${last.model || "unknown"}${last.weights ? `, SHA-256 ${last.weights.slice(0, 12)}…` : ""}; threshold ${Math.round((last.threshold ?? 0.5) * 100)} %${s?.synthetic_data ? "; trained on synthetic drawn hands only" : ""}.`));
+  root.append(p(`Weights: ${last.model || "unknown"}${last.weights ? `, SHA-256 ${last.weights.slice(0, 12)}…` : ""}; a joint is flagged at a score of ${(last.threshold ?? 0.5).toFixed(3)} or more (a score, not a percentage)${s?.synthetic_data ? "; trained on synthetic drawn hands only" : ""}.`));
   root.append(p($("notice").textContent.replace(/\s+/g, " ").trim()));
   document.body.dataset.view = "summary";
   $("summary").hidden = false;
@@ -451,34 +462,53 @@ async function cameraStart() {
   gateLoop();
 }
 
-/** The capture check on the live view, again and again: the shutter is enabled while it passes. */
+/**
+ * The capture check on the live view, on every animation frame it can keep up with (video mode:
+ * the hand followed from frame to frame, landmarks and capture check only): the shutter is enabled
+ * while it passes. The checks per second and the share of frames followed without palm detection
+ * are kept in `data-gate` for tests.
+ */
 function gateLoop() {
-  clearTimeout(gate);
-  gate = setTimeout(async () => {
+  cancelAnimationFrame(gate);
+  let running = false;
+  const counts = { frames: 0, tracked: 0, since: performance.now() };
+  const tick = async () => {
+    if (!stream) return;
+    gate = requestAnimationFrame(tick);
     const v = $("video");
-    if (!stream || !detector) return;
-    if (v.videoWidth && !document.body.dataset.busy) {
-      try {
-        const c = new OffscreenCanvas(v.videoWidth, v.videoHeight);
-        const ctx = c.getContext("2d");
-        ctx.drawImage(v, 0, 0);
-        const d = await detectNow(ctx.getImageData(0, 0, c.width, c.height));
-        const h = d.hands[0];
-        const failed = h?.quality.checks.find((k) => !k.ok);
-        const ok = Boolean(h) && !failed;
-        $("camera-shoot").disabled = !ok;
-        $("gate").textContent = !h ? "No hand in view yet." : failed ? failed.advice : "Good: hold still and take the photo.";
-        $("gate").className = ok ? "ok" : "";
-      } catch {
-        /* the next frame tries again */
-      }
+    if (running || !detector || !v.videoWidth || document.body.dataset.busy) return;
+    running = true;
+    try {
+      detector.setOptions({ mirrored: $("mirrored").checked });
+      const frame = await detector.detectForVideo(v, performance.now());
+      if (stream) showGate(frame.hands[0]);
+      counts.frames++;
+      counts.tracked += frame.tracked ? 1 : 0;
+      const seconds = (performance.now() - counts.since) / 1000;
+      document.body.dataset.gate = JSON.stringify({ fps: counts.frames / seconds, frames: counts.frames, tracked: counts.tracked, ok: !$("camera-shoot").disabled });
+    } catch {
+      /* the next frame tries again */
+    } finally {
+      running = false;
     }
-    gateLoop();
-  }, 250);
+  };
+  gate = requestAnimationFrame(tick);
+}
+
+/** The gate's verdict on one hand in view (or none): the shutter opens when its capture check passes. */
+function showGate(hand) {
+  const ok = Boolean(hand?.quality.ok);
+  const failed = hand?.quality.checks.find((k) => !k.ok);
+  $("camera-shoot").disabled = !ok;
+  const text = !hand ? "No hand in view yet." : ok ? "Good: hold still and take the photo." : failed?.advice ?? "Hold the hand as the outline shows.";
+  // Written only when it changes: the line is a live region, read out at each change.
+  if ($("gate").textContent !== text) $("gate").textContent = text;
+  $("gate").className = ok ? "ok" : "";
 }
 
 function cameraStop() {
-  clearTimeout(gate);
+  cancelAnimationFrame(gate);
+  delete document.body.dataset.gate;
   stream?.getTracks().forEach((t) => t.stop());
   stream = null;
   $("camera").hidden = true;

@@ -22,6 +22,15 @@ const POSITIONS = {
 const TIPS = { 2: [34, 15], 3: [55, 8], 4: [73, 14], 5: [91, 29] };
 const PALM = "M31 90 L38 56 L58 52 L82 61 L82 100 L72 120 L42 120 Z";
 
+/**
+ * A joint's verdict in the page's words: "flagged" (at or above the weights' threshold), "not
+ * flagged", or "not checked". The probability itself is never shown without what a flag means.
+ */
+export function verdict(p, threshold) {
+  if (p == null) return "not checked";
+  return p >= threshold ? "flagged" : "not flagged";
+}
+
 /** Blue (low) → amber (half the threshold) → red (at or above it); grey when unknown. */
 export function colour(p, threshold) {
   if (p == null) return "#b0b7bf";
@@ -57,11 +66,11 @@ function hand(side, joints, threshold, dx, parent, onPick) {
     c.dataset.joint = name;
     c.dataset.hand = side;
     if (p != null) c.dataset.probability = p.toFixed(6);
-    el("title", {}, c).textContent = p == null ? `${side} ${name}: not checked` : `${side} ${name}: ${Math.round(p * 100)} %`;
+    el("title", {}, c).textContent = `${side} ${name}: ${verdict(p, threshold)}`;
     if (onPick && p != null) {
       c.setAttribute("tabindex", "0");
       c.setAttribute("role", "button");
-      c.setAttribute("aria-label", `${side} ${name}, ${Math.round(p * 100)} percent`);
+      c.setAttribute("aria-label", `${side} ${name}, ${verdict(p, threshold)}`);
       c.addEventListener("click", () => onPick(side, name));
       c.addEventListener("keydown", (e) => e.key === "Enter" && onPick(side, name));
     }
@@ -73,7 +82,7 @@ function hand(side, joints, threshold, dx, parent, onPick) {
 
 /**
  * The diagram of both hands. `hands`: { left: { MCP1: p, … } | null, right: … }. Returns an <svg>
- * with a text alternative naming the joints above the threshold.
+ * with a text alternative naming the flagged joints (at or above the threshold).
  */
 export function diagram(hands, threshold, onPick) {
   // A group, not an image, when its joints are buttons (an image's children are not reachable).
@@ -85,7 +94,7 @@ export function diagram(hands, threshold, onPick) {
     for (const [name, p] of Object.entries(hands[side] ?? {})) if (p >= threshold) above.push(`${side} ${name}`);
   }
   const checked = ["left", "right"].filter((s) => hands[s]).map((s) => `${s} hand`).join(" and ") || "no hand";
-  svg.setAttribute("aria-label", `Diagram of both hands (${checked} checked): ${above.length ? `above the threshold: ${above.join(", ")}` : "no joint above the threshold"}.`);
+  svg.setAttribute("aria-label", `Diagram of both hands (${checked} checked): ${above.length ? `flagged: ${above.join(", ")}` : "no joint flagged"}.`);
   return svg;
 }
 

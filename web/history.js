@@ -28,7 +28,10 @@ async function tx(mode, f) {
   }
 }
 
-/** Store one check: { date, model, weights (SHA-256), threshold, retakeDifference, hands: [{ handedness, joints: [{ name, probability, inflamed }] }], thumbnail }. */
+/**
+ * Store one check: { date, model, weights (SHA-256), threshold, retakeDifference, meaning (what a
+ * flag meant for those weights), hands: [{ handedness, joints: [{ name, probability, inflamed }] }], thumbnail }.
+ */
 export function add(record) {
   return tx("readwrite", (s) => s.add(record));
 }
@@ -73,6 +76,7 @@ export function parseRecord(r, k) {
     weights: typeof r.weights === "string" ? r.weights.slice(0, 64) : "",
     threshold: number(r.threshold) ?? 0.5,
     retakeDifference: number(r.retakeDifference),
+    meaning: typeof r.meaning === "string" ? r.meaning.slice(0, 1000) : null,
     hands,
   };
 }

@@ -1,7 +1,7 @@
 // The saved checks over time: one small chart per joint and hand (small multiples), the threshold
 // dashed, and every change between two checks larger than the weights' retake difference (what
 // retaking the same photo moves a probability by) drawn thick and listed.
-import { JOINT_ORDER, colour } from "./diagram.js";
+import { JOINT_ORDER, colour, verdict } from "./diagram.js";
 
 const NS = "http://www.w3.org/2000/svg";
 
@@ -33,8 +33,9 @@ export function changes(checks) {
         const p = c.hands[side]?.[joint];
         if (p == null) continue;
         const limit = c.retake;
-        if (prev && limit != null && Math.abs(p - prev.p) > limit) out.push({ side, joint, from: prev, to: { p, date: c.date }, limit });
-        prev = { p, date: c.date };
+        const here = { p, date: c.date, threshold: c.threshold };
+        if (prev && limit != null && Math.abs(p - prev.p) > limit) out.push({ side, joint, from: prev, to: here, limit });
+        prev = here;
       }
     }
   }
@@ -60,7 +61,7 @@ function chart(checks, side, joint) {
   }
   const t = el("text", { x: 3, y: 9, "font-size": 8, fill: "#222" }, svg);
   t.textContent = joint;
-  const values = pts.map((q) => `${new Date(q.c.date).toLocaleDateString()} ${Math.round(q.p * 100)} %`).join(", ");
+  const values = pts.map((q) => `${new Date(q.c.date).toLocaleDateString()} ${verdict(q.p, q.c.threshold)} (score ${q.p.toFixed(2)})`).join(", ");
   svg.setAttribute("aria-label", `${side} ${joint}: ${values || "not checked"}`);
   svg.dataset.joint = joint;
   svg.dataset.hand = side;
@@ -96,10 +97,10 @@ export function trend(records) {
   if (retake == null) {
     p.textContent = "These weights do not say how much a retaken photo varies, so no change is highlighted.";
   } else if (moved.length === 0) {
-    p.textContent = `No joint changed by more than retaking a photo can (${Math.round(retake * 100)} percentage points).`;
+    p.textContent = `No joint's score changed by more than retaking a photo can (${retake.toFixed(2)}).`;
   } else {
-    p.textContent = `Changed by more than retaking a photo can (${Math.round(retake * 100)} points): ` +
-      moved.map((m) => `${m.side} ${m.joint} ${Math.round(m.from.p * 100)} % → ${Math.round(m.to.p * 100)} % (${new Date(m.to.date).toLocaleDateString()})`).join("; ") + ".";
+    p.textContent = `Scores changed by more than retaking a photo can (${retake.toFixed(2)}): ` +
+      moved.map((m) => `${m.side} ${m.joint} ${m.from.p.toFixed(2)} → ${m.to.p.toFixed(2)}, ${verdict(m.to.p, m.to.threshold)} (${new Date(m.to.date).toLocaleDateString()})`).join("; ") + ".";
   }
   root.appendChild(p);
   return root;

@@ -175,11 +175,14 @@ fn detect_cmd(a: &DetectArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
     if let Some(out) = &a.json {
         run::write_json(out, &results)?;
     }
+    println!("{}", jointscope_detect::flag_meaning(d.classifier().sidecar()));
     println!("{}", jointscope_detect::NOTICE);
     Ok(i32::from(failed > 0))
 }
 
-/// A detection as a readable table.
+/// A detection as a readable table: per hand how many joints are flagged (probability at or
+/// above the weights' threshold), per joint its probability; what a flag means is printed once
+/// after every table (`flag_meaning`).
 fn detection_table(name: &str, d: &Detection) -> String {
     let mut s = String::new();
     if d.hands.is_empty() {
@@ -189,7 +192,7 @@ fn detection_table(name: &str, d: &Detection) -> String {
         let inflamed = h.joints.iter().filter(|j| j.inflamed).count();
         let _ = writeln!(
             s,
-            "{name}: {:?} hand ({:.2}), {inflamed} of {} joints above the threshold {:.3}",
+            "{name}: {:?} hand ({:.2}), {inflamed} of {} joints flagged (p ≥ {:.3})",
             h.handedness,
             h.handedness_score,
             h.joints.len(),
@@ -207,7 +210,7 @@ fn detection_table(name: &str, d: &Detection) -> String {
             );
         }
         for j in &h.joints {
-            let flag = if j.inflamed { "  inflamed" } else { "" };
+            let flag = if j.inflamed { "  flagged" } else { "" };
             let _ = writeln!(s, "  {:<6} ({:>6.1}, {:>6.1})  p = {:.3}{flag}", j.joint.name(), j.position.x, j.position.y, j.probability);
         }
     }

@@ -14,10 +14,35 @@ fn detect_judges_a_hand_and_reports_a_photo_without_one() {
     let json = dir.path().join("detect.json");
     let export = out.join("export");
     let t = ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), photo.to_str().unwrap(), wall.to_str().unwrap()]));
-    assert!(t.contains("wall.png: no hand found") && t.contains("joints above the threshold") && t.contains("not a medical device"), "{t}");
+    assert!(t.contains("wall.png: no hand found") && t.contains("joints flagged (p ≥ ") && t.contains("not a medical device"), "{t}");
     let found = read_json(&json);
     assert_eq!(found[0]["detection"]["hands"][0]["joints"].as_array().unwrap().len(), 11, "{found}");
     assert_eq!(found[1]["detection"]["hands"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn detect_says_what_a_flag_means_from_the_exports_test_figures() {
+    let out = &demo().out;
+    let wall = tempfile::tempdir().unwrap();
+    let photo = wall.path().join("wall.png");
+    image::RgbImage::from_pixel(200, 160, image::Rgb([90, 120, 160])).save(&photo).unwrap();
+    let t = ok(&jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), photo.to_str().unwrap()]));
+    // The sentence from the sidecar's own test figures, written out here from them (not by the
+    // code under test): sensitivity in tenths, 1 − specificity in hundredths.
+    let sidecar = read_json(&out.join("export/jointscope.json"));
+    let test = &sidecar["test_metrics"];
+    let value = |name: &str| test["metrics"].as_array().unwrap().iter().find(|m| m["name"] == name).unwrap()["value"].as_f64().unwrap();
+    let (sens, spec) = (value("sensitivity"), value("specificity"));
+    assert!(sens > 0.05 && sens < 0.95 && spec < 0.995 && spec > 0.01, "the demo's figures fall in the plain-share range: {sens} {spec}");
+    let expected = format!(
+        "Flagged means: at this setting the model found about {} in 10 of the inflamed joints in its test photos and also flagged about {} in 100 of the healthy ones ({} patients, {} inflamed joints of {}; drawn synthetic hands, not real ones).",
+        (sens * 10.0).round(),
+        ((1.0 - spec) * 100.0).round(),
+        test["patients"],
+        test["inflamed"],
+        test["joints"]
+    );
+    assert!(t.lines().any(|l| l == expected), "expected {expected:?} in\n{t}");
 }
 
 #[test]
@@ -86,4 +111,35 @@ fn the_models_folder_named_before_or_after_the_command_wins_over_the_environment
     assert_clean_failure(&before, "/nonexistent/models/palm_detection_full.tflite");
     let after = command().args(["detect", "--weights", e, p, "--models", "/nonexistent/models", "--quiet"]).output().unwrap();
     assert_clean_failure(&after, "/nonexistent/models/palm_detection_full.tflite");
+}
+
+#[test]
+fn a_greyscale_photo_is_refused_with_take_a_colour_photo() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let grey = dir.path().join("grey.jpg");
+    image::open(jointscope_test_support::real_hand("11k_f_d.jpg")).unwrap().grayscale().to_rgb8().save(&grey).unwrap();
+    let o = jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), grey.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{o:?}");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("grey.jpg: photo: no colour (greyscale or black and white): take a colour photo"), "{text}");
+}
+
+#[test]
+fn a_webp_photo_is_judged_as_its_lossless_png_twin() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let predictions = csv::Reader::from_path(out.join("run/eval/predictions.csv")).unwrap().records().next().unwrap().unwrap();
+    let img = image::open(out.join("data").join(&predictions[0])).unwrap().to_rgb8();
+    let (webp, png) = (dir.path().join("hand.webp"), dir.path().join("hand.png"));
+    let mut bytes = Vec::new();
+    image::codecs::webp::WebPEncoder::new_lossless(&mut bytes).encode(img.as_raw(), img.width(), img.height(), image::ExtendedColorType::Rgb8).unwrap();
+    std::fs::write(&webp, bytes).unwrap();
+    img.save(&png).unwrap();
+    let json = dir.path().join("detect.json");
+    ok(&jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), "--json", json.to_str().unwrap(), webp.to_str().unwrap(), png.to_str().unwrap()]));
+    let found = read_json(&json);
+    assert_eq!(found[0]["detection"]["hands"].as_array().unwrap().len(), 1, "{found}");
+    // The same pixels, so the same detection to the bit.
+    assert_eq!(found[0]["detection"], found[1]["detection"]);
 }

@@ -72,8 +72,13 @@ impl std::fmt::Display for DecodeError {
     }
 }
 
-/// Decode image bytes (PNG or JPEG, any bit depth or channel count) into 8-bit RGB, checking the
-/// header's dimensions against the limits before any pixel is decoded.
+/// The formats a photo may come in, as the messages name them.
+pub const FORMATS: &str = "JPEG, PNG or WebP";
+
+/// Decode image bytes (JPEG, PNG or WebP, any bit depth or channel count) into 8-bit RGB, checking
+/// the header's dimensions against the limits before any pixel is decoded. Any other format is
+/// refused by name (the same in every build, whichever formats the `image` crate was built with),
+/// HEIC and AVIF — what phones save by default — with what to do instead.
 pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(DecodeError::TooLarge(format!("{} bytes, the limit is {MAX_FILE_BYTES}", bytes.len())));
@@ -81,14 +86,15 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     let reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|e| DecodeError::Invalid(e.to_string()))?;
+    use image::ImageFormat::{Jpeg, Png, WebP};
     match reader.format() {
-        None => return Err(DecodeError::Invalid("unrecognised file format (expected PNG or JPEG)".into())),
         // The JPEG decoder fills a cut-off file with grey and reports success: refuse one whose
         // image data (after its last start-of-scan marker) never reaches the end-of-image marker.
-        Some(image::ImageFormat::Jpeg) if !jpeg_ends(bytes) => {
+        Some(Jpeg) if !jpeg_ends(bytes) => {
             return Err(DecodeError::Invalid("truncated JPEG: its image data ends before the end-of-image marker".into()));
         }
-        _ => {}
+        Some(Jpeg | Png | WebP) => {}
+        other => return Err(DecodeError::Invalid(unsupported(bytes, other))),
     }
     let mut decoder = reader.into_decoder().map_err(|e| DecodeError::Invalid(e.to_string()))?;
     let (w, h) = decoder.dimensions();
@@ -104,6 +110,23 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
         img.apply_orientation(o);
     }
     Ok(img.to_rgb8())
+}
+
+/// Why a file in another format is refused: HEIC/HEIF and AVIF (an ISO media file whose `ftyp`
+/// brand says so) with the phone setting that avoids them, any other format by name.
+fn unsupported(bytes: &[u8], format: Option<image::ImageFormat>) -> String {
+    let brand = (bytes.len() >= 12 && &bytes[4..8] == b"ftyp").then(|| &bytes[8..12]);
+    let advice = "set the camera to save JPEG (on an iPhone: Settings › Camera › Formats › Most Compatible), or share the photo as JPEG";
+    match brand {
+        Some(b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1") => {
+            format!("a HEIC photo, which cannot be read here (expected {FORMATS}): {advice}")
+        }
+        Some(b"avif" | b"avis") => format!("an AVIF photo, which cannot be read here (expected {FORMATS}): {advice}"),
+        _ => match format {
+            Some(f) => format!("{f:?} files cannot be read here (expected {FORMATS})"),
+            None => format!("unrecognised file format (expected {FORMATS})"),
+        },
+    }
 }
 
 /// Whether a JPEG's last scan (after its last SOS marker, FF DA) is followed by an EOI marker (FF D9).
@@ -176,6 +199,34 @@ mod tests {
         let mut padded = jpeg.clone();
         padded.extend_from_slice(b"trailing camera data");
         assert!(decode_rgb(&padded).is_ok());
+    }
+
+    #[test]
+    fn decodes_a_webp_photo() {
+        let img = image::RgbImage::from_fn(48, 40, |x, y| image::Rgb([(x * 5) as u8, (y * 6) as u8, 77]));
+        let mut webp = Vec::new();
+        image::codecs::webp::WebPEncoder::new_lossless(&mut webp).write_image(img.as_raw(), 48, 40, image::ExtendedColorType::Rgb8).unwrap();
+        // Lossless, so the pixels come back exactly.
+        assert_eq!(decode_rgb(&webp).unwrap(), img);
+    }
+
+    #[test]
+    fn refuses_a_heic_photo_with_the_setting_that_avoids_it() {
+        // The start of an iPhone photo: an ISO media `ftyp` box with the HEIC brand.
+        let mut heic = vec![0, 0, 0, 24];
+        heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
+        heic.resize(4096, 0);
+        match decode_rgb(&heic) {
+            Err(DecodeError::Invalid(m)) => assert!(m.starts_with("a HEIC photo, which cannot be read here (expected JPEG, PNG or WebP): set the camera to save JPEG"), "{m}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn refuses_a_gif_by_name_whatever_formats_the_build_has() {
+        let mut gif = b"GIF89a".to_vec();
+        gif.extend_from_slice(&[64, 0, 64, 0, 0, 0, 0, 0x3B]);
+        assert_eq!(decode_rgb(&gif), Err(DecodeError::Invalid("Gif files cannot be read here (expected JPEG, PNG or WebP)".into())));
     }
 
     #[test]

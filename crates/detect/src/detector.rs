@@ -49,13 +49,17 @@ pub struct Detection {
     pub height: u32,
     /// The weights' decision threshold on `probability` (from their sidecar).
     pub threshold: f32,
+    /// What a joint's `inflamed` (shown as "flagged") means for these weights, in words a patient
+    /// can use: how many inflamed joints they found and how many healthy ones they flagged on
+    /// their own test photos ([`flag_meaning`](crate::meaning::flag_meaning)).
+    pub meaning: String,
     pub hands: Vec<HandResult>,
 }
 
 /// Hand landmarks and the joint classifier on one device.
 pub struct Detector {
-    landmarker: HandLandmarker,
-    classifier: Classifier,
+    pub(crate) landmarker: HandLandmarker,
+    pub(crate) classifier: Classifier,
 }
 
 impl Detector {
@@ -128,6 +132,7 @@ impl Detector {
     /// [`detect_marked`](Self::detect_marked) with `mirrored` ([`Options::mirrored`]) for this
     /// photo alone.
     pub async fn detect_marked_as(&self, img: &RgbImage, mirrored: bool, mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
+        refuse_colourless(img)?;
         let found = self.landmarker.detect_marked_as(img, mirrored, mark).await?;
         let mut hands = Vec::with_capacity(found.len());
         let local_size = self.classifier.sidecar().architecture.local_size;
@@ -146,7 +151,8 @@ impl Detector {
                 familiarity,
             });
         }
-        Ok(Detection { width: img.width(), height: img.height(), threshold: self.classifier.sidecar().threshold, hands })
+        let sidecar = self.classifier.sidecar();
+        Ok(Detection { width: img.width(), height: img.height(), threshold: sidecar.threshold, meaning: crate::meaning::flag_meaning(sidecar), hands })
     }
 
     /// Run every model once on blank inputs, so shader compilation and autotuning (WebGPU: up to
@@ -210,6 +216,32 @@ impl Detector {
 /// only when the sidecar has that summary; `"quality"` is the capture check).
 pub const STAGES: [&str; 8] = ["decode", "palm", "landmarks", "refine", "crops", "appearance", "classifier", "quality"];
 
+/// The message for a photo without colour.
+pub const COLOURLESS: &str = "no colour (greyscale or black and white): take a colour photo, since redness is part of what is judged";
+
+/// Refuse a photo without colour ([`colourless`]): MediaPipe may find no hand in it, and the
+/// classifier was never shown one, so it gets a message saying what to do instead of "no hand".
+fn refuse_colourless(img: &RgbImage) -> Result<(), DetectError> {
+    if colourless(img) { Err(DetectError::Image(COLOURLESS.into())) } else { Ok(()) }
+}
+
+/// Whether a photo is greyscale: fewer than 1 in 1 000 of its pixels (up to 2¹⁶ of them on an even
+/// grid) has channels more than 12 levels apart. A JPEG of a grey photo decodes with equal
+/// channels (a spread of 0–2 from chroma rounding); skin under any light spreads far more.
+pub fn colourless(img: &RgbImage) -> bool {
+    let (w, h) = img.dimensions();
+    let step = ((w as u64 * h as u64) as f64 / 65_536.0).sqrt().ceil().max(1.0) as u32;
+    let (mut seen, mut coloured) = (0u64, 0u64);
+    for y in (0..h).step_by(step as usize) {
+        for x in (0..w).step_by(step as usize) {
+            let [r, g, b] = img.get_pixel(x, y).0;
+            seen += 1;
+            coloured += u64::from(r.max(g).max(b) - r.min(g).min(b) > 12);
+        }
+    }
+    coloured * 1000 < seen
+}
+
 /// RGBA pixels (alpha ignored) into an RGB image, with the same size limits as decoding.
 pub fn rgba_to_rgb(rgba: &[u8], width: u32, height: u32) -> Result<RgbImage, DetectError> {
     jointscope_data::image_io::check_dimensions(width, height).map_err(|e| DetectError::Image(e.to_string()))?;
@@ -231,6 +263,23 @@ mod tests {
 
     fn looks(familiar: bool) -> Familiarity {
         Familiarity { distance: 1.0, limit: 2.0, appearance_distance: None, appearance_limit: None, familiar }
+    }
+
+    #[test]
+    fn a_grey_photo_is_colourless_and_a_faintly_tinted_one_is_not() {
+        let grey = RgbImage::from_fn(300, 200, |x, y| {
+            let v = ((x * 7 + y * 3) % 256) as u8;
+            image::Rgb([v, v.saturating_add(1), v])
+        });
+        assert!(colourless(&grey));
+        // 1 pixel in 100 with colour (a sepia patch, a red sticker) is a colour photo.
+        let mut tinted = grey.clone();
+        for y in (0..200).step_by(10) {
+            for x in (0..300).step_by(10) {
+                tinted.put_pixel(x, y, image::Rgb([180, 120, 100]));
+            }
+        }
+        assert!(!colourless(&tinted));
     }
 
     #[test]

@@ -356,6 +356,40 @@ impl HandLandmarker {
         Ok(kept)
     }
 
+    /// Video mode (MediaPipe's `detectForVideo`): the hands of the previous frame followed into
+    /// this one. The landmark model runs on the region each previous hand's landmarks give
+    /// ([`Roi::from_landmarks`], as MediaPipe derives the next frame's region); a hand whose
+    /// presence falls below `min_presence` is lost. Palm detection runs only when no hand is left
+    /// to follow — the first frame, or every hand lost — so a second hand coming into view is
+    /// found once the first is gone (a capture check wants one hand per photo). Returns the hands
+    /// and whether they were followed (`true`: palm detection skipped).
+    pub async fn track(&self, img: &RgbImage, previous: &[DetectedHand], mirrored: bool) -> Result<(Vec<DetectedHand>, bool), LandmarkError> {
+        if img.width() == 0 || img.height() == 0 {
+            return Err(LandmarkError::Input("the image is empty".into()));
+        }
+        let follow: Vec<(Roi, f32)> = previous
+            .iter()
+            .filter_map(|h| {
+                let points: Vec<(f32, f32)> = h.landmarks.iter().map(|p| (p[0], p[1])).collect();
+                Roi::from_landmarks(&points).map(|r| (r, h.palm_score))
+            })
+            .collect();
+        if !follow.is_empty() {
+            let rois: Vec<Roi> = follow.iter().map(|(r, _)| *r).collect();
+            let outs = self.landmarks_in(img, &rois).await?;
+            let hands: Vec<DetectedHand> = outs
+                .iter()
+                .zip(&follow)
+                .filter(|(o, _)| o.presence >= self.options.min_presence)
+                .map(|(o, &(roi, palm_score))| Self::to_hand(o, roi, palm_score, true, mirrored))
+                .collect();
+            if !hands.is_empty() {
+                return Ok((hands, true));
+            }
+        }
+        Ok((self.detect_marked_as(img, mirrored, &mut |_| {}).await?, false))
+    }
+
     /// Decodes an encoded photo (PNG or JPEG; any bit depth or channel count; EXIF orientation applied;
     /// size limits checked before decoding, see `jointscope_data::image_io`) and finds its hands.
     pub async fn detect_encoded(&self, bytes: &[u8]) -> Result<Vec<DetectedHand>, LandmarkError> {

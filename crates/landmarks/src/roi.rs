@@ -44,16 +44,20 @@ impl Roi {
         Roi { cx: self.cx + dx, cy: self.cy + dy, width: side * scale, height: side * scale, rotation: self.rotation }
     }
 
-    /// MediaPipe's `HandLandmarksToRectCalculator` followed by its transformation for the landmark model
-    /// (scale 2.0, shift_y −0.1): the ROI a second landmark pass should look at.
+    /// MediaPipe's `HandLandmarkLandmarksToRoi` (the region the next video frame's landmark pass
+    /// looks at): `HandLandmarksToRectCalculator` on the landmarks that move least from frame to
+    /// frame ([`STABLE_LANDMARKS`]: the wrist, the thumb's first three, each finger's MCP and
+    /// PIP), then the transformation for the landmark model (scale 2.0, shift_y −0.1).
     pub fn from_landmarks(points: &[(f32, f32)]) -> Option<Roi> {
         if points.len() != 21 || points.iter().any(|p| !p.0.is_finite() || !p.1.is_finite()) {
             return None;
         }
+        let stable: Vec<(f32, f32)> = STABLE_LANDMARKS.iter().map(|&i| points[i]).collect();
         let mid = |a: (f32, f32), b: (f32, f32)| ((a.0 + b.0) / 2.0, (a.1 + b.1) / 2.0);
         // Wrist → (middle MCP averaged with the mean of index and ring MCPs).
         let target = mid(mid(points[5], points[13]), points[9]);
         let rotation = upright_rotation(points[0], target);
+        let points = &stable[..];
         let (min_x, max_x, min_y, max_y) = bounds(points.iter().copied());
         let (acx, acy) = ((min_x + max_x) / 2.0, (min_y + max_y) / 2.0);
         let (s, c) = (-rotation).sin_cos();
@@ -81,6 +85,10 @@ impl Roi {
         (a, c, b, d)
     }
 }
+
+/// The landmarks MediaPipe bounds a hand's next region by (its `SplitNormalizedLandmarkListCalculator`
+/// ranges 0–3, 5–6, 9–10, 13–14, 17–18): the fingertips and DIPs, which move most, are left out.
+pub const STABLE_LANDMARKS: [usize; 12] = [0, 1, 2, 3, 5, 6, 9, 10, 13, 14, 17, 18];
 
 fn bounds(points: impl Iterator<Item = (f32, f32)>) -> (f32, f32, f32, f32) {
     points.fold((f32::MAX, f32::MIN, f32::MAX, f32::MIN), |(a, b, c, d), (x, y)| (a.min(x), b.max(x), c.min(y), d.max(y)))

@@ -6,10 +6,9 @@
 use burn::tensor::Device;
 use jointscope_landmarks::{Complexity, DetectedHand, HandLandmarker, Options};
 use std::path::PathBuf;
-use std::process::Command;
 
 mod common;
-use common::models_dir;
+use common::{GoogleHand, google, models_dir};
 
 fn photos() -> Vec<PathBuf> {
     let dir = jointscope_test_support::real_hands_dir();
@@ -18,31 +17,6 @@ fn photos() -> Vec<PathBuf> {
     p
 }
 
-/// One hand as Google's pipeline reports it.
-#[derive(serde::Deserialize, Debug)]
-struct GoogleHand {
-    handedness: String,
-    landmarks: Vec<[f32; 3]>,
-}
-
-#[derive(serde::Deserialize, Debug)]
-struct GooglePhoto {
-    hands: Vec<GoogleHand>,
-}
-
-fn google(photos: &[PathBuf]) -> Vec<GooglePhoto> {
-    let venv = std::env::var_os("JOINTSCOPE_MEDIAPIPE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/jointscope/mediapipe"));
-    let python = venv.join("bin/python");
-    assert!(python.exists(), "{} is missing: run scripts/setup-reference.sh (scripts/test.sh does)", python.display());
-    let script = jointscope_test_support::repo().join("scripts/mediapipe_reference.py");
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("google.json");
-    let o = Command::new(python).arg(script).arg(&out).args(photos).output().unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
-}
 
 /// Per landmark, the distance to Google's in Google's hand sizes (wrist to middle-finger MCP).
 fn errors(ours: &DetectedHand, theirs: &GoogleHand) -> Vec<f32> {
@@ -55,7 +29,7 @@ fn errors(ours: &DetectedHand, theirs: &GoogleHand) -> Vec<f32> {
 /// (photo, Google's hand index, our hand, errors); and the photos' hand counts.
 fn compare(options: Options) -> (Vec<(String, String, bool, f32, f32)>, Vec<(String, usize, usize)>) {
     let photos = photos();
-    let reference = google(&photos);
+    let reference = google(&photos, false);
     let marker = HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), options).unwrap();
     let (mut rows, mut counts) = (Vec::new(), Vec::new());
     for (path, g) in photos.iter().zip(&reference) {

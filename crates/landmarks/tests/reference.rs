@@ -106,11 +106,13 @@ fn landmark_models_match_onnxruntime_and_the_tflite_interpreter() {
                 let d = max_diff(&reference, &mine);
                 eprintln!("{runtime} {model} {name}: max |burn − reference| = {d:.2e} over {} values", mine.len());
                 // Outputs in order: landmarks (px of the 224 crop), presence, handedness, world
-                // landmarks (m). Largest differences measured over both runtimes and both models:
-                // 4.2e-4 px, 6.4e-8, 3.2e-6, 7.1e-7; the tolerances allow 2.4×, 8×, 3× and 4×.
+                // landmarks (m). Largest differences measured over both runtimes and both models
+                // (2026-12-06, crops bounded by MediaPipe's stable landmarks): 4.3e-4 px, 1.25e-6,
+                // 4.5e-6, 7.8e-7; the tolerances allow 2.3×, 2.4×, 2.2× and 3.8×. (Crops bounded by
+                // all 21 landmarks, before: 4.2e-4, 6.4e-8, 3.2e-6, 7.1e-7.)
                 let tol = match name.as_str() {
                     "Identity" => 1e-3,
-                    "Identity_1" => 5e-7,
+                    "Identity_1" => 3e-6,
                     "Identity_2" => 1e-5,
                     "Identity_3" => 3e-6,
                     other => panic!("{model}: unexpected output {other}"),

@@ -4,11 +4,12 @@ use burn::tensor::Device;
 #[cfg(feature = "bench")]
 use burn::tensor::{Tensor, TensorData};
 use jointscope_data::{Joint, Point};
-use jointscope_detect::{DetectError, Detector};
+use jointscope_detect::{DetectError, Detector, Tracking};
 use jointscope_landmarks::{LandmarkError, Options};
 #[cfg(feature = "bench")]
 use jointscope_landmarks::{HandLandmarker, LANDMARK_INPUT};
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
@@ -141,6 +142,8 @@ async fn device(backend: &str) -> Result<Device, JsValue> {
 pub struct JointDetector {
     inner: Rc<Detector>,
     backend: String,
+    /// What the last video frame leaves for the next (`detectForVideo`).
+    tracking: Rc<RefCell<Option<Tracking>>>,
 }
 
 #[wasm_bindgen]
@@ -154,13 +157,20 @@ impl JointDetector {
         let device = device(&backend).await?;
         let detector = Detector::from_bytes(&palm, &landmark, &sidecar, weights, &device, Options::default()).map_err(|e| js_error(&e))?;
         detector.warm_up().await.map_err(|e| js_error(&e))?;
-        Ok(JointDetector { inner: Rc::new(detector), backend })
+        Ok(JointDetector { inner: Rc::new(detector), backend, tracking: Rc::default() })
     }
 
     /// The backend in use: `"webgpu"` or `"cpu"`.
     #[wasm_bindgen(getter)]
     pub fn backend(&self) -> String {
         self.backend.clone()
+    }
+
+    /// What a flagged joint (`inflamed`) means for these weights, in words a patient can use
+    /// (the same sentence as every detection's `meaning`).
+    #[wasm_bindgen(getter)]
+    pub fn meaning(&self) -> String {
+        jointscope_detect::flag_meaning(self.inner.classifier().sidecar())
     }
 
     /// The weights' sidecar (threshold, training data, notice).
@@ -176,6 +186,24 @@ impl JointDetector {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
             to_js(&inner.detect_rgba_as(&rgba, width, height, mirrored).await.map_err(|e| js_error(&e))?)
+        })
+    }
+
+    /// Video mode, for a live camera's capture check: one frame's RGBA pixels at `timestampMs`
+    /// (milliseconds, larger than the previous frame's). The hand of the previous frame is
+    /// followed into this one (palm detection only when it is lost), and only the landmarks and
+    /// the capture check run.
+    #[wasm_bindgen(js_name = detectForVideo, unchecked_return_type = "Promise<FrameCheck>")]
+    pub fn detect_for_video(&self, rgba: Vec<u8>, width: u32, height: u32, timestamp_ms: f64, mirrored: bool) -> js_sys::Promise {
+        let inner = Rc::clone(&self.inner);
+        let tracking = Rc::clone(&self.tracking);
+        wasm_bindgen_futures::future_to_promise(async move {
+            let img = jointscope_detect::rgba_to_rgb(&rgba, width, height).map_err(|e| js_error(&e))?;
+            // Taken for the frame and put back after it: a frame started meanwhile looks for the hand afresh.
+            let mut state = tracking.take();
+            let frame = inner.check_frame(&img, timestamp_ms, &mut state, mirrored).await;
+            tracking.replace(state);
+            to_js(&frame.map_err(|e| js_error(&e))?)
         })
     }
 

@@ -23,3 +23,39 @@ pub fn landmark_error(h: &DetectedHand, truth: &[Point; 21]) -> f32 {
 }
 
 pub use jointscope_test_support::models_dir;
+
+/// One hand as Google's pipeline reports it.
+#[derive(serde::Deserialize, Debug)]
+pub struct GoogleHand {
+    pub handedness: String,
+    pub landmarks: Vec<[f32; 3]>,
+}
+
+/// One photo's hands as Google's pipeline reports them.
+#[derive(serde::Deserialize, Debug)]
+pub struct GooglePhoto {
+    pub hands: Vec<GoogleHand>,
+}
+
+/// Google's own pipeline (scripts/mediapipe_reference.py in the environment
+/// scripts/setup-reference.sh makes) on `photos`: each on its own (still-image mode), or with
+/// `video` as the frames of one clip in order (video mode: hands followed from frame to frame).
+pub fn google(photos: &[std::path::PathBuf], video: bool) -> Vec<GooglePhoto> {
+    use std::path::PathBuf;
+    let venv = std::env::var_os("JOINTSCOPE_MEDIAPIPE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME")).join(".cache/jointscope/mediapipe"));
+    let python = venv.join("bin/python");
+    assert!(python.exists(), "{} is missing: run scripts/setup-reference.sh (scripts/test.sh does)", python.display());
+    let script = jointscope_test_support::repo().join("scripts/mediapipe_reference.py");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("google.json");
+    let mut command = std::process::Command::new(python);
+    command.arg(script);
+    if video {
+        command.arg("--video");
+    }
+    let o = command.arg(&out).args(photos).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    serde_json::from_str(&std::fs::read_to_string(out).unwrap()).unwrap()
+}
