@@ -7,6 +7,7 @@ import { JointDetector, JOINTS } from "./pkg/index.js";
 import * as history from "./history.js";
 import { diagram, colour, verdict } from "./diagram.js";
 import { trend } from "./trend.js";
+import { camera } from "./camera.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (text, kind = "") => {
@@ -17,8 +18,6 @@ const status = (text, kind = "") => {
 let detector = null;
 let current = null; // the last photo: { detection, bitmap, showAnyway }
 let check = { left: null, right: null }; // the check being put together: a HandResult per side
-let stream = null;
-let gate = null; // the camera's capture-check loop: its animation frame request
 
 // Readable messages for each kind of failure; the page keeps working after any of them.
 function explain(e) {
@@ -448,80 +447,27 @@ function closeSummary() {
   $("summary-open").focus();
 }
 
+const cam = camera({
+  view: $("camera"),
+  video: $("video"),
+  gate: $("gate"),
+  shoot: $("camera-shoot"),
+  detector: () => detector,
+  mirrored: () => $("mirrored").checked,
+});
+
 async function cameraStart() {
+  if (!detector) return;
   try {
-    stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1280 } }, audio: false });
+    await cam.start();
   } catch (e) {
     status(`The camera could not be opened (${e.message}). You can choose a photo instead.`, "error");
-    return;
   }
-  $("video").srcObject = stream;
-  await $("video").play();
-  $("camera").hidden = false;
-  $("camera-shoot").disabled = true;
-  gateLoop();
-}
-
-/**
- * The capture check on the live view, on every animation frame it can keep up with (video mode:
- * the hand followed from frame to frame, landmarks and capture check only): the shutter is enabled
- * while it passes. The checks per second and the share of frames followed without palm detection
- * are kept in `data-gate` for tests.
- */
-function gateLoop() {
-  cancelAnimationFrame(gate);
-  let running = false;
-  const counts = { frames: 0, tracked: 0, since: performance.now() };
-  const tick = async () => {
-    if (!stream) return;
-    gate = requestAnimationFrame(tick);
-    const v = $("video");
-    if (running || !detector || !v.videoWidth || document.body.dataset.busy) return;
-    running = true;
-    try {
-      detector.setOptions({ mirrored: $("mirrored").checked });
-      const frame = await detector.detectForVideo(v, performance.now());
-      if (stream) showGate(frame.hands[0]);
-      counts.frames++;
-      counts.tracked += frame.tracked ? 1 : 0;
-      const seconds = (performance.now() - counts.since) / 1000;
-      document.body.dataset.gate = JSON.stringify({ fps: counts.frames / seconds, frames: counts.frames, tracked: counts.tracked, ok: !$("camera-shoot").disabled });
-    } catch {
-      /* the next frame tries again */
-    } finally {
-      running = false;
-    }
-  };
-  gate = requestAnimationFrame(tick);
-}
-
-/** The gate's verdict on one hand in view (or none): the shutter opens when its capture check passes. */
-function showGate(hand) {
-  const ok = Boolean(hand?.quality.ok);
-  const failed = hand?.quality.checks.find((k) => !k.ok);
-  $("camera-shoot").disabled = !ok;
-  const text = !hand ? "No hand in view yet." : ok ? "Good: hold still and take the photo." : failed?.advice ?? "Hold the hand as the outline shows.";
-  // Written only when it changes: the line is a live region, read out at each change.
-  if ($("gate").textContent !== text) $("gate").textContent = text;
-  $("gate").className = ok ? "ok" : "";
-}
-
-function cameraStop() {
-  cancelAnimationFrame(gate);
-  delete document.body.dataset.gate;
-  stream?.getTracks().forEach((t) => t.stop());
-  stream = null;
-  $("camera").hidden = true;
 }
 
 async function cameraShoot() {
-  const v = $("video");
-  if (!v.videoWidth) return;
-  const c = new OffscreenCanvas(v.videoWidth, v.videoHeight);
-  c.getContext("2d").drawImage(v, 0, 0);
-  const blob = await c.convertToBlob({ type: "image/png" });
-  cameraStop();
-  await analyse(blob, "the camera photo");
+  const photo = await cam.photo("image/png");
+  if (photo) await analyse(photo, "the camera photo");
 }
 
 $("file").onchange = async (ev) => {
@@ -535,7 +481,7 @@ $("anyway").onclick = () => {
   show();
 };
 $("camera-start").onclick = cameraStart;
-$("camera-stop").onclick = cameraStop;
+$("camera-stop").onclick = () => cam.stop();
 $("camera-shoot").onclick = cameraShoot;
 $("save").onclick = save;
 $("new-check").onclick = newCheck;

@@ -51,10 +51,19 @@ function line(points, width, parent) {
 }
 
 /**
- * One hand: `side` "left" | "right", `joints` { MCP1: probability, … } (missing: not judged).
- * Returns an SVG <g> placed at x offset `dx`.
+ * How a joint's value is drawn and said: the page's scores against a threshold. `colour(v)` and
+ * `word(v)` of a value (undefined: not checked); `marked(v)` the joints the text alternative names,
+ * as `markedName`.
  */
-function hand(side, joints, threshold, dx, parent, onPick) {
+export function scoreStyle(threshold) {
+  return { colour: (p) => colour(p, threshold), word: (p) => verdict(p, threshold), marked: (p) => p != null && p >= threshold, markedName: "flagged" };
+}
+
+/**
+ * One hand: `side` "left" | "right", `joints` { MCP1: value, … } (missing: not checked), drawn in
+ * `style`. Returns an SVG <g> placed at x offset `dx`.
+ */
+function hand(side, joints, style, dx, parent, onPick) {
   const g = el("g", { transform: side === "left" ? `translate(${dx + 100},0) scale(-1,1)` : `translate(${dx},0)` }, parent);
   el("path", { d: PALM, fill: "#f1d9c8" }, g);
   line([POSITIONS.WRIST, [56, 128]], 34, g);
@@ -62,15 +71,16 @@ function hand(side, joints, threshold, dx, parent, onPick) {
   line([POSITIONS.MCP1, POSITIONS.IP, [10, 46]], 12, g);
   for (const [name, [x, y]] of Object.entries(POSITIONS)) {
     const p = joints?.[name];
-    const c = el("circle", { cx: x, cy: y, r: 5.5, fill: colour(p, threshold), stroke: "#fff", "stroke-width": 1.5 }, g);
+    const c = el("circle", { cx: x, cy: y, r: 5.5, fill: style.colour(p), stroke: "#fff", "stroke-width": 1.5 }, g);
     c.dataset.joint = name;
     c.dataset.hand = side;
-    if (p != null) c.dataset.probability = p.toFixed(6);
-    el("title", {}, c).textContent = `${side} ${name}: ${verdict(p, threshold)}`;
+    if (typeof p === "number") c.dataset.probability = p.toFixed(6);
+    else if (p != null) c.dataset.value = p;
+    el("title", {}, c).textContent = `${side} ${name}: ${style.word(p)}`;
     if (onPick && p != null) {
       c.setAttribute("tabindex", "0");
       c.setAttribute("role", "button");
-      c.setAttribute("aria-label", `${side} ${name}, ${verdict(p, threshold)}`);
+      c.setAttribute("aria-label", `${side} ${name}, ${style.word(p)}`);
       c.addEventListener("click", () => onPick(side, name));
       c.addEventListener("keydown", (e) => e.key === "Enter" && onPick(side, name));
     }
@@ -81,20 +91,21 @@ function hand(side, joints, threshold, dx, parent, onPick) {
 }
 
 /**
- * The diagram of both hands. `hands`: { left: { MCP1: p, … } | null, right: … }. Returns an <svg>
- * with a text alternative naming the flagged joints (at or above the threshold).
+ * The diagram of both hands. `hands`: { left: { MCP1: p, … } | null, right: … }, each value a
+ * score against `threshold`, or anything `style` draws (default: scores). Returns an <svg> with a
+ * text alternative naming the marked joints (by default the flagged ones).
  */
-export function diagram(hands, threshold, onPick) {
+export function diagram(hands, threshold, onPick, style = scoreStyle(threshold)) {
   // A group, not an image, when its joints are buttons (an image's children are not reachable).
   const svg = el("svg", { viewBox: "0 0 220 150", class: "diagram", role: onPick ? "group" : "img" });
-  hand("left", hands.left, threshold, 0, svg, onPick);
-  hand("right", hands.right, threshold, 120, svg, onPick);
+  hand("left", hands.left, style, 0, svg, onPick);
+  hand("right", hands.right, style, 120, svg, onPick);
   const above = [];
   for (const side of ["left", "right"]) {
-    for (const [name, p] of Object.entries(hands[side] ?? {})) if (p >= threshold) above.push(`${side} ${name}`);
+    for (const [name, p] of Object.entries(hands[side] ?? {})) if (style.marked(p)) above.push(`${side} ${name}`);
   }
   const checked = ["left", "right"].filter((s) => hands[s]).map((s) => `${s} hand`).join(" and ") || "no hand";
-  svg.setAttribute("aria-label", `Diagram of both hands (${checked} checked): ${above.length ? `flagged: ${above.join(", ")}` : "no joint flagged"}.`);
+  svg.setAttribute("aria-label", `Diagram of both hands (${checked} checked): ${above.length ? `${style.markedName}: ${above.join(", ")}` : `no joint ${style.markedName}`}.`);
   return svg;
 }
 

@@ -141,11 +141,17 @@ mod tests {
     }
 
     #[test]
-    fn the_page_carries_the_servers_policy() {
-        let html = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../web/index.html")).unwrap();
-        let start = html.find("http-equiv=\"Content-Security-Policy\" content=\"").expect("the page sets a policy") + 46;
-        let policy = &html[start..start + html[start..].find('"').expect("closing quote")];
-        assert_eq!(policy, meta_policy());
-        assert!(CSP.contains("frame-ancestors 'none'") && !policy.contains("frame-ancestors"));
+    fn every_page_carries_the_servers_policy() {
+        let web = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../web"));
+        let mut pages: Vec<PathBuf> = std::fs::read_dir(web).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "html")).collect();
+        pages.sort();
+        assert_eq!(pages.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect::<Vec<_>>(), ["collect.html", "index.html"]);
+        for page in pages {
+            let html = std::fs::read_to_string(&page).unwrap();
+            let start = html.find("http-equiv=\"Content-Security-Policy\" content=\"").expect("the page sets a policy") + 46;
+            let policy = &html[start..start + html[start..].find('"').expect("closing quote")];
+            assert_eq!(policy, meta_policy(), "{}", page.display());
+            assert!(CSP.contains("frame-ancestors 'none'") && !policy.contains("frame-ancestors"));
+        }
     }
 }

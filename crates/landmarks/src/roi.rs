@@ -174,9 +174,10 @@ mod tests {
         // Wrist (100, 200) to the MCP mean (100, 160): upright, so no rotation at all.
         assert!(roi.rotation.abs() < 1e-6, "{}", roi.rotation);
         assert!((roi.width - roi.height).abs() < 1e-3);
-        // The landmarks span x 60..140, y 100..200: 100 px on the long side, scaled by 2.
-        assert!((roi.width - 200.0).abs() < 1e-3, "{}", roi.width);
-        // Centre of that box (100, 150), shifted by −0.1 of its height towards the fingers: (100, 140).
-        assert!((roi.cx - 100.0).abs() < 1e-3 && (roi.cy - 140.0).abs() < 1e-3, "({}, {})", roi.cx, roi.cy);
+        // The stable twelve (wrist, thumb 1–3, each finger's first two) span x 60..140, y 120..200
+        // (the fingertips' y 100 is left out): 80 px on the long side, scaled by 2.
+        assert!((roi.width - 160.0).abs() < 1e-3, "{}", roi.width);
+        // Centre of that box (100, 160), shifted by −0.1 of its side towards the fingers: (100, 152).
+        assert!((roi.cx - 100.0).abs() < 1e-3 && (roi.cy - 152.0).abs() < 1e-3, "({}, {})", roi.cx, roi.cy);
     }
 }
