@@ -59,6 +59,8 @@ test("five visits export as a ZIP the trainer validates and trains on unchanged,
       await page.waitForFunction(() => /capture check|No hand/.test(document.getElementById("left-state").textContent));
       await page.selectOption('table[data-hand="left"] tr[data-joint="PIP2"] select[data-finding="swelling"]', "yes");
       await page.screenshot({ path: join(SHOTS, "collection-768px.png"), fullPage: true });
+      const width = await page.evaluate(() => document.documentElement.scrollWidth);
+      assert.ok(width <= 768, `collection mode is ${width} px wide on a 768 px tablet`);
     }
     await addVisit(page, `c0${n}`, photos(n), [["left", n === 5 ? "PIP2" : "MCP3"], ["right", "MCP1"]]);
   }
