@@ -79,7 +79,11 @@ test("what the page returns is what the generated TypeScript types declare", asy
   const detection = await page.evaluate(async (bytes) => {
     const { JointDetector } = await import("/pkg/index.js");
     const d = await JointDetector.create({ weights: "/weights/jointscope.bpk", models: "/pkg/models/", backend: "cpu" });
-    return { detection: await d.detect(new Blob([new Uint8Array(bytes)])), sidecar: d.sidecar, limits: d.limits };
+    const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
+    const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0);
+    const frame = await d.detectForVideo(canvas, 1);
+    return { detection: await d.detect(new Blob([new Uint8Array(bytes)])), sidecar: d.sidecar, limits: d.limits, frame };
   }, [...readFileSync(fx.handPhoto)]);
   await context.close();
   // Object literals are checked for missing and for extra properties: any drift between the Rust
@@ -88,14 +92,17 @@ test("what the page returns is what the generated TypeScript types declare", asy
   mkdirSync(dir);
   writeFileSync(
     join(dir, "check.ts"),
-    `import type { Detection, Sidecar, PhotoLimits, JointDetector } from ${JSON.stringify(join(ROOT, "pkg", "index.js"))};
+    `import type { Detection, Sidecar, PhotoLimits, JointDetector, FrameCheck } from ${JSON.stringify(join(ROOT, "pkg", "index.js"))};
 const detection: Detection = ${JSON.stringify(detection.detection)};
+const frame: FrameCheck = ${JSON.stringify(detection.frame)};
 const sidecar: Sidecar = ${JSON.stringify(detection.sidecar)};
 const limits: PhotoLimits = ${JSON.stringify(detection.limits)};
-export async function use(d: JointDetector, blob: Blob): Promise<number> {
+export async function use(d: JointDetector, blob: Blob, video: HTMLVideoElement): Promise<number> {
   const r: Detection = await d.detect(blob);
   const v = await d.judge(blob, [{ joint: "MCP2", x: 1, y: 2 }]);
-  return r.hands.length + v.length + detection.width + sidecar.threshold + limits.maxPixels;
+  const f: FrameCheck = await d.detectForVideo(video, performance.now());
+  const meaning: string = d.meaning + r.meaning;
+  return r.hands.length + v.length + detection.width + sidecar.threshold + limits.maxPixels + f.hands.length + frame.timestampMs + meaning.length;
 }
 `,
   );
