@@ -509,6 +509,13 @@ pub struct PretrainArgs {
     /// With --probe: also diagnose the local encoder of this trained run (supervised).
     #[arg(long, requires = "probe")]
     pub probe_run: Option<PathBuf>,
+    /// Continue the unfinished pretraining in --out (its checkpoint after the last whole epoch),
+    /// with the same settings; with --photos, the joints already found there are reused.
+    #[arg(long)]
+    pub resume: bool,
+    /// Stop after this many more epochs (a step of a long pretraining; --resume goes on).
+    #[arg(long, value_name = "EPOCHS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub stop_after: Option<u64>,
     #[command(flatten)]
     pub sizes: SizeArgs,
     #[arg(long, default_value_t = 0)]

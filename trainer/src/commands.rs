@@ -388,6 +388,7 @@ fn shell_word(word: &str) -> String {
 fn pretrain_cmd(a: &PretrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
     let manifest = match (&a.manifest, &a.photos) {
         (Some(m), _) => m.clone(),
+        (None, Some(_)) if a.resume && a.out.join("photos.csv").exists() => a.out.join("photos.csv"),
         (None, Some(dir)) => {
             let device = backend::select(BackendChoice::Flex, bars)?.device;
             let found = locate::manifest_from_photos(dir, &a.out.join("photos.csv"), models, Complexity::Full, &device, bars)?;
@@ -413,7 +414,14 @@ fn pretrain_cmd(a: &PretrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<
         seed: a.seed,
         backend: a.backend,
     };
-    let meta = pretrain::pretrain(&a.out, &config, bars)?;
+    let session = pretrain::Session { resume: a.resume, stop_after: a.stop_after.map(|n| n as usize) };
+    let meta = match pretrain::pretrain(&a.out, &config, session, bars)? {
+        pretrain::Outcome::Finished(meta) => meta,
+        pretrain::Outcome::Paused { done, epochs } => {
+            println!("paused after epoch {done} of {epochs}: the same command with --resume goes on from there");
+            return Ok(0);
+        }
+    };
     println!(
         "pretrained on {} photos in {:.0} s: loss {:.4} → {:.4}; encoders in {}",
         meta.images,

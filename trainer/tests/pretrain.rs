@@ -53,3 +53,50 @@ fn pretraining_on_a_folder_without_photos_is_refused() {
     let o = jointscope(&["pretrain", "--photos", dir.path().to_str().unwrap(), "--out", dir.path().join("pre").to_str().unwrap(), "--backend", "flex"]);
     assert_clean_failure(&o, "holds no .jpg, .jpeg or .png photos");
 }
+
+#[test]
+fn a_pretraining_stopped_after_epoch_2_and_resumed_ends_with_the_uninterrupted_encoders() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let healthy = out.join("data/healthy.csv");
+    let pretrain = |folder: &str, extra: &[&str]| {
+        let mut args = vec![
+            "pretrain", "--manifest", healthy.to_str().unwrap(), "--epochs", "4", "--batch", "4", "--global-size", "32", "--local-size", "32",
+            "--width", "8", "--backend", "flex", "--objective", "masked",
+        ];
+        let f = dir.path().join(folder);
+        args.extend(["--out", f.to_str().unwrap()]);
+        args.extend(extra);
+        (jointscope(&args), f)
+    };
+    let (whole, uninterrupted) = pretrain("whole", &[]);
+    ok(&whole);
+    let (first, stepped) = pretrain("stepped", &["--stop-after", "2"]);
+    assert!(ok(&first).contains("paused after epoch 2 of 4"));
+    assert!(!stepped.join("encoders.bpk").exists() && !stepped.join("pretrain.json").exists());
+    // Started again without --resume, or resumed with other settings: refused, nothing lost.
+    assert_clean_failure(&pretrain("stepped", &[]).0, "holds an unfinished pretraining");
+    assert_clean_failure(&pretrain("stepped", &["--resume", "--lr", "0.001"]).0, "was started with other settings");
+    ok(&pretrain("stepped", &["--resume"]).0);
+    // The files' bytes differ by the parameters' random ids; the weights must not, to the bit.
+    let (resumed, whole) = (encoder_outputs(&stepped), encoder_outputs(&uninterrupted));
+    let differing = resumed.iter().zip(&whole).filter(|(a, b)| a.to_bits() != b.to_bits()).count();
+    assert_eq!((differing, resumed.len()), (0, whole.len()), "{differing} of {} encoder outputs differ after resuming", whole.len());
+    let history = |f: &std::path::Path| read_json(&f.join("pretrain.json"))["history"].clone();
+    assert_eq!(history(&stepped), history(&uninterrupted));
+    // Finished: no checkpoint is left behind.
+    assert!(!stepped.join("checkpoint").exists());
+}
+
+/// Both encoders of a pretraining folder (32-px views, width 8), loaded into a fresh model, on one
+/// fixed input: equal outputs to the bit mean equal weights.
+fn encoder_outputs(dir: &std::path::Path) -> Vec<f32> {
+    use burn::tensor::{Device, Tensor, TensorData};
+    use jointscope_model::{Arch, ModelConfig};
+    let config = ModelConfig { arch: Arch::GlobalLocal, global_size: 32, local_size: 32, width: 8, ..ModelConfig::default() };
+    let device = Device::flex();
+    let net = jointscope_train::pretrain::init_from(dir, config.init(&device).unwrap(), &config).unwrap();
+    let input = || Tensor::<4>::from_data(TensorData::new((0..3 * 32 * 32).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect::<Vec<_>>(), [1, 3, 32, 32]), &device);
+    let out = |e: &Option<jointscope_model::Encoder>| e.as_ref().unwrap().forward(input()).into_data().try_to_vec::<f32>().unwrap();
+    [out(&net.local), out(&net.global)].concat()
+}

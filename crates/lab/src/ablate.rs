@@ -381,7 +381,11 @@ fn pretraining(c: &AblateConfig, pool: &Path, objective: pretrain::Objective, se
     locked(&c.out, &format!("pretrain-{hash}"), || {
         if !dir.join(pretrain::META_FILE).exists() {
             progress.note(&format!("pretraining ({}, seed {seed}) into {}", objective.name(), dir.display()));
-            let meta = pretrain::pretrain(&dir, &config, progress)?;
+            // An interrupted pretraining goes on from its last whole epoch (the folder is named by its settings).
+            let session = pretrain::Session { resume: true, stop_after: None };
+            let pretrain::Outcome::Finished(meta) = pretrain::pretrain(&dir, &config, session, progress)? else {
+                anyhow::bail!("the pretraining in {} stopped before its last epoch", dir.display());
+            };
             progress.note(&format!("      loss {:.4} → {:.4} in {:.0} s", meta.history[0], meta.history[meta.history.len() - 1], meta.seconds));
         }
         Ok(())

@@ -22,7 +22,7 @@ use anyhow::{Context, bail};
 use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Linear, LinearConfig};
-use burn::optim::{AdamWConfig, GradientsParams};
+use burn::optim::{AdamWConfig, GradientsParams, ModuleOptimizer};
 use burn::store::ModuleRecord;
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
@@ -322,14 +322,89 @@ fn step_loss(model: &Pretrainer, ds: &Dataset, chunk: &[usize], config: &Pretrai
     }
 }
 
-/// Pretrain into `out` (`pretrain.json`, `encoders.bpk`).
-pub fn pretrain(out: &Path, config: &PretrainConfig, progress: &dyn Progress) -> anyhow::Result<PretrainMeta> {
+/// How much of a pretraining one call does: continue the unfinished one `out` holds (`resume`;
+/// otherwise a checkpoint there is an error), and stop after `stop_after` more epochs (a step of
+/// a longer run, to be resumed later) or at the end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Session {
+    pub resume: bool,
+    pub stop_after: Option<usize>,
+}
+
+/// What a call of [`pretrain`] ended with.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Every epoch done: `pretrain.json` and `encoders.bpk` written.
+    Finished(PretrainMeta),
+    /// Stopped after `done` of `epochs` epochs, as asked; the checkpoint resumes it.
+    Paused { done: usize, epochs: usize },
+}
+
+/// A pretraining's state after a whole epoch (`OUT/checkpoint/state.json`): with the whole
+/// model's and the optimiser's state beside it, enough to go on exactly as if it had not stopped.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Checkpoint {
+    config: PretrainConfig,
+    done: usize,
+    history: Vec<f64>,
+    seconds: f64,
+}
+
+/// The checkpoint folder, its files (the state last: a folder with it is complete).
+const CHECKPOINT_DIR: &str = "checkpoint";
+const CHECKPOINT_FILES: [&str; 3] = ["pretrainer.bpk", "optim.bpk", "state.json"];
+
+fn check_config(config: &PretrainConfig) -> anyhow::Result<()> {
     if config.epochs == 0 || config.batch_images < 2 || config.joints_per_image == 0 {
         bail!("pretraining needs at least 1 epoch, 2 photos per batch and 1 joint per photo");
     }
     if !(0.0..1.0).contains(&config.mask_ratio) || !(0.0..0.9).contains(&config.colour) {
         bail!("the mask ratio must be in 0..1 and the colour jitter in 0..0.9");
     }
+    Ok(())
+}
+
+/// Write the state after `state.done` epochs atomically (the folder is replaced whole).
+fn save_checkpoint(out: &Path, model: &Pretrainer, optim: &ModuleOptimizer, state: &Checkpoint) -> anyhow::Result<()> {
+    let weights = model.valid().into_record().into_bytes().map_err(|e| anyhow::anyhow!("serialising the pretrainer: {e:?}"))?;
+    let moments = optim.into_bytes().map_err(|e| anyhow::anyhow!("serialising the optimiser: {e:?}"))?;
+    let state = serde_json::to_vec_pretty(state)?;
+    let files: [(&str, &[u8]); 3] = [(CHECKPOINT_FILES[0], &weights), (CHECKPOINT_FILES[1], &moments), (CHECKPOINT_FILES[2], &state)];
+    jointscope_dataset::fsio::write_dir_atomic(&out.join(CHECKPOINT_DIR), &files)?;
+    Ok(())
+}
+
+/// The complete checkpoint folder in `out`, if any: `checkpoint/`, or its `.tmp` twin when a
+/// stop came between removing the old folder and renaming the new one.
+fn checkpoint_dir(out: &Path) -> Option<PathBuf> {
+    let dir = out.join(CHECKPOINT_DIR);
+    let tmp = out.join(format!("{CHECKPOINT_DIR}.tmp"));
+    [dir, tmp].into_iter().find(|d| d.join(CHECKPOINT_FILES[2]).exists())
+}
+
+/// Put the model and optimiser back as the checkpoint in `dir` left them, refusing one made with
+/// other settings.
+fn load_checkpoint(dir: &Path, config: &PretrainConfig, model: Pretrainer, optim: ModuleOptimizer) -> anyhow::Result<(Pretrainer, ModuleOptimizer, Checkpoint)> {
+    let state: Checkpoint = run::read_json(&dir.join(CHECKPOINT_FILES[2]))?;
+    if state.config != *config {
+        bail!(
+            "{} was started with other settings ({}); resume it with the same ones, or choose another output folder",
+            dir.display(),
+            serde_json::to_string(&state.config)?
+        );
+    }
+    let read = |name: &str| std::fs::read(dir.join(name)).with_context(|| format!("reading {}", dir.join(name).display()));
+    let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(read(CHECKPOINT_FILES[0])?)).map_err(|e| anyhow::anyhow!("{}: {e:?}", dir.display()))?;
+    let model = model.try_load_record(record).map_err(|e| anyhow::anyhow!("{}: the checkpoint does not fit: {e:?}", dir.display()))?;
+    let optim = optim.from_bytes(Bytes::from_bytes_vec(read(CHECKPOINT_FILES[1])?)).map_err(|e| anyhow::anyhow!("{}: {e:?}", dir.display()))?;
+    Ok((model, optim, state))
+}
+
+/// Pretrain into `out` (`pretrain.json`, `encoders.bpk`), saving a checkpoint after every epoch;
+/// `session` says whether to resume one and when to stop. A resumed pretraining ends with the
+/// same encoders, to the bit, as one that never stopped (on the same machine).
+pub fn pretrain(out: &Path, config: &PretrainConfig, session: Session, progress: &dyn Progress) -> anyhow::Result<Outcome> {
+    check_config(config)?;
     let started = Instant::now();
     let manifest = read_manifest(&config.manifest)?;
     let ds = Dataset::load_unlabelled(&manifest)?;
@@ -340,42 +415,75 @@ pub fn pretrain(out: &Path, config: &PretrainConfig, progress: &dyn Progress) ->
     let selected = backend::select(config.backend, progress)?;
     let ad = selected.device.clone().autodiff();
     ad.seed(config.seed);
-    let mut model = Pretrainer::new(&config.model, &ad)?;
-    let mut optim = AdamWConfig::new().with_weight_decay(1e-4).init();
-    let steps = ids.len().div_ceil(config.batch_images);
-    let total = steps * config.epochs;
+    let (mut model, mut optim) = (Pretrainer::new(&config.model, &ad)?, AdamWConfig::new().with_weight_decay(1e-4).init());
+    let mut state = Checkpoint { config: config.clone(), done: 0, history: Vec::new(), seconds: 0.0 };
+    match (checkpoint_dir(out), session.resume) {
+        (Some(dir), true) => {
+            (model, optim, state) = load_checkpoint(&dir, config, model, optim)?;
+            progress.note(&format!("resuming the pretraining in {} after epoch {} of {}", out.display(), state.done, config.epochs));
+        }
+        (Some(dir), false) => bail!("{} holds an unfinished pretraining: resume it, or choose another output folder", dir.display()),
+        (None, _) => {}
+    }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let name = crate::choice::Choice::name(config.objective);
     progress.note(&format!("pretraining both encoders ({name}) on {} unlabelled photos with {}", ids.len(), selected.name));
-    let mut history = Vec::new();
-    for epoch in 0..config.epochs {
-        let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_mul(7_919).wrapping_add(epoch as u64));
-        let mut order = ids.clone();
-        order.shuffle(&mut rng);
-        progress.start(&format!("pretrain {:>3}/{}", epoch + 1, config.epochs), steps as u64);
-        let (mut sum, mut count) = (0.0f64, 0usize);
-        for (k, chunk) in order.chunks(config.batch_images).enumerate() {
-            let Some(loss) = step_loss(&model, &ds, chunk, config, &mut rng, &ad) else { continue };
-            let value: f32 = loss.clone().into_scalar();
-            if !value.is_finite() {
-                progress.finish();
-                bail!("the pretraining loss became {value}: lower --lr");
-            }
-            let grads = GradientsParams::from_grads(loss.backward(), &model);
-            model = optim.step(crate::schedule::cosine_lr(config.lr, epoch * steps + k, total), model, grads);
-            sum += value as f64;
-            count += 1;
-            progress.step(&format!("loss {:.4}", sum / count as f64));
-        }
-        progress.finish();
-        history.push(sum / count.max(1) as f64);
-        progress.note(&format!("pretrain epoch {:>3}/{}: {name} loss {:.4}", epoch + 1, config.epochs, history[epoch]));
-        let bytes = model.valid().into_record().into_bytes().map_err(|e| anyhow::anyhow!("serialising encoders: {e:?}"))?;
-        run::write_atomic(&out.join(ENCODERS_FILE), &bytes)?;
+    let last = session.stop_after.map_or(config.epochs, |n| (state.done + n).min(config.epochs));
+    let earlier = state.seconds; // spent by the sessions before this one
+    for epoch in state.done..last {
+        let loss;
+        (model, loss) = pretrain_epoch(model, &mut optim, (&ds, &ids), config, epoch, &ad, progress)?;
+        state.history.push(loss);
+        state.done = epoch + 1;
+        state.seconds = earlier + started.elapsed().as_secs_f64();
+        progress.note(&format!("pretrain epoch {:>3}/{}: {name} loss {loss:.4}", epoch + 1, config.epochs));
+        save_checkpoint(out, &model, &optim, &state)?;
     }
-    let meta = PretrainMeta { config: config.clone(), history, images: ids.len(), seconds: started.elapsed().as_secs_f64() };
+    if state.done < config.epochs {
+        return Ok(Outcome::Paused { done: state.done, epochs: config.epochs });
+    }
+    let bytes = model.valid().into_record().into_bytes().map_err(|e| anyhow::anyhow!("serialising encoders: {e:?}"))?;
+    run::write_atomic(&out.join(ENCODERS_FILE), &bytes)?;
+    let meta = PretrainMeta { config: config.clone(), history: state.history, images: ids.len(), seconds: state.seconds };
     run::write_json(&out.join(META_FILE), &meta)?;
-    Ok(meta)
+    // Finished: the checkpoint is no longer needed (pretrain.json says it is done).
+    let _ = std::fs::remove_dir_all(out.join(CHECKPOINT_DIR));
+    Ok(Outcome::Finished(meta))
+}
+
+/// One epoch of steps over the photos `ids` of `ds`, in a shuffled order seeded by the epoch (so a
+/// resumed run draws the same batches and views); returns the model and the epoch's mean loss.
+fn pretrain_epoch(
+    mut model: Pretrainer,
+    optim: &mut ModuleOptimizer,
+    (ds, ids): (&Dataset, &[usize]),
+    config: &PretrainConfig,
+    epoch: usize,
+    device: &Device,
+    progress: &dyn Progress,
+) -> anyhow::Result<(Pretrainer, f64)> {
+    let steps = ids.len().div_ceil(config.batch_images);
+    let total = steps * config.epochs;
+    let mut rng = ChaCha8Rng::seed_from_u64(config.seed.wrapping_mul(7_919).wrapping_add(epoch as u64));
+    let mut order = ids.to_vec();
+    order.shuffle(&mut rng);
+    progress.start(&format!("pretrain {:>3}/{}", epoch + 1, config.epochs), steps as u64);
+    let (mut sum, mut count) = (0.0f64, 0usize);
+    for (k, chunk) in order.chunks(config.batch_images).enumerate() {
+        let Some(loss) = step_loss(&model, ds, chunk, config, &mut rng, device) else { continue };
+        let value: f32 = loss.clone().into_scalar();
+        if !value.is_finite() {
+            progress.finish();
+            bail!("the pretraining loss became {value}: lower --lr");
+        }
+        let grads = GradientsParams::from_grads(loss.backward(), &model);
+        model = optim.step(crate::schedule::cosine_lr(config.lr, epoch * steps + k, total), model, grads);
+        sum += value as f64;
+        count += 1;
+        progress.step(&format!("loss {:.4}", sum / count as f64));
+    }
+    progress.finish();
+    Ok((model, sum / count.max(1) as f64))
 }
 
 /// Files of a pretraining folder.
