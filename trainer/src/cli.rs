@@ -623,6 +623,10 @@ pub struct AblateArgs {
     /// With --pool: pretrain on the first N hands found in the pool's fixed order (all by default).
     #[arg(long, requires = "pool")]
     pub pool_size: Option<usize>,
+    /// With --pool: only hands showing this side (`dorsal` = the back, as the real benchmark's
+    /// photos), as MediaPipe's landmarks judge it; --pool-size then counts those.
+    #[arg(long, requires = "pool", value_parser = parse_view)]
+    pub pool_view: Option<jointscope_data::View>,
     /// Print one command per training run of the ablation (this command with `--job N`), for a
     /// scheduler's workers sharing --out (docs/trainer.md: a Slurm job array, GNU parallel); trains
     /// nothing.
@@ -635,3 +639,7 @@ pub struct AblateArgs {
     pub job: Option<usize>,
 }
 
+/// A hand's side by name: `dorsal` (`back`) or `palmar` (`palm`).
+fn parse_view(s: &str) -> Result<jointscope_data::View, String> {
+    jointscope_data::View::parse(s).ok_or_else(|| format!("{s:?} is not a view: dorsal (the back of the hand) or palmar (the palm)"))
+}

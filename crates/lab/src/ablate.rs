@@ -206,6 +206,8 @@ pub struct RealBenchmark {
     pub subjects: Option<PathBuf>,
     /// Hands in the pool (the first found in the pool's fixed order); every hand found when None.
     pub pool_size: Option<usize>,
+    /// Only hands showing this side, as MediaPipe's landmarks judge it (every hand when None).
+    pub pool_view: Option<jointscope_data::View>,
 }
 
 /// What the ablation needs besides the plan.
@@ -260,7 +262,14 @@ impl AblateConfig {
     pub fn name(&self) -> String {
         match &self.real {
             None => self.preset.name().to_string(),
-            Some(r) => r.pool_size.map_or("real".to_string(), |n| format!("real-pool{n}")),
+            Some(r) => {
+                let view = r.pool_view.map_or(String::new(), |v| format!("-{}", v.code()));
+                match r.pool_size {
+                    Some(n) => format!("real-pool{view}{n}"),
+                    None if r.pool_view.is_some() => format!("real-pool{view}"),
+                    None => "real".to_string(),
+                }
+            }
         }
     }
 
@@ -350,7 +359,7 @@ fn real_cohorts(c: &AblateConfig, real: &RealBenchmark, progress: &dyn Progress)
     let (order, left_out) = crate::pool::ordered_photos(&photos, &subject_of, &test_subjects)?;
     let pool_dir = c.out.join("pools").join(hash_of(&(photos.display().to_string(), left_out, order.len()))?);
     let device = burn::tensor::Device::flex();
-    let pool = crate::pool::prepare(&pool_dir, &order, real.pool_size, &c.models, &device, progress)?;
+    let pool = crate::pool::prepare(&pool_dir, &order, (real.pool_size, real.pool_view), &c.models, &device, progress)?;
     progress.note(&format!(
         "pool {}: {} photos ({left_out} of test subjects left out), {} tried, {} hands found, {} used",
         pool_dir.display(),

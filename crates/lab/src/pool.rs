@@ -5,6 +5,7 @@
 //! Hands image name (`Hand_0000123`, also inside a renamed copy's name).
 use anyhow::Context;
 use burn::tensor::Device;
+use jointscope_data::View;
 use jointscope_landmarks::{Complexity, HandLandmarker, Options};
 use jointscope_train::progress::Progress;
 use rand::SeedableRng;
@@ -27,10 +28,10 @@ pub struct Pool {
     pub manifest: PathBuf,
     /// Photos in the pool's order.
     pub photos: usize,
-    /// Photos located so far (in the pool's order) and those with a hand found.
+    /// Photos located so far (in the pool's order) and those with a hand found (either view).
     pub tried: usize,
     pub hands: usize,
-    /// Hands in this pool's manifest (`size`, or every hand found).
+    /// Hands in this pool's manifest (`size`, or every hand found of the pool's view).
     pub used: usize,
 }
 
@@ -103,15 +104,31 @@ fn locate_one(marker: &HandLandmarker, path: &Path) -> String {
     line + "\n"
 }
 
-/// Locate the photos of `order` (resuming `dir`'s cache) until `size` hands are found, or all
-/// photos are tried; then write the pool's manifest of the first `size` hands (all without it).
-pub fn prepare(dir: &Path, order: &[PathBuf], size: Option<usize>, models: &Path, device: &Device, progress: &dyn Progress) -> anyhow::Result<Pool> {
+/// Whether a cache line is a hand found showing `view` (any view when `None`), as MediaPipe's
+/// landmarks judge it (the capture check's `back_of_hand`).
+fn shows(line: &str, view: Option<View>) -> bool {
+    let f: Vec<&str> = line.trim_end().split('\t').collect();
+    f.len() > 2 && view.is_none_or(|v| f[2] == v.code())
+}
+
+/// Locate the photos of `order` (resuming `dir`'s cache) until `size` hands showing `view` (any
+/// view when `None`) are found, or all photos are tried; then write the pool's manifest of the
+/// first `size` such hands (all without it). A pool of one view is a prefix of that view's larger
+/// pools, as the mixed pools are of theirs.
+pub fn prepare(
+    dir: &Path,
+    order: &[PathBuf],
+    (size, view): (Option<usize>, Option<View>),
+    models: &Path,
+    device: &Device,
+    progress: &dyn Progress,
+) -> anyhow::Result<Pool> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let cache = dir.join(LOCATED);
     let text = read_cache(&cache)?;
     let mut located = parse_located(&text);
     let done: HashSet<String> = located.iter().map(|l| l.path.clone()).collect();
-    let hands = |l: &[Located]| l.iter().filter(|l| l.hand.is_some()).count();
+    let hands = |l: &[Located]| l.iter().filter(|l| l.hand.as_ref().is_some_and(|(_, v, _)| view.is_none_or(|w| v == w.code()))).count();
     let todo: Vec<&PathBuf> = order.iter().filter(|p| !done.contains(&p.display().to_string())).collect();
     if size.is_none_or(|n| hands(&located) < n) && !todo.is_empty() {
         let marker = HandLandmarker::from_dir(models, Complexity::Full, device, Options::default())
@@ -127,7 +144,7 @@ pub fn prepare(dir: &Path, order: &[PathBuf], size: Option<usize>, models: &Path
             progress.step("");
             let line = locate_one(&marker, path);
             file.write_all(line.as_bytes())?;
-            found += usize::from(!line.ends_with("\t-\n"));
+            found += usize::from(shows(&line, view));
             if size.is_some_and(|n| found >= n) {
                 break;
             }
@@ -136,13 +153,14 @@ pub fn prepare(dir: &Path, order: &[PathBuf], size: Option<usize>, models: &Path
         file.flush()?;
         located = parse_located(&read_cache(&cache)?);
     }
-    write_manifest(dir, order, &located, size)
+    write_manifest(dir, order, &located, (size, view))
 }
 
-/// The pool's manifest: the first `size` hands in the pool's order, one row per joint.
-fn write_manifest(dir: &Path, order: &[PathBuf], located: &[Located], size: Option<usize>) -> anyhow::Result<Pool> {
+/// The pool's manifest: the first `size` hands showing `view` in the pool's order, one row per joint.
+fn write_manifest(dir: &Path, order: &[PathBuf], located: &[Located], (size, view): (Option<usize>, Option<View>)) -> anyhow::Result<Pool> {
     let by_path: HashMap<&str, &Located> = located.iter().map(|l| (l.path.as_str(), l)).collect();
-    let name = size.map_or("pool-all.csv".to_string(), |n| format!("pool-{n}.csv"));
+    let prefix = view.map_or("pool".to_string(), |v| format!("pool-{}", v.code()));
+    let name = size.map_or(format!("{prefix}-all.csv"), |n| format!("{prefix}-{n}.csv"));
     let manifest = dir.join(name);
     let mut w = csv::Writer::from_path(&manifest).with_context(|| format!("writing {}", manifest.display()))?;
     w.write_record(["image", "patient_id", "hand", "view", "joint", "label", "x", "y"])?;
@@ -150,18 +168,19 @@ fn write_manifest(dir: &Path, order: &[PathBuf], located: &[Located], size: Opti
     for path in order {
         let Some(l) = by_path.get(path.display().to_string().as_str()) else { continue };
         tried += 1;
-        let Some((hand, view, joints)) = &l.hand else { continue };
+        let Some((hand, seen, joints)) = &l.hand else { continue };
         hands += 1;
-        if size.is_some_and(|n| used >= n) {
+        if size.is_some_and(|n| used >= n) || view.is_some_and(|v| seen != v.code()) {
             continue;
         }
         used += 1;
         let patient = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
         for (joint, x, y) in joints {
-            w.write_record([l.path.as_str(), &patient, hand, view, joint, "unknown", &format!("{x:.2}"), &format!("{y:.2}")])?;
+            w.write_record([l.path.as_str(), &patient, hand, seen, joint, "unknown", &format!("{x:.2}"), &format!("{y:.2}")])?;
         }
     }
     w.flush()?;
-    anyhow::ensure!(used > 0, "MediaPipe found a hand in none of the {tried} photos of the pool");
+    let which = view.map_or(String::new(), |v| format!(" showing the {} side", if v == View::Dorsal { "back" } else { "palm" }));
+    anyhow::ensure!(used > 0, "MediaPipe found a hand{which} in none of the {tried} photos of the pool");
     Ok(Pool { manifest, photos: order.len(), tried, hands, used })
 }

@@ -1,4 +1,5 @@
 //! The pretraining pool of real photos, on the committed photos.
+use jointscope_data::View;
 use jointscope_lab::pool::{self, Pool};
 use jointscope_test_support::{models_dir, real_hand};
 use jointscope_train::progress::Silent;
@@ -68,14 +69,19 @@ fn the_pool_order_is_fixed() {
 
 /// Three photos with a hand and one without, in the pool's order.
 fn located_pool(dir: &Path, size: Option<usize>) -> (Vec<PathBuf>, Pool) {
+    pool_of(dir, &[("a.jpg", "11k_f_d.jpg"), ("b.jpg", "11k_m_d.jpg"), ("c.jpg", "mp_no_hand_pizza.jpg"), ("d.jpg", "mp_hand_landmarker_test.jpg")], (size, None))
+}
+
+/// The pool of copies of committed photos (`name`, `from`) in `dir`, of `size` hands showing `view`.
+fn pool_of(dir: &Path, files: &[(&str, &str)], (size, view): (Option<usize>, Option<View>)) -> (Vec<PathBuf>, Pool) {
     let photos = dir.join("photos");
-    for (name, from) in [("a.jpg", "11k_f_d.jpg"), ("b.jpg", "11k_m_d.jpg"), ("c.jpg", "mp_no_hand_pizza.jpg"), ("d.jpg", "mp_hand_landmarker_test.jpg")] {
+    for &(name, from) in files {
         std::fs::create_dir_all(&photos).unwrap();
         std::fs::copy(real_hand(from), photos.join(name)).unwrap();
     }
     let order = pool::ordered_photos(&photos, &HashMap::new(), &HashSet::new()).unwrap().0;
     let device = burn::tensor::Device::flex();
-    let pool = pool::prepare(&dir.join("pool"), &order, size, &models_dir(), &device, &Silent).unwrap();
+    let pool = pool::prepare(&dir.join("pool"), &order, (size, view), &models_dir(), &device, &Silent).unwrap();
     (order, pool)
 }
 
@@ -105,4 +111,23 @@ fn an_interrupted_location_resumes_and_retries_a_cut_line() {
     let (_, again) = located_pool(dir.path(), None);
     assert_eq!(again, first);
     assert_eq!(std::fs::read_to_string(&cache).unwrap().lines().count(), 5, "4 photos plus the cut line");
+}
+
+#[test]
+fn a_backs_only_pool_keeps_the_hands_shown_from_the_back() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two backs and two palms of 11K Hands (the palms' capture check fails `back_of_hand`).
+    let files = [("a.jpg", "11k_f_d.jpg"), ("b.jpg", "11k_m_d.jpg"), ("c.jpg", "11k_f_p.jpg"), ("d.jpg", "11k_m_p.jpg")];
+    let (_, backs) = pool_of(dir.path(), &files, (None, Some(View::Dorsal)));
+    let (_, mixed) = pool_of(dir.path(), &files, (None, None));
+    assert_eq!((backs.used, backs.hands, mixed.used), (2, 4, 4));
+    let images: HashSet<String> = rows_per_image(&backs.manifest).into_iter().map(|(i, _)| i).collect();
+    assert_eq!(names(&images.iter().map(PathBuf::from).collect::<Vec<_>>()), HashSet::from(["a.jpg".to_string(), "b.jpg".to_string()]));
+    let views: HashSet<String> = csv::Reader::from_path(&backs.manifest).unwrap().records().map(|r| r.unwrap()[3].to_string()).collect();
+    assert_eq!(views, HashSet::from(["dorsal".to_string()]));
+    assert!(backs.manifest.ends_with("pool-dorsal-all.csv"), "{}", backs.manifest.display());
+    // A backs pool of one is the first back in the pool's order.
+    let (order, one) = pool_of(dir.path(), &files, (Some(1), Some(View::Dorsal)));
+    let first_back = order.iter().find(|p| p.ends_with("a.jpg") || p.ends_with("b.jpg")).unwrap().display().to_string();
+    assert_eq!(rows_per_image(&one.manifest), vec![(first_back, 11)]);
 }
