@@ -509,6 +509,10 @@ pub struct PretrainArgs {
     /// With --probe: also diagnose the local encoder of this trained run (supervised).
     #[arg(long, requires = "probe")]
     pub probe_run: Option<PathBuf>,
+    /// `mediapipe`: start both encoders from MediaPipe's hand network (the mediapipe encoder, its
+    /// layers from Google's weights) and pretrain on from there.
+    #[arg(long, value_parser = ["mediapipe"])]
+    pub init: Option<String>,
     /// Continue the unfinished pretraining in --out (its checkpoint after the last whole epoch),
     /// with the same settings; with --photos, the joints already found there are reused.
     #[arg(long)]

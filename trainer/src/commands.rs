@@ -400,9 +400,14 @@ fn pretrain_cmd(a: &PretrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<
         }
         (None, None) => bail!("pretrain needs --manifest or --photos"),
     };
+    let mut model = a.sizes.config(Arch::GlobalLocal);
+    if a.init.is_some() {
+        model.encoder = EncoderKind::Mediapipe;
+    }
     let config = PretrainConfig {
         manifest,
-        model: a.sizes.config(Arch::GlobalLocal),
+        model,
+        init_mediapipe: a.init.is_some(),
         epochs: a.epochs,
         batch_images: a.batch,
         joints_per_image: a.joints,
@@ -414,7 +419,7 @@ fn pretrain_cmd(a: &PretrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<
         seed: a.seed,
         backend: a.backend,
     };
-    let session = pretrain::Session { resume: a.resume, stop_after: a.stop_after.map(|n| n as usize) };
+    let session = pretrain::Session { resume: a.resume, stop_after: a.stop_after.map(|n| n as usize), models: models.to_path_buf() };
     let meta = match pretrain::pretrain(&a.out, &config, session, bars)? {
         pretrain::Outcome::Finished(meta) => meta,
         pretrain::Outcome::Paused { done, epochs } => {

@@ -100,3 +100,27 @@ fn encoder_outputs(dir: &std::path::Path) -> Vec<f32> {
     let out = |e: &Option<jointscope_model::Encoder>| e.as_ref().unwrap().forward(input()).into_data().try_to_vec::<f32>().unwrap();
     [out(&net.local), out(&net.global)].concat()
 }
+
+#[test]
+fn pretraining_from_mediapipes_network_fine_tunes_only_a_mediapipe_encoder() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let pre = dir.path().join("pretrain-mp");
+    let healthy = out.join("data/healthy.csv");
+    ok(&jointscope(&[
+        "pretrain", "--manifest", healthy.to_str().unwrap(), "--out", pre.to_str().unwrap(), "--init", "mediapipe", "--objective", "masked",
+        "--epochs", "1", "--batch", "4", "--global-size", "64", "--local-size", "64", "--width", "8", "--backend", "flex",
+    ]));
+    let meta = read_json(&pre.join("pretrain.json"));
+    assert_eq!((meta["config"]["init_mediapipe"].as_bool(), meta["config"]["model"]["encoder"].as_str()), (Some(true), Some("mediapipe")), "{meta}");
+    let m = out.join("data/manifest.csv");
+    let train = |run: &str, encoder: &str| {
+        let r = dir.path().join(run);
+        jointscope(&[
+            "train", "--manifest", m.to_str().unwrap(), "--run", r.to_str().unwrap(), "--backend", "flex", "--epochs", "1", "--arch", "local",
+            "--global-size", "64", "--local-size", "64", "--width", "8", "--encoder", encoder, "--init", pre.to_str().unwrap(),
+        ])
+    };
+    ok(&train("run-mp", "mediapipe"));
+    assert_clean_failure(&train("run-plain", "plain"), "was pretrained with the mediapipe encoder; this model has the plain one");
+}

@@ -391,7 +391,7 @@ fn pretraining(c: &AblateConfig, pool: &Path, objective: pretrain::Objective, se
         if !dir.join(pretrain::META_FILE).exists() {
             progress.note(&format!("pretraining ({}, seed {seed}) into {}", objective.name(), dir.display()));
             // An interrupted pretraining goes on from its last whole epoch (the folder is named by its settings).
-            let session = pretrain::Session { resume: true, stop_after: None };
+            let session = pretrain::Session { resume: true, stop_after: None, models: c.models.clone() };
             let pretrain::Outcome::Finished(meta) = pretrain::pretrain(&dir, &config, session, progress)? else {
                 anyhow::bail!("the pretraining in {} stopped before its last epoch", dir.display());
             };

@@ -246,15 +246,20 @@ impl ModelConfig {
             .map_err(|e| ModelError::Weights(format!("the weights do not fit a {} model: {e:?}", self.arch)))
     }
 
+    /// A freshly initialised encoder of this configuration's kind for `size`-pixel views.
+    pub fn encoder(&self, size: usize, device: &Device) -> Encoder {
+        match self.encoder {
+            EncoderKind::Plain => Encoder::new(size, self.width, device),
+            EncoderKind::Mediapipe => Encoder::mediapipe(size, self.width, device),
+        }
+    }
+
     /// Build a freshly initialised model on `device`.
     pub fn init(&self, device: &Device) -> Result<JointNet, ModelError> {
         self.validate()?;
         let c = self.feature_channels();
         let d = self.context_dim;
-        let encoder = |size: usize| match self.encoder {
-            EncoderKind::Plain => Encoder::new(size, self.width, device),
-            EncoderKind::Mediapipe => Encoder::mediapipe(size, self.width, device),
-        };
+        let encoder = |size: usize| self.encoder(size, device);
         let local = (self.arch != Arch::Global).then(|| encoder(self.local_size));
         let global = (self.arch != Arch::Local).then(|| encoder(self.global_size));
         // The context sees the pooled global features next to the joint embedding when there is a
@@ -448,6 +453,14 @@ impl Encoder {
     pub fn mediapipe(size: usize, width: usize, device: &Device) -> Self {
         let depth = mediapipe_depth(size).unwrap_or(MEDIAPIPE_LAYERS.len());
         Self { blocks: Vec::new(), mobile: Some(MobileNet::new(&MEDIAPIPE_LAYERS[..depth], width, device)) }
+    }
+
+    /// This MediaPipe encoder with its layers started from Google's `weights` (its projection
+    /// keeps its initialisation); an error for a plain encoder.
+    pub fn with_mediapipe_weights(mut self, weights: &[LayerWeights]) -> Result<Self, ModelError> {
+        let m = self.mobile.as_mut().ok_or_else(|| ModelError::Weights("a plain encoder has no MediaPipe layers to initialise".into()))?;
+        m.load(weights)?;
+        Ok(self)
     }
 
     /// What MediaPipe's layers of a [`EncoderKind::Mediapipe`] encoder output before the

@@ -27,7 +27,7 @@ use burn::store::ModuleRecord;
 use burn::tensor::activation::{log_softmax, relu};
 use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
 use jointscope_data::preprocess::{self, MEAN, STD};
-use jointscope_model::{Encoder, FEATURE_SIDE, JointNet, ModelConfig};
+use jointscope_model::{Encoder, EncoderKind, FEATURE_SIDE, JointNet, ModelConfig};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -76,6 +76,9 @@ pub struct PretrainConfig {
     pub colour: f32,
     pub seed: u64,
     pub backend: BackendChoice,
+    /// Start both encoders from MediaPipe's hand network (Google's weights for its layers; needs
+    /// `model.encoder` = mediapipe), so pretraining continues from the features that help.
+    pub init_mediapipe: bool,
 }
 
 impl Default for PretrainConfig {
@@ -93,6 +96,7 @@ impl Default for PretrainConfig {
             colour: 0.15,
             seed: 0,
             backend: BackendChoice::Auto,
+            init_mediapipe: false,
         }
     }
 }
@@ -165,12 +169,21 @@ fn masked_mse(pred: Tensor<4>, target: Tensor<4>, mask: Tensor<4>) -> Tensor<1> 
 }
 
 impl Pretrainer {
+    /// Both encoders (MediaPipe ones) started from MediaPipe's hand network in the folder
+    /// `models`, as `train --init mediapipe` starts a classifier's.
+    pub fn from_mediapipe(self, models: &Path) -> anyhow::Result<Self> {
+        let path = models.join(crate::init::MEDIAPIPE_FILE);
+        let bytes = std::fs::read(&path).with_context(|| format!("reading {} (run scripts/fetch-models.sh, or name the models folder)", path.display()))?;
+        let layers = jointscope_detect::appearance::classifier_layers(&bytes).with_context(|| format!("reading the encoder layers of {}", path.display()))?;
+        Ok(Pretrainer { local: self.local.with_mediapipe_weights(&layers)?, global: self.global.with_mediapipe_weights(&layers)?, ..self })
+    }
+
     pub fn new(config: &ModelConfig, device: &Device) -> anyhow::Result<Self> {
         config.validate()?;
         let c = config.feature_channels();
         Ok(Self {
-            local: Encoder::new(config.local_size, config.width, device),
-            global: Encoder::new(config.global_size, config.width, device),
+            local: config.encoder(config.local_size, device),
+            global: config.encoder(config.global_size, device),
             proj_local: Projection::new(c, device),
             proj_global: Projection::new(c, device),
             dec_local: Decoder::new(c, config.local_size, device),
@@ -325,10 +338,12 @@ fn step_loss(model: &Pretrainer, ds: &Dataset, chunk: &[usize], config: &Pretrai
 /// How much of a pretraining one call does: continue the unfinished one `out` holds (`resume`;
 /// otherwise a checkpoint there is an error), and stop after `stop_after` more epochs (a step of
 /// a longer run, to be resumed later) or at the end.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Session {
     pub resume: bool,
     pub stop_after: Option<usize>,
+    /// The folder of MediaPipe's models, read when the configuration starts from them.
+    pub models: PathBuf,
 }
 
 /// What a call of [`pretrain`] ended with.
@@ -361,8 +376,13 @@ fn check_config(config: &PretrainConfig) -> anyhow::Result<()> {
     if !(0.0..1.0).contains(&config.mask_ratio) || !(0.0..0.9).contains(&config.colour) {
         bail!("the mask ratio must be in 0..1 and the colour jitter in 0..0.9");
     }
+    if config.init_mediapipe && config.model.encoder != EncoderKind::Mediapipe {
+        bail!("starting from MediaPipe's weights needs the mediapipe encoder");
+    }
     Ok(())
 }
+
+
 
 /// Write the state after `state.done` epochs atomically (the folder is replaced whole).
 fn save_checkpoint(out: &Path, model: &Pretrainer, optim: &ModuleOptimizer, state: &Checkpoint) -> anyhow::Result<()> {
@@ -415,7 +435,11 @@ pub fn pretrain(out: &Path, config: &PretrainConfig, session: Session, progress:
     let selected = backend::select(config.backend, progress)?;
     let ad = selected.device.clone().autodiff();
     ad.seed(config.seed);
-    let (mut model, mut optim) = (Pretrainer::new(&config.model, &ad)?, AdamWConfig::new().with_weight_decay(1e-4).init());
+    let mut model = Pretrainer::new(&config.model, &ad)?;
+    if config.init_mediapipe {
+        model = model.from_mediapipe(&session.models)?;
+    }
+    let mut optim = AdamWConfig::new().with_weight_decay(1e-4).init();
     let mut state = Checkpoint { config: config.clone(), done: 0, history: Vec::new(), seconds: 0.0 };
     match (checkpoint_dir(out), session.resume) {
         (Some(dir), true) => {
@@ -505,6 +529,9 @@ pub fn load_encoders(model: JointNet, bytes: Vec<u8>) -> anyhow::Result<JointNet
 pub fn init_from(dir: &Path, model: JointNet, config: &ModelConfig) -> anyhow::Result<JointNet> {
     let meta: PretrainMeta = run::read_json(&dir.join(META_FILE))?;
     let m = &meta.config.model;
+    if m.encoder != config.encoder {
+        bail!("{} was pretrained with the {} encoder; this model has the {} one", dir.display(), m.encoder, config.encoder);
+    }
     if (m.global_size, m.local_size, m.width) != (config.global_size, config.local_size, config.width) {
         bail!(
             "{} was pretrained with global {}, local {}, width {}; this model has global {}, local {}, width {}",

@@ -169,3 +169,23 @@ fn colour_jitter_scales_each_channels_pixel_values_within_its_range() {
     }
     assert!(pixel(0) != pixel(1) && pixel(1) != pixel(2));
 }
+
+#[test]
+fn a_pretrainer_from_mediapipe_starts_at_googles_layers() {
+    use jointscope_model::EncoderKind;
+    let device = Device::flex();
+    let config = ModelConfig { encoder: EncoderKind::Mediapipe, local_size: 64, global_size: 64, ..tiny(Arch::GlobalLocal, 8) };
+    let models = jointscope_test_support::models_dir();
+    let bytes = std::fs::read(models.join(jointscope_train::init::MEDIAPIPE_FILE)).unwrap();
+    let layers = jointscope_detect::appearance::classifier_layers(&bytes).unwrap();
+    let reference = config.init(&device).unwrap().with_mediapipe_weights(&layers).unwrap();
+    let ours = Pretrainer::new(&config, &device).unwrap().from_mediapipe(&models).unwrap();
+    let input = Tensor::<4>::from_data(TensorData::new(random(&mut ChaCha8Rng::seed_from_u64(3), 3 * 64 * 64), [1, 3, 64, 64]), &device);
+    let trunk = |e: &jointscope_model::Encoder| e.mediapipe_trunk(input.clone()).unwrap().into_data().try_to_vec::<f32>().unwrap();
+    // Google's layers in both encoders, to the bit (the projection after them keeps its own initialisation).
+    assert_eq!(trunk(&ours.local), trunk(reference.local.as_ref().unwrap()));
+    assert_eq!(trunk(&ours.global), trunk(reference.global.as_ref().unwrap()));
+    // A plain pretrainer has no such layers to start.
+    let plain = ModelConfig { encoder: EncoderKind::Plain, ..config };
+    assert!(Pretrainer::new(&plain, &device).unwrap().from_mediapipe(&models).is_err());
+}
