@@ -2,7 +2,7 @@
 // in onnxruntime-web (wasm and WebGPU), same page, same inputs. Prints a Markdown table with each
 // runtime's time against our CPU bundle and writes the figures as JSON.
 // Usage: node landmarks_web.mjs URL OUT.json [COUNT] [REPEATS]   (scripts/bench-web.sh runs it)
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import { writeFileSync } from "node:fs";
 
 const [url, out, count = "8", repeats = "5"] = process.argv.slice(2);
@@ -10,11 +10,7 @@ if (!url || !out) {
   console.error("usage: node landmarks_web.mjs URL OUT.json [COUNT] [REPEATS]");
   process.exit(2);
 }
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--enable-unsafe-webgpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch(["--enable-unsafe-webgpu"]);
 try {
   const page = await browser.newPage();
   // Errors on the console and failed requests (bar the favicon Chromium asks for by itself).

@@ -2,7 +2,7 @@
 // stage by stage, on photo files, beside the same photos timed natively (`jointscope bench detect
 // --photo …`, its JSON). Prints a Markdown table (page / native per stage) and writes the figures.
 // Usage: node stages_web.mjs URL NATIVE.json OUT.json REPEATS PHOTO...   (scripts/bench-web.sh runs it)
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const [url, nativeJson, out, repeats, ...photos] = process.argv.slice(2);
@@ -11,11 +11,7 @@ if (!url || !out || photos.length === 0) {
   process.exit(2);
 }
 const native = JSON.parse(readFileSync(nativeJson, "utf8"));
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   page.on("console", (m) => m.type() === "error" && !m.text().startsWith("Failed to load resource") && console.error("console:", m.text()));

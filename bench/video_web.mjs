@@ -5,7 +5,7 @@
 // and its worker as the page runs them. Prints a Markdown table and writes the figures.
 // Usage: node video_web.mjs URL OUT.json FRAMES PHOTO   (scripts/bench-web.sh runs it; URL serves
 // the package at /pkg/ and the weights at /weights/)
-import { chromium } from "playwright-core";
+import { launch } from "./chromium.mjs";
 import { readFileSync, writeFileSync } from "node:fs";
 
 const [url, out, frames, photo] = process.argv.slice(2);
@@ -16,11 +16,7 @@ if (!url || !out || !photo) {
 // What the gate waited between two whole detections before video mode.
 const OLD_PAUSE_MS = 250;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
-  args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-});
+const browser = await launch();
 try {
   const page = await browser.newPage();
   page.on("pageerror", (e) => console.error("pageerror:", e.message));

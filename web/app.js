@@ -5,7 +5,7 @@
 // detector (pkg/); this file only wires it to the page.
 import { JointDetector, JOINTS } from "./pkg/index.js";
 import * as history from "./history.js";
-import { diagram, colour, verdict } from "./diagram.js";
+import { diagram, colour, scoreStyle } from "./diagram.js";
 import { trend } from "./trend.js";
 import { camera } from "./camera.js";
 
@@ -75,6 +75,8 @@ function provenance(sidecar) {
 }
 
 const sideName = (s) => (s === "left" ? "left" : "right");
+/** A joint's verdict in the page's words (the detector's own `inflamed`). */
+const word = (j) => (j.inflamed ? "flagged" : "not flagged");
 const judgeable = (hand, anyway) => anyway || hand.judgeable;
 
 /** Detect with the page's "mirrored" box as it is now (a selfie: the person's left hand shows as a right one). */
@@ -175,7 +177,7 @@ function showCheck() {
   const threshold = check.left?.threshold ?? check.right?.threshold ?? detector?.sidecar?.threshold ?? 0.5;
   const probs = (s) => (check[s] ? Object.fromEntries(check[s].hand.joints.map((j) => [j.joint, j.probability])) : null);
   const hands = { left: probs("left"), right: probs("right") };
-  const svg = diagram(hands, threshold, (side, joint) => {
+  const svg = diagram(hands, scoreStyle(threshold), (side, joint) => {
     const h = check[side]?.hand;
     const j = h?.joints.find((x) => x.joint === joint);
     if (j && current?.detection.hands.includes(h)) heat(h, j);
@@ -251,10 +253,10 @@ function list(hands) {
       row.dataset.joint = j.joint;
       row.dataset.probability = j.probability.toFixed(6);
       row.insertCell().textContent = j.joint;
-      row.insertCell().textContent = j.inflamed ? "flagged" : "not flagged";
+      row.insertCell().textContent = word(j);
       row.className = j.inflamed ? "high" : "";
       row.tabIndex = 0;
-      row.setAttribute("aria-label", `${j.joint}: ${j.inflamed ? "flagged" : "not flagged"}. Press Enter to see where the model looked.`);
+      row.setAttribute("aria-label", `${j.joint}: ${word(j)}. Press Enter to see where the model looked.`);
       row.onclick = row.onkeydown = (ev) => {
         if (ev.type === "keydown" && ev.key !== "Enter") return;
         heat(hand, j);
@@ -268,7 +270,7 @@ function list(hands) {
 function heat(hand, j) {
   if (!current?.bitmap) return;
   $("heat").hidden = false;
-  $("heat-title").textContent = `${hand.handedness} ${j.joint}: ${j.inflamed ? "flagged" : "not flagged"}`;
+  $("heat-title").textContent = `${hand.handedness} ${j.joint}: ${word(j)}`;
   const c = $("heat-canvas");
   const ctx = c.getContext("2d");
   const { center: { x, y }, side, angle } = j.heatmapBox;
@@ -414,7 +416,7 @@ async function openSummary() {
   root.replaceChildren();
   const p = (text) => Object.assign(document.createElement("p"), { textContent: text });
   root.append(p(`Latest check: ${new Date(last.date).toLocaleString()}. ${sorted.length} check${sorted.length === 1 ? "" : "s"} from ${new Date(sorted[0].date).toLocaleDateString()} to ${new Date(last.date).toLocaleDateString()}.`));
-  root.appendChild(diagram(hands, last.threshold ?? 0.5));
+  root.appendChild(diagram(hands, scoreStyle(last.threshold ?? 0.5)));
   const above = last.hands.flatMap((h) => h.joints.filter((j) => j.inflamed).map((j) => `${h.handedness} ${j.name}`));
   root.append(p(above.length ? `Flagged in the latest check: ${above.join(", ")}.` : "No joint flagged in the latest check."));
   // What a flag meant, as recorded with the check (or the loaded weights' sentence, when the check came from them).
@@ -447,14 +449,7 @@ function closeSummary() {
   $("summary-open").focus();
 }
 
-const cam = camera({
-  view: $("camera"),
-  video: $("video"),
-  gate: $("gate"),
-  shoot: $("camera-shoot"),
-  detector: () => detector,
-  mirrored: () => $("mirrored").checked,
-});
+const cam = camera(() => detector);
 
 async function cameraStart() {
   if (!detector) return;
@@ -481,7 +476,6 @@ $("anyway").onclick = () => {
   show();
 };
 $("camera-start").onclick = cameraStart;
-$("camera-stop").onclick = () => cam.stop();
 $("camera-shoot").onclick = cameraShoot;
 $("save").onclick = save;
 $("new-check").onclick = newCheck;

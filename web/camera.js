@@ -5,11 +5,14 @@
 // `document.body.dataset.gate` for tests.
 
 /**
- * A camera view over the elements `view` (shown while open), `video`, `gate` (the check's line,
- * a live region) and `shoot` (the shutter); `detector` a JointDetector, `mirrored()` whether the
- * view is a mirror image now.
+ * The camera of a page holding the shared camera markup: `#camera` (shown while open), `#video`,
+ * `#gate` (the check's line, a live region), `#camera-shoot` (the shutter), `#camera-stop`, and
+ * `#mirrored` (the view is a mirror image); `detector()` the page's JointDetector.
  */
-export function camera({ view, video, gate, shoot, detector, mirrored }) {
+export function camera(detector) {
+  const $ = (id) => document.getElementById(id);
+  const [view, video, gate, shoot] = ["camera", "video", "gate", "camera-shoot"].map($);
+  const mirrored = () => $("mirrored").checked;
   let stream = null;
   let request = 0;
 
@@ -48,7 +51,7 @@ export function camera({ view, video, gate, shoot, detector, mirrored }) {
     request = requestAnimationFrame(tick);
   }
 
-  return {
+  const cam = {
     /** Open the rear camera; rejects with the browser's error when it cannot be opened. */
     async start() {
       stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1280 } }, audio: false });
@@ -80,4 +83,6 @@ export function camera({ view, video, gate, shoot, detector, mirrored }) {
       return blob;
     },
   };
+  $("camera-stop").onclick = () => cam.stop();
+  return cam;
 }

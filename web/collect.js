@@ -132,12 +132,12 @@ function showExam() {
   const swelling = (side) => Object.fromEntries(JOINTS.map((j) => [j, form.joints[side][j].swelling]));
   const next = (v) => store.FINDINGS[(store.FINDINGS.indexOf(v) + 1) % store.FINDINGS.length];
   $("exam-diagram").replaceChildren(
-    diagram({ left: swelling("left"), right: swelling("right") }, 0.5, (side, joint) => {
+    diagram({ left: swelling("left"), right: swelling("right") }, FINDING_STYLE, (side, joint) => {
       const e = form.joints[side][joint];
       e.swelling = next(e.swelling);
       showExam();
       document.querySelector(`#exam-diagram circle[data-hand="${side}"][data-joint="${joint}"]`)?.focus();
-    }, FINDING_STYLE),
+    }),
   );
   $("exam-tables").replaceChildren(...SIDES.map(examTable));
 }
@@ -285,14 +285,7 @@ async function importCollection(file) {
   await showCollection();
 }
 
-const cam = camera({
-  view: $("camera"),
-  video: $("video"),
-  gate: $("gate"),
-  shoot: $("camera-shoot"),
-  detector: () => detector,
-  mirrored: () => $("mirrored").checked,
-});
+const cam = camera(() => detector);
 
 for (const side of SIDES) {
   document.querySelector(`[data-camera="${side}"]`).onclick = async () => {
@@ -316,7 +309,6 @@ $("camera-shoot").onclick = async () => {
   const photo = await cam.photo("image/jpeg", $("mirrored").checked);
   if (photo && shooting) await addPhoto(shooting, photo, false);
 };
-$("camera-stop").onclick = () => cam.stop();
 $("save").onclick = saveVisit;
 $("clear").onclick = () => {
   clearForm();

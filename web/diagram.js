@@ -91,11 +91,11 @@ function hand(side, joints, style, dx, parent, onPick) {
 }
 
 /**
- * The diagram of both hands. `hands`: { left: { MCP1: p, … } | null, right: … }, each value a
- * score against `threshold`, or anything `style` draws (default: scores). Returns an <svg> with a
- * text alternative naming the marked joints (by default the flagged ones).
+ * The diagram of both hands. `hands`: { left: { MCP1: value, … } | null, right: … }, drawn in
+ * `style` (`scoreStyle(threshold)` for the page's scores). Returns an <svg> with a text
+ * alternative naming the marked joints.
  */
-export function diagram(hands, threshold, onPick, style = scoreStyle(threshold)) {
+export function diagram(hands, style, onPick) {
   // A group, not an image, when its joints are buttons (an image's children are not reachable).
   const svg = el("svg", { viewBox: "0 0 220 150", class: "diagram", role: onPick ? "group" : "img" });
   hand("left", hands.left, style, 0, svg, onPick);

@@ -104,13 +104,6 @@ fn locate_one(marker: &HandLandmarker, path: &Path) -> String {
     line + "\n"
 }
 
-/// Whether a cache line is a hand found showing `view` (any view when `None`), as MediaPipe's
-/// landmarks judge it (the capture check's `back_of_hand`).
-fn shows(line: &str, view: Option<View>) -> bool {
-    let f: Vec<&str> = line.trim_end().split('\t').collect();
-    f.len() > 2 && view.is_none_or(|v| f[2] == v.code())
-}
-
 /// Locate the photos of `order` (resuming `dir`'s cache) until `size` hands showing `view` (any
 /// view when `None`) are found, or all photos are tried; then write the pool's manifest of the
 /// first `size` such hands (all without it). A pool of one view is a prefix of that view's larger
@@ -128,7 +121,10 @@ pub fn prepare(
     let text = read_cache(&cache)?;
     let mut located = parse_located(&text);
     let done: HashSet<String> = located.iter().map(|l| l.path.clone()).collect();
-    let hands = |l: &[Located]| l.iter().filter(|l| l.hand.as_ref().is_some_and(|(_, v, _)| view.is_none_or(|w| v == w.code()))).count();
+    // A hand found showing `view` (any view when `None`), as MediaPipe's landmarks judge it (the
+    // capture check's `back_of_hand`).
+    let shows = |l: &Located| l.hand.as_ref().is_some_and(|(_, v, _)| view.is_none_or(|w| v == w.code()));
+    let hands = |l: &[Located]| l.iter().filter(|l| shows(l)).count();
     let todo: Vec<&PathBuf> = order.iter().filter(|p| !done.contains(&p.display().to_string())).collect();
     if size.is_none_or(|n| hands(&located) < n) && !todo.is_empty() {
         let marker = HandLandmarker::from_dir(models, Complexity::Full, device, Options::default())
@@ -144,7 +140,7 @@ pub fn prepare(
             progress.step("");
             let line = locate_one(&marker, path);
             file.write_all(line.as_bytes())?;
-            found += usize::from(shows(&line, view));
+            found += parse_located(&line).iter().filter(|l| shows(l)).count();
             if size.is_some_and(|n| found >= n) {
                 break;
             }

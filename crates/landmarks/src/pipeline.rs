@@ -315,28 +315,20 @@ impl HandLandmarker {
         let rois: Vec<Roi> = palms.iter().map(Self::palm_roi).collect();
         let first = self.landmarks_in(img, &rois).await?;
         mark("landmarks");
-        let mut hands: Vec<DetectedHand> = Vec::new();
-        let mut second_rois = Vec::new();
-        for ((out, roi), palm) in first.iter().zip(&rois).zip(&palms) {
-            if out.presence < self.options.min_presence {
-                continue;
-            }
-            let hand = Self::to_hand(out, *roi, palm.score, false, mirrored);
-            if self.options.refine {
-                let pts: Vec<(f32, f32)> = hand.landmarks.iter().map(|p| (p[0], p[1])).collect();
-                second_rois.push(Roi::from_landmarks(&pts));
-            }
-            hands.push(hand);
-        }
+        let mut hands: Vec<DetectedHand> = first
+            .iter()
+            .zip(&rois)
+            .zip(&palms)
+            .filter(|((out, _), _)| out.presence >= self.options.min_presence)
+            .map(|((out, roi), palm)| Self::to_hand(out, *roi, palm.score, false, mirrored))
+            .collect();
         if self.options.refine && !hands.is_empty() {
-            let (idx, rois2): (Vec<usize>, Vec<Roi>) = second_rois.iter().enumerate().filter_map(|(i, r)| r.map(|r| (i, r))).unzip();
-            let second = self.landmarks_in(img, &rois2).await?;
-            for (i, (out, roi)) in idx.into_iter().zip(second.iter().zip(rois2)) {
+            let second = self.follow(img, &hands, mirrored).await?;
+            for (hand, again) in hands.iter_mut().zip(second) {
                 // The landmark-derived ROI is tighter and upright; keep it when the model is at least
                 // as sure a hand is there.
-                if out.presence >= self.options.min_presence && out.presence >= hands[i].presence - 0.05 {
-                    let palm_score = hands[i].palm_score;
-                    hands[i] = Self::to_hand(out, roi, palm_score, true, mirrored);
+                if let Some(again) = again.filter(|a| a.presence >= self.options.min_presence && a.presence >= hand.presence - 0.05) {
+                    *hand = again;
                 }
             }
             mark("refine");
@@ -367,27 +359,30 @@ impl HandLandmarker {
         if img.width() == 0 || img.height() == 0 {
             return Err(LandmarkError::Input("the image is empty".into()));
         }
-        let follow: Vec<(Roi, f32)> = previous
-            .iter()
-            .filter_map(|h| {
-                let points: Vec<(f32, f32)> = h.landmarks.iter().map(|p| (p[0], p[1])).collect();
-                Roi::from_landmarks(&points).map(|r| (r, h.palm_score))
-            })
-            .collect();
-        if !follow.is_empty() {
-            let rois: Vec<Roi> = follow.iter().map(|(r, _)| *r).collect();
-            let outs = self.landmarks_in(img, &rois).await?;
-            let hands: Vec<DetectedHand> = outs
-                .iter()
-                .zip(&follow)
-                .filter(|(o, _)| o.presence >= self.options.min_presence)
-                .map(|(o, &(roi, palm_score))| Self::to_hand(o, roi, palm_score, true, mirrored))
-                .collect();
-            if !hands.is_empty() {
-                return Ok((hands, true));
-            }
+        let followed = self.follow(img, previous, mirrored).await?;
+        let hands: Vec<DetectedHand> = followed.into_iter().flatten().filter(|h| h.presence >= self.options.min_presence).collect();
+        if !hands.is_empty() {
+            return Ok((hands, true));
         }
         Ok((self.detect_marked_as(img, mirrored, &mut |_| {}).await?, false))
+    }
+
+    /// One batched landmark pass on the region each of `hands`' landmarks give ([`Roi::from_landmarks`],
+    /// MediaPipe's region for the next frame): per hand, the hand found there (`refined`, its palm
+    /// score kept), or `None` when its landmarks give no region. What `refine` does within a photo
+    /// and [`track`](Self::track) across frames.
+    async fn follow(&self, img: &RgbImage, hands: &[DetectedHand], mirrored: bool) -> Result<Vec<Option<DetectedHand>>, LandmarkError> {
+        let rois: Vec<Option<Roi>> = hands
+            .iter()
+            .map(|h| Roi::from_landmarks(&h.landmarks.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>()))
+            .collect();
+        let batch: Vec<Roi> = rois.iter().flatten().copied().collect();
+        let mut outs = self.landmarks_in(img, &batch).await?.into_iter().zip(batch);
+        Ok(rois
+            .iter()
+            .zip(hands)
+            .map(|(roi, h)| roi.and_then(|_| outs.next()).map(|(out, roi)| Self::to_hand(&out, roi, h.palm_score, true, mirrored)))
+            .collect())
     }
 
     /// Decodes an encoded photo (PNG or JPEG; any bit depth or channel count; EXIF orientation applied;

@@ -172,9 +172,7 @@ impl Pretrainer {
     /// Both encoders (MediaPipe ones) started from MediaPipe's hand network in the folder
     /// `models`, as `train --init mediapipe` starts a classifier's.
     pub fn from_mediapipe(self, models: &Path) -> anyhow::Result<Self> {
-        let path = models.join(crate::init::MEDIAPIPE_FILE);
-        let bytes = std::fs::read(&path).with_context(|| format!("reading {} (run scripts/fetch-models.sh, or name the models folder)", path.display()))?;
-        let layers = jointscope_detect::appearance::classifier_layers(&bytes).with_context(|| format!("reading the encoder layers of {}", path.display()))?;
+        let (layers, _) = crate::init::mediapipe_file_layers(models)?;
         Ok(Pretrainer { local: self.local.with_mediapipe_weights(&layers)?, global: self.global.with_mediapipe_weights(&layers)?, ..self })
     }
 
