@@ -641,6 +641,11 @@ pub struct AblateArgs {
     /// table from the runs cached there.
     #[arg(long)]
     pub job: Option<usize>,
+    /// Keep each finished run's small files (selection, model.json, history, split, predictions,
+    /// provenance; never weights) in this folder, meant for git, and read the runs found there
+    /// instead of training them: a fresh clone prints the tables of what the folder holds.
+    #[arg(long)]
+    pub results: Option<PathBuf>,
 }
 
 /// A hand's side by name: `dorsal` (`back`) or `palmar` (`palm`).

@@ -535,6 +535,8 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
         only: a.rows.clone(),
         only_seeds: a.seeds.clone(),
         job: a.job,
+        results: a.results.clone(),
+        commit: env!("JOINTSCOPE_COMMIT").to_string(),
     };
     if a.list_jobs {
         // This very command line, with --job N instead of --list-jobs.

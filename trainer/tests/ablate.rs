@@ -140,3 +140,89 @@ fn a_job_beyond_the_list_is_refused() {
     let o = jointscope(&["ablate", "--quick", "--preset", "control", "--backend", "flex", "--job", "9999", "--out", out.to_str().unwrap()]);
     assert_clean_failure(&o, "there is no job 9999");
 }
+
+/// The committed kept runs of the quick `control` ablation (trainer/tests/data/kept-ablation),
+/// copied into `dir`: (the results folder, the table printed when they were trained).
+fn kept_copy(dir: &std::path::Path) -> (std::path::PathBuf, String) {
+    let src = jointscope_test_support::repo().join("trainer/tests/data/kept-ablation");
+    let results = dir.join("kept");
+    copy_tree(&src.join("control"), &results.join("control"));
+    (results, std::fs::read_to_string(src.join("table.md")).unwrap())
+}
+
+fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_tree(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+/// The quick `control` ablation of baseline and full, keeping its runs in `results`.
+fn quick_kept(results: &std::path::Path, out: &std::path::Path, rows: &str) -> std::process::Output {
+    jointscope(&[
+        "ablate", "--quick", "--preset", "control", "--backend", "flex", "--rows", rows, "--results", results.to_str().unwrap(), "--out", out.to_str().unwrap(),
+    ])
+}
+
+/// Where every run is kept, `ablate` prints the table the training printed, from the kept files
+/// alone: no cohort is generated and nothing trains (OUT is never made).
+#[test]
+fn kept_runs_print_their_table_without_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let (results, table) = kept_copy(dir.path());
+    let out = dir.path().join("out");
+    let o = quick_kept(&results, &out, "baseline,full");
+    ok(&o);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim_end(), table.trim_end());
+    assert!(!out.exists(), "OUT was made: something was generated or trained");
+}
+
+/// A run trained with --results is kept there with its provenance and without weights.
+#[test]
+fn a_trained_run_is_kept_with_its_provenance_and_no_weights() {
+    let dir = tempfile::tempdir().unwrap();
+    let (results, out) = (dir.path().join("kept"), dir.path().join("out"));
+    ok(&quick_kept(&results, &out, "baseline"));
+    let slots: Vec<_> = std::fs::read_dir(results.join("control/baseline")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(slots.len(), 1, "{slots:?}");
+    let slot = &slots[0];
+    for f in ["ablation-run.json", "model.json", "history.csv", "split.json", "eval-cohort/predictions.csv", "eval-valid/predictions.csv"] {
+        assert!(slot.join(f).exists(), "{f} not kept in {}", slot.display());
+    }
+    let provenance = read_json(&slot.join("provenance.json"));
+    assert!(!provenance["commit"].as_str().unwrap().is_empty());
+    assert_eq!(provenance["backend"], "flex");
+    assert!(provenance["machine"]["vector_features"].is_array());
+    let identity = read_json(&slot.join("ablation-run.json"))["identity"].as_str().unwrap().to_string();
+    assert!(out.join("runs").join(&identity).join("model.bpk").exists(), "the weights stay in OUT under the run's identity");
+    let mut files = Vec::new();
+    collect(&results, &mut files);
+    assert!(files.iter().all(|f| f.extension().is_none_or(|e| e != "bpk")), "weights kept: {files:?}");
+}
+
+fn collect(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() { collect(&p, out) } else { out.push(p) }
+    }
+}
+
+/// Where the data is present, a kept run made from other settings or data is refused, not mixed in.
+#[test]
+fn a_kept_run_of_another_identity_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (results, out) = (dir.path().join("kept"), dir.path().join("out"));
+    ok(&quick_kept(&results, &out, "baseline"));
+    let slot = std::fs::read_dir(results.join("control/baseline")).unwrap().next().unwrap().unwrap().path();
+    let file = slot.join("ablation-run.json");
+    let mut run = read_json(&file);
+    run["identity"] = serde_json::json!("0123456789abcdef");
+    std::fs::write(&file, serde_json::to_string(&run).unwrap()).unwrap();
+    // `full` is not kept, so the cohorts are prepared and the kept baseline is checked against them.
+    assert_clean_failure(&quick_kept(&results, &out, "baseline,full"), "holds a run of other settings or data");
+}

@@ -185,6 +185,13 @@ pub fn rows(plan: &Plan, name: &str) -> anyhow::Result<Vec<Row>> {
                 against: "MediaPipe init".into(),
                 ..row(extra, true, false, true, Mix::None)
             },
+            // MediaPipe's encoder continued with the plan's self-supervised objective on the pool,
+            // then fine-tuned as `MediaPipe init` is: the paper's ingredient on the one start that helps.
+            "MediaPipe init + SSL" => Row {
+                encoder: EncoderKind::Mediapipe,
+                against: "MediaPipe init".into(),
+                ..row(extra, false, true, false, Mix::None)
+            },
             "MediaPipe architecture (random init)" => {
                 Row { encoder: EncoderKind::Mediapipe, against: "baseline".into(), ..row(extra, false, false, false, Mix::None) }
             }
@@ -231,6 +238,11 @@ pub struct AblateConfig {
     /// Run only this one of [`jobs`] (its cohorts and pretraining as needed) and report it alone:
     /// how a scheduler's workers share an ablation.
     pub job: Option<usize>,
+    /// Keep each finished run's small files here (a folder meant for git) and read the runs found
+    /// there instead of training them.
+    pub results: Option<PathBuf>,
+    /// The program's commit, recorded with each run kept in `results`.
+    pub commit: String,
 }
 
 /// One training run of the ablation (a row at a seed and a learning rate): what `--job N` runs.
@@ -255,6 +267,10 @@ pub struct RunResult {
     /// Best validation ROC-AUC below 0.6: the run never left the prior.
     pub stuck: bool,
     pub seconds: f64,
+    /// The hash of what the run's figures depend on (its configuration with every file it reads
+    /// replaced by its content's hash, and the backward): its folder's name in `OUT/runs`.
+    #[serde(default)]
+    pub identity: String,
 }
 
 impl AblateConfig {
@@ -279,17 +295,61 @@ impl AblateConfig {
     }
 }
 
-/// The manifests an ablation trains, tests and pretrains on.
+/// The manifests an ablation trains, tests and pretrains on, with their contents' hashes (what a
+/// run's identity holds instead of where they lie).
 struct Cohorts {
     train: PathBuf,
     test: PathBuf,
-    /// Unlabelled photos for pretraining (None: the benchmark has none and no row needs them).
-    pool: Option<PathBuf>,
+    train_sha: String,
+    test_sha: String,
+    /// Unlabelled photos for pretraining (None: the benchmark has none).
+    pool: Option<PoolSource>,
+}
+
+/// Where the pretraining photos come from.
+enum PoolSource {
+    /// A manifest (the drawn cohort's healthy photos) and its content's hash.
+    Manifest { path: PathBuf, sha: String },
+    /// A folder of real photos, located with MediaPipe when a pretraining first needs them (cached
+    /// in `cache`); `identity` hashes the photos' names in the pool's order, the left-out count,
+    /// the size and the view.
+    Photos { cache: PathBuf, order: Vec<PathBuf>, size: Option<usize>, view: Option<jointscope_data::View>, identity: String },
+}
+
+impl PoolSource {
+    fn identity(&self) -> String {
+        match self {
+            PoolSource::Manifest { sha, .. } => format!("sha256:{sha}"),
+            PoolSource::Photos { identity, .. } => format!("pool:{identity}"),
+        }
+    }
+}
+
+/// What the runs of an ablation need besides the plan: the cohorts and the pretrainings of its
+/// rows (named, not yet run: a pretraining runs when a run that starts from it must train).
+struct Prepared {
+    cohorts: Cohorts,
+    pretrainings: HashMap<PretrainKey, Pretraining>,
+}
+
+/// (objective, run seed, from MediaPipe's weights).
+type PretrainKey = (pretrain::Objective, u64, bool);
+
+/// A pretraining: its configuration (the pool's manifest filled in when it runs) and identity.
+#[derive(Clone)]
+struct Pretraining {
+    config: PretrainConfig,
+    identity: String,
 }
 
 /// Hex of the first 8 bytes of the SHA-256 of a value's JSON.
 fn hash_of<T: Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(jointscope_detect::sidecar::sha256(&serde_json::to_vec(value)?)[..16].to_string())
+}
+
+/// The SHA-256 of a file's bytes.
+fn file_sha(path: &Path) -> anyhow::Result<String> {
+    Ok(jointscope_detect::sidecar::sha256(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?))
 }
 
 /// The folder name of a training or pretraining: its configuration's hash, with the backward the
@@ -302,6 +362,16 @@ fn run_hash<T: Serialize>(config: &T) -> anyhow::Result<String> {
         BURN_GRADIENTS => hash_of(config),
         other => hash_of(&(config, other)),
     }
+}
+
+/// A run's identity: its configuration with the manifest replaced by its content's hash, the
+/// pretraining it starts from by that pretraining's identity, and the test manifest's hash beside
+/// it — the same on every machine that has the same data.
+fn run_identity(config: &RunConfig, cohorts: &Cohorts, init: Option<&Pretraining>) -> anyhow::Result<String> {
+    let mut id = config.clone();
+    id.manifest = PathBuf::from(format!("sha256:{}", cohorts.train_sha));
+    id.train.init = init.map(|p| PathBuf::from(format!("pretraining:{}", p.identity)));
+    run_hash(&(id, &cohorts.test_sha))
 }
 
 /// `f()` while holding the exclusive lock of `OUT/locks/<name>.lock`, so two workers sharing
@@ -321,15 +391,26 @@ fn locked<T>(out: &Path, name: &str, f: impl FnOnce() -> anyhow::Result<T>) -> a
     result
 }
 
-/// The training cohort and the test cohort of the preset, generated once, or the real-photo
-/// benchmark's and its pool.
-fn cohorts(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
-    locked(&c.out, &format!("cohorts-{}", c.name()), || cohorts_unlocked(c, progress))
+/// The cohorts and the rows' pretrainings (named, not run).
+fn prepare(c: &AblateConfig, rows: &[Row], seeds: &[u64], progress: &dyn Progress) -> anyhow::Result<Prepared> {
+    let cohorts = locked(&c.out, &format!("cohorts-{}", c.name()), || cohorts_unlocked(c, progress))?;
+    let pretrainings = pretrainings(c, &cohorts, rows, seeds)?;
+    Ok(Prepared { cohorts, pretrainings })
 }
 
+/// The prepared cohorts, prepared now where they were not yet.
+fn ensure_prepared<'a>(cell: &'a mut Option<Prepared>, c: &AblateConfig, rows: &[Row], seeds: &[u64], progress: &dyn Progress) -> anyhow::Result<&'a Prepared> {
+    if cell.is_none() {
+        *cell = Some(prepare(c, rows, seeds, progress)?);
+    }
+    Ok(cell.as_ref().expect("just prepared"))
+}
+
+/// The training cohort and the test cohort of the preset, generated once, or the real-photo
+/// benchmark's and its pool.
 fn cohorts_unlocked(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
     if let Some(real) = &c.real {
-        return real_cohorts(c, real, progress);
+        return real_cohorts(c, real);
     }
     let name = c.preset.name();
     let train_dir = c.out.join("cohorts").join(name);
@@ -340,57 +421,74 @@ fn cohorts_unlocked(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result
     synthetic::prepare(&train_dir, &c.synth, progress)?;
     synthetic::prepare(&test_dir, &test, progress)?;
     let (train_dir, test_dir) = (std::fs::canonicalize(&train_dir)?, std::fs::canonicalize(&test_dir)?);
-    Ok(Cohorts { train: train_dir.join("manifest.csv"), test: test_dir.join("manifest.csv"), pool: Some(train_dir.join("healthy.csv")) })
+    let (train, test, healthy) = (train_dir.join("manifest.csv"), test_dir.join("manifest.csv"), train_dir.join("healthy.csv"));
+    let pool = PoolSource::Manifest { sha: file_sha(&healthy)?, path: healthy };
+    Ok(Cohorts { train_sha: file_sha(&train)?, test_sha: file_sha(&test)?, train, test, pool: Some(pool) })
 }
 
-/// The real-photo benchmark's manifests, and its pretraining pool located once (cached in
-/// `OUT/pools/<hash of the pool's folder>`) without the test subjects' photos.
-fn real_cohorts(c: &AblateConfig, real: &RealBenchmark, progress: &dyn Progress) -> anyhow::Result<Cohorts> {
+/// The real-photo benchmark's manifests, and its pretraining pool in its order without the test
+/// subjects' photos (located when a pretraining first needs it).
+fn real_cohorts(c: &AblateConfig, real: &RealBenchmark) -> anyhow::Result<Cohorts> {
     let dir = std::fs::canonicalize(&real.dir).with_context(|| format!("the benchmark folder {}", real.dir.display()))?;
     let (train, test) = (dir.join("manifest.csv"), dir.join("test.csv"));
     for m in [&train, &test] {
         anyhow::ensure!(m.exists(), "{} is missing: is {} a `jointscope synth --base-photos` folder?", m.display(), dir.display());
     }
-    let Some(photos) = &real.pool else { return Ok(Cohorts { train, test, pool: None }) };
+    let (train_sha, test_sha) = (file_sha(&train)?, file_sha(&test)?);
+    let Some(photos) = &real.pool else { return Ok(Cohorts { train, test, train_sha, test_sha, pool: None }) };
     let photos = std::fs::canonicalize(photos).with_context(|| format!("the pool folder {}", photos.display()))?;
     let test_subjects: std::collections::HashSet<String> =
         jointscope_train::dataset::read_manifest(&test)?.rows.iter().map(|r| r.patient_id.clone()).collect();
     let subject_of = real.subjects.as_deref().map(crate::real_photos::subject_of_images).transpose()?.unwrap_or_default();
     let (order, left_out) = crate::pool::ordered_photos(&photos, &subject_of, &test_subjects)?;
-    let pool_dir = c.out.join("pools").join(hash_of(&(photos.display().to_string(), left_out, order.len()))?);
-    let device = burn::tensor::Device::flex();
-    let pool = crate::pool::prepare(&pool_dir, &order, (real.pool_size, real.pool_view), &c.models, &device, progress)?;
-    progress.note(&format!(
-        "pool {}: {} photos ({left_out} of test subjects left out), {} tried, {} hands found, {} used",
-        pool_dir.display(),
-        pool.photos,
-        pool.tried,
-        pool.hands,
-        pool.used
-    ));
-    Ok(Cohorts { train, test, pool: Some(pool.manifest) })
+    let names: Vec<String> = order.iter().map(|p| p.strip_prefix(&photos).unwrap_or(p).to_string_lossy().to_string()).collect();
+    let cache = c.out.join("pools").join(hash_of(&(&names, left_out))?);
+    let identity = hash_of(&(&names, left_out, real.pool_size, real.pool_view))?;
+    let pool = PoolSource::Photos { cache, order, size: real.pool_size, view: real.pool_view, identity };
+    Ok(Cohorts { train, test, train_sha, test_sha, pool: Some(pool) })
 }
 
-/// The pretraining of `objective` and `seed` on the training cohort's healthy photos, run once.
-fn pretraining(c: &AblateConfig, pool: &Path, objective: pretrain::Objective, seed: u64, progress: &dyn Progress) -> anyhow::Result<PathBuf> {
+/// The pool's manifest, its photos located first where they come from a folder.
+fn pool_manifest(c: &AblateConfig, source: &PoolSource, progress: &dyn Progress) -> anyhow::Result<PathBuf> {
+    let (cache, order, size, view) = match source {
+        PoolSource::Manifest { path, .. } => return Ok(path.clone()),
+        PoolSource::Photos { cache, order, size, view, .. } => (cache, order, size, view),
+    };
+    let name = cache.file_name().unwrap_or_default().to_string_lossy().to_string();
+    let pool = locked(&c.out, &format!("pool-{name}"), || {
+        crate::pool::prepare(cache, order, (*size, *view), &c.models, &burn::tensor::Device::flex(), progress)
+    })?;
+    progress.note(&format!("pool {}: {} photos, {} tried, {} hands found, {} used", cache.display(), pool.photos, pool.tried, pool.hands, pool.used));
+    Ok(pool.manifest)
+}
+
+/// The pretraining of `objective` and `seed` (from MediaPipe's weights with `mediapipe`), named.
+fn pretraining(c: &AblateConfig, pool: &PoolSource, objective: pretrain::Objective, seed: u64, mediapipe: bool) -> anyhow::Result<Pretraining> {
     let p = &c.plan.pretraining;
+    let encoder = if mediapipe { EncoderKind::Mediapipe } else { c.model.encoder };
     let config = PretrainConfig {
-        manifest: pool.to_path_buf(),
-        model: c.model.clone(),
+        manifest: PathBuf::from(pool.identity()),
+        model: ModelConfig { encoder, ..c.model.clone() },
         objective,
         epochs: p.epochs,
         colour: p.colour,
         mask_ratio: p.mask_ratio,
         seed,
         backend: c.backend,
+        init_mediapipe: mediapipe,
         ..PretrainConfig::default()
     };
-    let hash = run_hash(&config)?;
-    let dir = c.out.join("pretrain").join(&hash);
-    locked(&c.out, &format!("pretrain-{hash}"), || {
+    Ok(Pretraining { identity: run_hash(&config)?, config })
+}
+
+/// A pretraining's folder, run first where it was not (an interrupted one goes on from its last
+/// whole epoch: the folder is named by its identity).
+fn pretrained(c: &AblateConfig, pool: &PoolSource, p: &Pretraining, progress: &dyn Progress) -> anyhow::Result<PathBuf> {
+    let dir = c.out.join("pretrain").join(&p.identity);
+    locked(&c.out, &format!("pretrain-{}", p.identity), || {
         if !dir.join(pretrain::META_FILE).exists() {
-            progress.note(&format!("pretraining ({}, seed {seed}) into {}", objective.name(), dir.display()));
-            // An interrupted pretraining goes on from its last whole epoch (the folder is named by its settings).
+            let config = PretrainConfig { manifest: pool_manifest(c, pool, progress)?, ..p.config.clone() };
+            progress.note(&format!("pretraining ({}, seed {}) into {}", config.objective.name(), config.seed, dir.display()));
             let session = pretrain::Session { resume: true, stop_after: None, models: c.models.clone() };
             let pretrain::Outcome::Finished(meta) = pretrain::pretrain(&dir, &config, session, progress)? else {
                 anyhow::bail!("the pretraining in {} stopped before its last epoch", dir.display());
@@ -434,17 +532,55 @@ fn run_config(c: &AblateConfig, manifest: &Path, row: &Row, seed: u64, lr: f64, 
     }
 }
 
-/// Train (or resume, or find finished) one run and evaluate it on the test cohort.
-fn run_one(c: &AblateConfig, config: RunConfig, row: &Row, test: &Path, progress: &dyn Progress) -> anyhow::Result<RunResult> {
-    let hash = run_hash(&config)?;
-    locked(&c.out, &format!("run-{hash}"), || run_unlocked(c, config, &hash, row, test, progress))
+/// The slot of a run in the results folder (None without one): pretrained rows of a real-photo
+/// benchmark are kept per pool.
+fn slot(c: &AblateConfig, row: &Row, seed: u64, lr: f64) -> Option<PathBuf> {
+    let root = c.results.as_ref()?;
+    let benchmark = match &c.real {
+        Some(r) => r.dir.file_name().map_or("real".to_string(), |n| n.to_string_lossy().to_string()),
+        None => c.preset.name().to_string(),
+    };
+    let pool = (row.ssl.is_some() && c.real.is_some()).then(|| c.name());
+    Some(crate::results::Store { root: root.clone() }.slot(&benchmark, &row.name, seed, lr, pool.as_deref()))
+}
+
+/// The run of `row` at `seed` and `lr` kept in the results folder (None where it is not).
+fn kept(c: &AblateConfig, row: &Row, seed: u64, lr: f64) -> anyhow::Result<Option<RunResult>> {
+    slot(c, row, seed, lr).map_or(Ok(None), |s| crate::results::Store::find(&s))
+}
+
+/// One run: checked against the identity of the one kept in the results folder where it was kept,
+/// else trained (or resumed, or found finished in `OUT/runs`) and kept there.
+fn obtain(c: &AblateConfig, p: &Prepared, row: &Row, (seed, lr): (u64, f64), found: Option<RunResult>, progress: &dyn Progress) -> anyhow::Result<RunResult> {
+    let key = |o| (o, seed, row.encoder == EncoderKind::Mediapipe);
+    let init = row.ssl.map(|o| &p.pretrainings[&key(o)]);
+    let config = run_config(c, &p.cohorts.train, row, seed, lr, None);
+    let identity = run_identity(&config, &p.cohorts, init)?;
+    if let Some(k) = found {
+        anyhow::ensure!(
+            k.identity == identity,
+            "{} holds a run of other settings or data (identity {}; this run's is {identity}): keep this study's results in another folder",
+            k.dir.display(),
+            k.identity
+        );
+        return Ok(k);
+    }
+    let pool = p.cohorts.pool.as_ref();
+    let init_dir = init.map(|i| pretrained(c, pool.expect("a pretraining has a pool"), i, progress)).transpose()?;
+    let config = RunConfig { train: TrainParams { init: init_dir, ..config.train }, ..config };
+    let r = locked(&c.out, &format!("run-{identity}"), || run_unlocked(c, config, &identity, row, &p.cohorts.test, progress))?;
+    let Some(slot) = slot(c, row, seed, lr) else { return Ok(r) };
+    let provenance = crate::results::Provenance { commit: c.commit.clone(), machine: jointscope_train::machine::Machine::current(), backend: format!("{:?}", c.backend).to_lowercase() };
+    crate::results::Store::keep(&slot, &r.dir, &r, &provenance)?;
+    Ok(crate::results::Store::find(&slot)?.expect("just kept"))
 }
 
 fn run_unlocked(c: &AblateConfig, config: RunConfig, hash: &str, row: &Row, test: &Path, progress: &dyn Progress) -> anyhow::Result<RunResult> {
     let dir = c.out.join("runs").join(hash);
     let done = dir.join("ablation-run.json");
     if done.exists() {
-        return run::read_json(&done);
+        let r: RunResult = run::read_json(&done)?;
+        return Ok(RunResult { dir, identity: hash.to_string(), ..r });
     }
     let started = Instant::now();
     let rd = RunDir(dir.clone());
@@ -456,6 +592,8 @@ fn run_unlocked(c: &AblateConfig, config: RunConfig, hash: &str, row: &Row, test
     }
     let test_cohort = Cohort::Named("cohort".into(), test.to_path_buf());
     evaluate::evaluate(&dir, &test_cohort, &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
+    // Validation predictions too: selection, the F1-optimal threshold and the oracle read them.
+    evaluate::evaluate(&dir, &Cohort::Split(Part::Valid), &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
     let meta: ModelMeta = run::read_json(&rd.model_meta())?;
     let history = read_history(&rd.history())?;
     let at_best = history.iter().find(|r| r.epoch == meta.best_epoch);
@@ -474,6 +612,7 @@ fn run_unlocked(c: &AblateConfig, config: RunConfig, hash: &str, row: &Row, test
         epochs_run: history.len(),
         stuck: !(best_auc >= 0.6),
         seconds: started.elapsed().as_secs_f64(),
+        identity: hash.to_string(),
     };
     run::write_json(&done, &result)?;
     Ok(result)
@@ -683,17 +822,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
         return run_job(c, &rows, n, progress);
     }
     let partial = !c.only.is_empty() || !c.only_seeds.is_empty();
-    let cohorts = cohorts(c, progress)?;
-    let inits = pretrainings(c, cohorts.pool.as_deref(), &rows, &seeds, progress)?;
-    let mut runs = Vec::new();
-    for &seed in &seeds {
-        for row in &rows {
-            for &lr in &plan.training.lr_grid {
-                let init = row.ssl.map(|o| inits[&(o, seed)].clone());
-                runs.push(run_one(c, run_config(c, &cohorts.train, row, seed, lr, init), row, &cohorts.test, progress)?);
-            }
-        }
-    }
+    let (runs, mut prepared) = gather(c, &rows, &seeds, progress)?;
     let selected = select(&runs);
     let mut chosen: HashMap<String, Vec<Selected>> = HashMap::new();
     for row in &rows {
@@ -718,10 +847,10 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let oracles = oracles(plan, &selected)?;
     let oracle_figs: Vec<Vec<f64>> = oracles.iter().map(|s| figures(&s.predictions.iter().collect::<Vec<_>>(), s.thresholds, names)).collect();
     let differences = differences(c, &rows, &chosen, &oracles);
-    let landmark_rows = landmark_rows(c, &rows, &selected, &cohorts.test, progress)?;
+    let landmark_rows = landmark_rows(c, (&rows, &seeds), &selected, &mut prepared, progress)?;
 
     // Encoder diagnostics on seed 0's split: random, pretrained and fine-tuned (baseline) encoders.
-    let probes = diagnostics(c, &cohorts.train, &rows, &inits, &selected)?;
+    let probes = kept_diagnostics(c, (&rows, &seeds), &selected, &mut prepared, progress)?;
     progress.note("encoder diagnostics done");
 
     let report = Report {
@@ -739,6 +868,26 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     run::write_report(&c.out, &format!("ablation-{name}"), &report, &md)?;
     progress.note(&format!("ablation of {name}: {:.1} min this time", started.elapsed().as_secs_f64() / 60.0));
     Ok(md)
+}
+
+/// Every run of the rows and seeds at every learning rate: those kept in the results folder read
+/// from it (with nothing prepared when all were kept: a fresh clone prints the tables without the
+/// data), the rest trained; and the cohorts where they were prepared.
+fn gather(c: &AblateConfig, rows: &[Row], seeds: &[u64], progress: &dyn Progress) -> anyhow::Result<(Vec<RunResult>, Option<Prepared>)> {
+    let mut wanted = Vec::new();
+    for &seed in seeds {
+        for row in rows {
+            for &lr in &c.plan.training.lr_grid {
+                wanted.push((row, seed, lr, kept(c, row, seed, lr)?));
+            }
+        }
+    }
+    if wanted.iter().all(|w| w.3.is_some()) {
+        return Ok((wanted.into_iter().map(|w| w.3.expect("all kept")).collect(), None));
+    }
+    let p = prepare(c, rows, seeds, progress)?;
+    let runs = wanted.into_iter().map(|(row, seed, lr, found)| obtain(c, &p, row, (seed, lr), found, progress)).collect::<anyhow::Result<Vec<_>>>()?;
+    Ok((runs, Some(p)))
 }
 
 /// The plan's rows (those of `c.only`, or all) and seeds (`c.only_seeds`, or all).
@@ -775,37 +924,30 @@ fn run_job(c: &AblateConfig, rows: &[Row], n: usize, progress: &dyn Progress) ->
     let all = jobs(c)?;
     let job = all.get(n).with_context(|| format!("the ablation has {} jobs (0 to {}); there is no job {n}", all.len(), all.len().saturating_sub(1)))?;
     let row = rows.iter().find(|r| r.name == job.row).context("a job's row is one of the plan's")?;
-    let cohorts = cohorts(c, progress)?;
-    let inits = pretrainings(c, cohorts.pool.as_deref(), std::slice::from_ref(row), &[job.seed], progress)?;
-    let init = row.ssl.map(|o| inits[&(o, job.seed)].clone());
-    let r = run_one(c, run_config(c, &cohorts.train, row, job.seed, job.lr, init), row, &cohorts.test, progress)?;
+    let found = kept(c, row, job.seed, job.lr)?;
+    let p = prepare(c, std::slice::from_ref(row), &[job.seed], progress)?;
+    let r = obtain(c, &p, row, (job.seed, job.lr), found, progress)?;
     let valid = r.valid.map_or("undefined".to_string(), |v| format!("{v:.3}"));
     Ok(format!("job {n} of {}: {} seed {} lr {}: validation {valid} at epoch {}, {}", all.len(), r.row, r.seed, r.lr, r.best_epoch, r.dir.display()))
 }
 
-/// Pretrained encoders per (objective, run seed) for the rows that start from one: seed s uses
-/// the plan's pretraining seed s mod n.
-fn pretrainings(
-    c: &AblateConfig,
-    pool: Option<&Path>,
-    rows: &[Row],
-    seeds: &[u64],
-    progress: &dyn Progress,
-) -> anyhow::Result<HashMap<(pretrain::Objective, u64), PathBuf>> {
+/// The pretrainings of the rows that start from one, per (objective, run seed, from MediaPipe):
+/// run seed s uses the plan's pretraining seed s mod n. Named only; [`pretrained`] runs them.
+fn pretrainings(c: &AblateConfig, cohorts: &Cohorts, rows: &[Row], seeds: &[u64]) -> anyhow::Result<HashMap<PretrainKey, Pretraining>> {
     let plan = &c.plan;
-    let mut inits: HashMap<(pretrain::Objective, u64), PathBuf> = HashMap::new();
+    let mut out = HashMap::new();
     for row in rows {
-        if let Some(objective) = row.ssl {
-            for &seed in seeds {
-                let pseed = plan.pretraining.seeds[seed as usize % plan.pretraining.seeds.len()];
-                if let std::collections::hash_map::Entry::Vacant(e) = inits.entry((objective, seed)) {
-                    let pool = pool.with_context(|| format!("the row {} pretrains, and the benchmark has no pool of photos to pretrain on (--pool)", row.name))?;
-                    e.insert(pretraining(c, pool, objective, pseed, progress)?);
-                }
+        let Some(objective) = row.ssl else { continue };
+        let pool = cohorts.pool.as_ref().with_context(|| format!("the row {} pretrains, and the benchmark has no pool of photos to pretrain on (--pool)", row.name))?;
+        let mediapipe = row.encoder == EncoderKind::Mediapipe;
+        for &seed in seeds {
+            let pseed = plan.pretraining.seeds[seed as usize % plan.pretraining.seeds.len()];
+            if let std::collections::hash_map::Entry::Vacant(e) = out.entry((objective, seed, mediapipe)) {
+                e.insert(pretraining(c, pool, objective, pseed, mediapipe)?);
             }
         }
     }
-    Ok(inits)
+    Ok(out)
 }
 
 /// Selection: per row and seed, the run whose learning rate gave the best validation figure.
@@ -893,9 +1035,9 @@ fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Sele
 /// per seed and the test photos without a hand found.
 fn landmark_rows(
     c: &AblateConfig,
-    rows: &[Row],
+    (rows, seeds): (&[Row], &[u64]),
     selected: &HashMap<(String, u64), &RunResult>,
-    test: &Path,
+    prepared: &mut Option<Prepared>,
     progress: &dyn Progress,
 ) -> anyhow::Result<Vec<(String, Vec<Vec<f64>>, Vec<usize>)>> {
     let (plan, names) = (&c.plan, &c.plan.metrics);
@@ -908,7 +1050,12 @@ fn landmark_rows(
             let path = RunDir(r.dir.clone()).eval(set).join("metrics.json");
             if !path.exists() {
                 progress.note(&format!("{name} seed {seed}: evaluating at MediaPipe's joint positions"));
-                evaluate::evaluate(&r.dir, &Cohort::Named("cohort".into(), test.to_path_buf()), &Positions::Landmarks(c.models.clone()), 0, progress)?;
+                let test = ensure_prepared(prepared, c, rows, seeds, progress)?.cohorts.test.clone();
+                let weights = weights_of(c, r)?;
+                evaluate::evaluate(&weights, &Cohort::Named("cohort".into(), test), &Positions::Landmarks(c.models.clone()), 0, progress)?;
+                if weights != r.dir {
+                    crate::results::Store::keep_eval(&r.dir, &weights, &format!("eval-{set}"))?;
+                }
             }
             let e: evaluate::Evaluation = run::read_json(&path)?;
             let s = load(r, set)?;
@@ -918,6 +1065,21 @@ fn landmark_rows(
         landmark_rows.push((name.clone(), figs, missed));
     }
     Ok(landmark_rows)
+}
+
+/// The folder of a run's weights on this machine (`OUT/runs/<identity>`), or why there is none.
+fn weights_of(c: &AblateConfig, r: &RunResult) -> anyhow::Result<PathBuf> {
+    let dir = if r.identity.is_empty() { r.dir.clone() } else { c.out.join("runs").join(&r.identity) };
+    anyhow::ensure!(
+        RunDir(dir.clone()).model().exists(),
+        "{} seed {} lr {}: its weights are not on this machine (looked in {}); what the report needs of them was not kept either: train it here (remove its kept folder {})",
+        r.row,
+        r.seed,
+        r.lr,
+        dir.display(),
+        r.dir.display()
+    );
+    Ok(dir)
 }
 
 /// The runs of a partial ablation (`only`): per row and seed the selected learning rate and its
@@ -1011,28 +1173,62 @@ fn same_except(a: &Row, b: &Row, factor: &str) -> bool {
     key(a) == key(b)
 }
 
+/// The encoder diagnostics, read from the results folder where they were kept for the same runs
+/// (those of the report), else computed and kept there.
+fn kept_diagnostics(
+    c: &AblateConfig,
+    (rows, seeds): (&[Row], &[u64]),
+    selected: &HashMap<(String, u64), &RunResult>,
+    prepared: &mut Option<Prepared>,
+    progress: &dyn Progress,
+) -> anyhow::Result<Vec<probe::Diagnosis>> {
+    #[derive(Serialize, Deserialize)]
+    struct Kept {
+        identity: String,
+        probes: Vec<probe::Diagnosis>,
+    }
+    let mut ids: Vec<&str> = selected.values().map(|r| r.identity.as_str()).collect();
+    ids.sort();
+    let identity = hash_of(&ids)?;
+    let file = c.results.as_ref().map(|r| r.join(crate::results::slug(&c.name())).join("diagnostics.json"));
+    if let Some(f) = file.as_ref().filter(|f| f.exists()) {
+        let k: Kept = run::read_json(f)?;
+        if k.identity == identity {
+            return Ok(k.probes);
+        }
+    }
+    let p = ensure_prepared(prepared, c, rows, seeds, progress)?;
+    let seed = c.plan.seeds[0];
+    let mut pretrained_encoders = Vec::new();
+    for ((o, s, mediapipe), pre) in &p.pretrainings {
+        if *s == seed && !mediapipe && !pretrained_encoders.iter().any(|(x, _)| x == o) {
+            pretrained_encoders.push((*o, pretrained(c, p.cohorts.pool.as_ref().expect("a pretraining has a pool"), pre, progress)?));
+        }
+    }
+    pretrained_encoders.sort_by_key(|(o, _)| o.name());
+    let base = weights_of(c, selected[&("baseline".to_string(), seed)])?;
+    let probes = diagnostics(c, &p.cohorts.train, &pretrained_encoders, &base)?;
+    if let Some(f) = file {
+        std::fs::create_dir_all(f.parent().expect("a folder"))?;
+        run::write_json(&f, &Kept { identity, probes: probes.clone() })?;
+    }
+    Ok(probes)
+}
+
 /// Linear probes (validation PR-AUC) of a random, each pretrained and the baseline's fine-tuned
 /// local encoder on seed 0's split of the training cohort, and the counterfactual distance.
-fn diagnostics(
-    c: &AblateConfig,
-    train: &Path,
-    rows: &[Row],
-    inits: &HashMap<(pretrain::Objective, u64), PathBuf>,
-    selected: &HashMap<(String, u64), &RunResult>,
-) -> anyhow::Result<Vec<probe::Diagnosis>> {
+fn diagnostics(c: &AblateConfig, train: &Path, pretrained: &[(pretrain::Objective, PathBuf)], baseline: &Path) -> anyhow::Result<Vec<probe::Diagnosis>> {
     let seed = c.plan.seeds[0];
     let device = burn::tensor::Device::flex();
     let manifest = jointscope_train::dataset::read_manifest(train)?;
     let ds = jointscope_train::dataset::Dataset::load(&manifest, &jointscope_train::progress::Silent)?;
-    let base = RunDir(selected[&("baseline".to_string(), seed)].dir.clone());
+    let base = RunDir(baseline.to_path_buf());
     let split: jointscope_dataset::split::Split = run::read_json(&base.split())?;
     let local = |m: jointscope_model::JointNet| m.local.context("a model with a local encoder");
     device.seed(seed);
     let mut encoders = vec![("random".to_string(), local(c.model.init(&device)?)?)];
-    let mut objectives: Vec<pretrain::Objective> = rows.iter().filter_map(|r| r.ssl).collect();
-    objectives.dedup();
-    for o in objectives {
-        encoders.push((format!("pretrained ({})", o.name()), local(pretrain::init_from(&inits[&(o, seed)], c.model.init(&device)?, &c.model)?)?));
+    for (o, dir) in pretrained {
+        encoders.push((format!("pretrained ({})", o.name()), local(pretrain::init_from(dir, c.model.init(&device)?, &c.model)?)?));
     }
     let meta: ModelMeta = run::read_json(&base.model_meta())?;
     encoders.push(("fine-tuned baseline (supervised)".to_string(), local(run::load_model_file(&meta.model, &base.model(), &device)?)?));
