@@ -98,15 +98,19 @@ function sites(tmp, mediapipeExport) {
     const w = readFileSync(join(site, "weights", "jointscope.bpk"));
     writeFileSync(join(dir, "weights", "jointscope.bpk"), w.subarray(0, w.length >> 1));
   });
-  const realSite = variant(site, join(tmp, "real-site"), (dir) => {
+  // The same weights with their sidecar saying they were trained on other photos (or not saying).
+  const trainedOn = (name, photos) => variant(site, join(tmp, name), (dir) => {
     const sidecar = JSON.parse(readFileSync(join(site, "weights", "jointscope.json"), "utf8"));
-    sidecar.synthetic_data = false;
+    if (photos === undefined) delete sidecar.training_photos; else sidecar.training_photos = photos;
     writeFileSync(join(dir, "weights", "jointscope.json"), JSON.stringify(sidecar));
   });
+  const realSite = trainedOn("real-site", "real-labels");
+  const paintedSite = trainedOn("painted-site", "simulated-signs");
+  const unrecordedSite = trainedOn("unrecorded-site", undefined);
   const mediapipeSite = variant(site, join(tmp, "mediapipe-site"), (dir) => {
     for (const f of ["jointscope.bpk", "jointscope.json"]) cpSync(join(mediapipeExport, f), join(dir, "weights", f));
   });
-  return { site, badSite, realSite, mediapipeSite };
+  return { site, badSite, realSite, paintedSite, unrecordedSite, mediapipeSite };
 }
 
 /** Photos and files made to be refused or to fail: capture defects, a wall, text, a corrupt JPEG, a huge PNG, a history file. */
@@ -171,12 +175,15 @@ export class Session {
     this.servers = [];
   }
 
-  /** Serve the page `site` at `origin`, its truncated-weights twin at `badOrigin` and its real-photo twin at `realOrigin`. */
+  /** Serve the page `site` at `origin`, its truncated-weights twin at `badOrigin`, and its twins whose sidecars say
+   * they were trained on patients' photos, on painted healthy hands and nothing at `realOrigin`, `paintedOrigin`, `unrecordedOrigin`. */
   static async start(fx) {
     const s = new Session();
     s.origin = await s.serve(fx.site);
     s.badOrigin = await s.serve(fx.badSite);
     s.realOrigin = await s.serve(fx.realSite);
+    s.paintedOrigin = await s.serve(fx.paintedSite);
+    s.unrecordedOrigin = await s.serve(fx.unrecordedSite);
     s.browser = await chromium.launch({
       executablePath: CHROMIUM,
       args: ["--no-sandbox", "--disable-gpu", "--enable-unsafe-webgpu", "--disable-quic", "--no-first-run",

@@ -144,8 +144,20 @@ test("the notice says what the weights were trained on, from their sidecar", asy
   assert.match(await synthetic.page.textContent("#provenance"), /trained on synthetic drawn hands/);
   await synthetic.context.close();
   const real = await session.openPage(`${session.realOrigin}/?backend=cpu`);
-  assert.match(await real.page.textContent("#provenance"), /^The model on this page was trained on 24 photos of 12 people/);
+  assert.match(await real.page.textContent("#provenance"), /^The model on this page was trained on 24 photos of 12 people \(\d+ of \d+ joints labelled inflamed at an examination\)/);
   await real.context.close();
+});
+
+test("weights trained on painted healthy hands say so, not that they saw patients", async () => {
+  const painted = await session.openPage(`${session.paintedOrigin}/?backend=cpu`);
+  assert.match(await painted.page.textContent("#provenance"), /^The model on this page was trained on 24 photos of 12 people's healthy hands with simulated signs of inflammation painted on, not on patients; its results say nothing reliable about your joints\.$/);
+  await painted.context.close();
+});
+
+test("weights whose sidecar does not say what they were trained on are not taken for patients' ones", async () => {
+  const unrecorded = await session.openPage(`${session.unrecordedOrigin}/?backend=cpu`);
+  assert.match(await unrecorded.page.textContent("#provenance"), /do not say what it was trained on, so its results say nothing reliable/);
+  await unrecorded.context.close();
 });
 
 test("truncated weights give a readable message", async () => {

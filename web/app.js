@@ -68,11 +68,22 @@ async function start() {
 // What the weights were trained on, from their sidecar (not assumed).
 function provenance(sidecar) {
   const t = sidecar.training_data;
-  $("provenance").textContent = sidecar.synthetic_data
-    ? "The model on this page was trained on synthetic drawn hands, not on real patients; its results say nothing reliable about your joints."
-    : `The model on this page was trained on ${t.images} photos of ${t.patients} people (${t.inflamed_joints} of ${t.labelled_joints} joints labelled inflamed). It can still be wrong about your joints.`;
-  document.body.dataset.synthetic = String(sidecar.synthetic_data);
+  const photos = sidecar.training_photos;
+  const nothingReliable = "its results say nothing reliable about your joints.";
+  $("provenance").textContent = {
+    "drawn": `The model on this page was trained on synthetic drawn hands, not on real patients; ${nothingReliable}`,
+    "simulated-signs": `The model on this page was trained on ${t.images} photos of ${t.patients} people's healthy hands with simulated signs of inflammation painted on, not on patients; ${nothingReliable}`,
+    "real-labels": `The model on this page was trained on ${t.images} photos of ${t.patients} people (${t.inflamed_joints} of ${t.labelled_joints} joints labelled inflamed at an examination). It can still be wrong about your joints.`,
+  }[photos] ?? `The files of the model on this page do not say what it was trained on, so ${nothingReliable}`;
+  document.body.dataset.trainingPhotos = photos ?? "unrecorded";
 }
+
+/** What the weights were trained on, for the summary ("" for patients' labelled photos). */
+const trainedOn = (s) => ({
+  "drawn": "; trained on synthetic drawn hands only",
+  "simulated-signs": "; trained on healthy hands with simulated signs painted on, not on patients",
+  "real-labels": "",
+}[s?.training_photos] ?? "; what the model was trained on is not recorded");
 
 const sideName = (s) => (s === "left" ? "left" : "right");
 /** A joint's verdict in the page's words (the detector's own `inflamed`). */
@@ -436,7 +447,7 @@ async function openSummary() {
   }
   root.appendChild(table);
   const s = detector?.sidecar;
-  root.append(p(`Weights: ${last.model || "unknown"}${last.weights ? `, SHA-256 ${last.weights.slice(0, 12)}…` : ""}; a joint is flagged at a score of ${(last.threshold ?? 0.5).toFixed(3)} or more (a score, not a percentage)${s?.synthetic_data ? "; trained on synthetic drawn hands only" : ""}.`));
+  root.append(p(`Weights: ${last.model || "unknown"}${last.weights ? `, SHA-256 ${last.weights.slice(0, 12)}…` : ""}; a joint is flagged at a score of ${(last.threshold ?? 0.5).toFixed(3)} or more (a score, not a percentage)${trainedOn(s)}.`));
   root.append(p($("notice").textContent.replace(/\s+/g, " ").trim()));
   document.body.dataset.view = "summary";
   $("summary").hidden = false;

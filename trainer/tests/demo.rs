@@ -37,7 +37,7 @@ fn the_sidecar_describes_the_exported_weights() {
     let out = &demo().out;
     let sidecar = read_json(&out.join("export/jointscope.json"));
     assert_eq!(sidecar["joints"].as_array().unwrap().len(), 11);
-    assert_eq!(sidecar["synthetic_data"], true);
+    assert_eq!(sidecar["training_photos"], "drawn");
     let t = sidecar["threshold"].as_f64().unwrap();
     assert!(t > 0.0 && t < 1.0, "{t}");
     let weights = std::fs::read(out.join("export/jointscope.bpk")).unwrap();

@@ -96,3 +96,23 @@ fn ablate_runs_the_real_rows_on_a_real_benchmark_pretraining_on_a_pool() {
     assert_eq!(written(), before);
     assert_eq!(std::fs::read_to_string(out.join("ablation-real.md")).unwrap(), md);
 }
+
+/// Weights trained on the painted benchmark of the committed photos say so in their export and in
+/// what `detect` prints: simulated signs on healthy hands, not patients.
+#[test]
+fn weights_trained_on_painted_photos_say_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = benchmark(dir.path(), &["default"]);
+    let (run, export) = (dir.path().join("run"), dir.path().join("export"));
+    let r = run.to_str().unwrap();
+    ok(&jointscope(&[
+        "train", "--manifest", data.join("manifest.csv").to_str().unwrap(), "--run", r, "--global-size", "32", "--local-size", "32", "--width", "8", "--epochs", "1",
+        "--backend", "flex", "--arch", "local",
+    ]));
+    ok(&jointscope(&["evaluate", "--run", r]));
+    ok(&jointscope(&["export", "--run", r, "--out", export.to_str().unwrap()]));
+    assert_eq!(read_json(&export.join("jointscope.json"))["training_photos"], "simulated-signs");
+    let photo = jointscope_test_support::real_hand("11k_f_d.jpg");
+    let t = ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), photo.to_str().unwrap()]));
+    assert!(t.contains("; real healthy hands with simulated signs painted on, not patients)."), "{t}");
+}

@@ -17,4 +17,4 @@ pub use geometry::{CropBox, Point};
 pub use hand::{Hand, View};
 pub use joints::Joint;
 pub use objective::Objective;
-pub use summary::DataSummary;
+pub use summary::{DataSummary, TrainingPhotos};

@@ -17,3 +17,27 @@ pub struct DataSummary {
     #[serde(default)]
     pub images_with_all_joints: usize,
 }
+
+/// What a model's training photos were: what its verdicts can be taken to mean.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+pub enum TrainingPhotos {
+    /// The synthetic benchmark's drawn hands (`jointscope synth`).
+    Drawn,
+    /// Real photos of healthy hands with simulated signs painted on (`jointscope synth --base-photos`).
+    SimulatedSigns,
+    /// Photos with labels from an examination (a clinic's own collection).
+    RealLabels,
+}
+
+impl TrainingPhotos {
+    /// What the photos were, as the end of a sentence ("trained on …").
+    pub fn words(self) -> &'static str {
+        match self {
+            TrainingPhotos::Drawn => "drawn synthetic hands, not real ones",
+            TrainingPhotos::SimulatedSigns => "real healthy hands with simulated signs painted on, not patients",
+            TrainingPhotos::RealLabels => "photos of patients' hands labelled at an examination",
+        }
+    }
+}

@@ -4,6 +4,7 @@
 
 pub mod defects;
 pub mod fsio;
+pub mod kind;
 pub mod manifest;
 pub mod split;
 pub mod paint;

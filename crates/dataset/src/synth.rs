@@ -176,17 +176,6 @@ pub struct SynthSummary {
 /// File name of the summary the generator writes beside its manifest.
 pub const SUMMARY_FILE: &str = "synth.json";
 
-/// The generator's summary for `manifest`, when the generator wrote that very file: the
-/// `synth.json` beside it records the manifest's SHA-256, and the bytes still match. An edited or
-/// unrelated manifest in the same folder is not synthetic by this test.
-pub fn provenance(manifest: &Path) -> Option<SynthSummary> {
-    let dir = manifest.parent()?;
-    let text = std::fs::read_to_string(dir.join(SUMMARY_FILE)).ok()?;
-    let summary: SynthSummary = serde_json::from_str(&text).ok()?;
-    let sum = fsio::sha256_file(manifest).ok()?;
-    (!summary.manifest_sha256.is_empty() && summary.manifest_sha256 == sum).then_some(summary)
-}
-
 /// Files the generator writes beside `images/`.
 pub const OUTPUT_FILES: [&str; 5] = ["manifest.csv", "healthy.csv", "landmarks.csv", "severity.csv", SUMMARY_FILE];
 

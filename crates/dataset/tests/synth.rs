@@ -252,19 +252,44 @@ fn the_control_cohort_inflames_joints_independently_at_the_prevalence() {
     assert!((conditional - marginal).abs() < 0.015, "{conditional} vs {marginal}");
 }
 
-#[test]
-fn a_manifest_is_synthetic_only_while_its_bytes_are_the_generators() {
+/// A small drawn benchmark in a temporary folder: (the folder, its manifest).
+fn small_benchmark() -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let config = SynthConfig { patients: 3, healthy_images: 0, image_size: 96, ..SynthConfig::default() };
     synth::generate(&config, dir.path(), &|_, _| {}).unwrap();
     let manifest = dir.path().join("manifest.csv");
-    assert!(synth::provenance(&manifest).is_some());
-    // An edited manifest beside the generator's summary is the user's, not the generator's.
+    (dir, manifest)
+}
+
+#[test]
+fn the_generators_manifest_is_drawn() {
+    let (_dir, manifest) = small_benchmark();
+    assert_eq!(jointscope_dataset::kind::training_photos(&manifest).unwrap(), jointscope_data::TrainingPhotos::Drawn);
+}
+
+#[test]
+fn an_edited_manifest_beside_the_generators_summary_is_refused() {
+    let (_dir, manifest) = small_benchmark();
     let mut text = std::fs::read_to_string(&manifest).unwrap();
     text.push_str("images/p0001_R.jpg,p0001,R,dorsal,MCP1,unknown,,\n");
     std::fs::write(&manifest, text).unwrap();
-    assert!(synth::provenance(&manifest).is_none());
-    // So is another manifest in the same folder.
-    std::fs::copy(dir.path().join("healthy.csv"), dir.path().join("mine.csv")).ok();
-    assert!(synth::provenance(&dir.path().join("mine.csv")).is_none());
+    let e = jointscope_dataset::kind::training_photos(&manifest).unwrap_err().to_string();
+    assert!(e.contains("not the manifest the generator wrote there"), "{e}");
+}
+
+#[test]
+fn an_unreadable_summary_is_refused() {
+    let (dir, manifest) = small_benchmark();
+    std::fs::write(dir.path().join(synth::SUMMARY_FILE), "{ cut short").unwrap();
+    let e = jointscope_dataset::kind::training_photos(&manifest).unwrap_err().to_string();
+    assert!(e.contains("cannot be read"), "{e}");
+}
+
+#[test]
+fn a_manifest_without_a_generators_summary_has_real_labels() {
+    let (dir, manifest) = small_benchmark();
+    let own = tempfile::tempdir().unwrap();
+    std::fs::copy(&manifest, own.path().join("manifest.csv")).unwrap();
+    drop(dir);
+    assert_eq!(jointscope_dataset::kind::training_photos(&own.path().join("manifest.csv")).unwrap(), jointscope_data::TrainingPhotos::RealLabels);
 }

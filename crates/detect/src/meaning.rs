@@ -3,21 +3,22 @@
 //! ([`TestMetrics`](crate::sidecar::TestMetrics)). One sentence, the same for the CLI, the page
 //! and the npm package, so the probability is never shown alone next to a verdict.
 use crate::sidecar::{Sidecar, TestMetrics};
+use jointscope_data::TrainingPhotos;
 
 /// The sentence for weights with this sidecar.
 pub fn flag_meaning(sidecar: &Sidecar) -> String {
-    meaning(sidecar.test_metrics.as_ref(), sidecar.synthetic_data)
+    meaning(sidecar.test_metrics.as_ref(), sidecar.training_photos)
 }
 
-/// The sentence from the test evaluation (`None`: the weights carry none) and whether the
-/// training photos were the synthetic generator's.
-pub fn meaning(test: Option<&TestMetrics>, synthetic: bool) -> String {
+/// The sentence from the test evaluation (`None`: the weights carry none) and what the training
+/// photos were (`None`: not recorded).
+pub fn meaning(test: Option<&TestMetrics>, photos: Option<TrainingPhotos>) -> String {
     let Some(test) = test else {
         return "These weights carry no measurement on test photos, so how often a flag is right is unknown.".into();
     };
     let found = value(test, "sensitivity").map_or("an unknown share of the inflamed joints".to_string(), found_share);
     let false_flags = value(test, "specificity").map_or("an unknown share of the healthy ones".to_string(), |s| flagged_share(1.0 - s));
-    let photos = if synthetic { "drawn synthetic hands, not real ones" } else { "photos like the ones it was trained on" };
+    let photos = photos.map_or("photos of a kind its files do not record", TrainingPhotos::words);
     format!(
         "Flagged means: at this setting the model found {found} in its test photos and also flagged {false_flags} \
          ({} patients, {} inflamed joints of {}; {photos}).",
@@ -71,26 +72,38 @@ mod tests {
     fn synthetic_test_metrics_read_as_shares_and_say_drawn() {
         let t = test_metrics(Some(0.71), Some(0.952));
         assert_eq!(
-            meaning(Some(&t), true),
+            meaning(Some(&t), Some(TrainingPhotos::Drawn)),
             "Flagged means: at this setting the model found about 7 in 10 of the inflamed joints in its test photos and also \
              flagged about 5 in 100 of the healthy ones (12 patients, 60 inflamed joints of 528; drawn synthetic hands, not real ones)."
         );
     }
 
     #[test]
-    fn real_test_metrics_do_not_say_drawn() {
-        let s = meaning(Some(&test_metrics(Some(0.5), Some(0.9))), false);
-        assert!(s.ends_with("about 10 in 100 of the healthy ones (12 patients, 60 inflamed joints of 528; photos like the ones it was trained on)."), "{s}");
+    fn real_labels_say_patients_hands() {
+        let s = meaning(Some(&test_metrics(Some(0.5), Some(0.9))), Some(TrainingPhotos::RealLabels));
+        assert!(s.ends_with("about 10 in 100 of the healthy ones (12 patients, 60 inflamed joints of 528; photos of patients' hands labelled at an examination)."), "{s}");
+    }
+
+    #[test]
+    fn simulated_signs_say_not_patients() {
+        let s = meaning(Some(&test_metrics(Some(0.5), Some(0.9))), Some(TrainingPhotos::SimulatedSigns));
+        assert!(s.ends_with("(12 patients, 60 inflamed joints of 528; real healthy hands with simulated signs painted on, not patients)."), "{s}");
+    }
+
+    #[test]
+    fn unrecorded_photos_say_so() {
+        let s = meaning(Some(&test_metrics(Some(0.5), Some(0.9))), None);
+        assert!(s.ends_with("; photos of a kind its files do not record)."), "{s}");
     }
 
     #[test]
     fn no_test_metrics_say_unknown() {
-        assert_eq!(meaning(None, true), "These weights carry no measurement on test photos, so how often a flag is right is unknown.");
+        assert_eq!(meaning(None, Some(TrainingPhotos::Drawn)), "These weights carry no measurement on test photos, so how often a flag is right is unknown.");
     }
 
     #[test]
     fn undefined_sensitivity_says_unknown() {
-        let s = meaning(Some(&test_metrics(None, Some(1.0))), true);
+        let s = meaning(Some(&test_metrics(None, Some(1.0))), Some(TrainingPhotos::Drawn));
         assert!(s.contains("found an unknown share of the inflamed joints") && s.contains("flagged none of the healthy ones"), "{s}");
     }
 
@@ -101,7 +114,7 @@ mod tests {
         let t = TestMetrics { patients: 24, joints: 528, inflamed: 41, metrics: vec![] };
         let t = TestMetrics { metrics: test_metrics(Some(32.0 / 41.0), Some(465.0 / 487.0)).metrics, ..t };
         let readme = include_str!("../../../pkg/README.md").split_whitespace().collect::<Vec<_>>().join(" ");
-        let sentence = meaning(Some(&t), true);
+        let sentence = meaning(Some(&t), Some(TrainingPhotos::Drawn));
         assert!(readme.contains(&format!("\"{sentence}\"")), "pkg/README.md does not quote {sentence:?}");
     }
 

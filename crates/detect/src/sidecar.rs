@@ -100,9 +100,10 @@ pub struct Sidecar {
     pub weights: WeightsInfo,
     pub training_data: DataSummary,
     pub validation_data: DataSummary,
-    /// True when the training manifest is the synthetic generator's own (its `synth.json` records
-    /// the manifest's checksum), so the weights say nothing about real hands.
-    pub synthetic_data: bool,
+    /// What the training photos were (`None`: weights exported before it was recorded, when only
+    /// drawn hands were told apart and painted real photos passed for patients' ones).
+    #[serde(default)]
+    pub training_photos: Option<jointscope_data::TrainingPhotos>,
     /// The run's evaluation on its own test patients with these very weights, when there is one.
     pub test_metrics: Option<TestMetrics>,
     /// What the training photos looked like to the encoder, to tell a photo unlike them

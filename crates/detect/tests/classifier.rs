@@ -49,7 +49,7 @@ fn export(arch: Arch) -> (Vec<u8>, Vec<u8>) {
         weights: WeightsInfo { file: "jointscope.bpk".into(), bytes: weights.len(), sha256: sha256(&weights) },
         training_data: summary(),
         validation_data: summary(),
-        synthetic_data: true,
+        training_photos: Some(jointscope_data::TrainingPhotos::Drawn),
         test_metrics: None,
         familiarity: None,
         appearance: None,

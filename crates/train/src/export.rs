@@ -64,7 +64,7 @@ pub fn export(run_dir: &Path, out: &Path, force: bool, progress: &dyn Progress) 
         weights: WeightsInfo { file: WEIGHTS_FILE.into(), bytes: bytes.len(), sha256: weights_sha256.clone() },
         training_data: meta.train_data.clone(),
         validation_data: meta.valid_data.clone(),
-        synthetic_data: meta.synthetic_data,
+        training_photos: meta.training_photos,
         test_metrics: test_metrics(&run, &weights_sha256, progress)?,
         familiarity: meta.familiarity.clone(),
         appearance: meta.appearance.clone(),

@@ -224,9 +224,10 @@ pub struct ModelMeta {
     /// Pseudo-labels added to the training joints: (inflamed, not inflamed).
     #[serde(default)]
     pub pseudo_labels: (usize, usize),
-    /// The training manifest is the synthetic generator's own (checked by its checksum).
+    /// What the training photos were (from the generator's summary beside the manifest, checked
+    /// by its checksum; `None` for runs trained before it was recorded).
     #[serde(default)]
-    pub synthetic_data: bool,
+    pub training_photos: Option<jointscope_data::TrainingPhotos>,
     /// Fraction of validation joints at or above the threshold.
     #[serde(default)]
     pub valid_flagged: Option<f64>,
@@ -577,6 +578,8 @@ fn train_epoch(
 pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, models: &Path, progress: &dyn Progress) -> anyhow::Result<ModelMeta> {
     let run = RunDir(run_dir.to_path_buf());
     let config = open_run(&run, config, resume)?;
+    // Read before any epoch: a manifest whose photos cannot be told apart fails now, not at the end.
+    let photos = jointscope_dataset::kind::training_photos(&config.manifest)?;
     let (mut ds, split) = load_data(&run, &config, progress)?;
     let train_ids = ds.part(&split, Part::Train);
     let valid_ids = ds.part(&split, Part::Valid);
@@ -644,7 +647,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, models: &P
             break;
         }
     }
-    let parts = Parts { ds: &ds, train_ids: &train_ids, valid_ids: &valid_ids };
+    let parts = Parts { ds: &ds, train_ids: &train_ids, valid_ids: &valid_ids, photos };
     let meta = finish(&run, &config, parts, &state, &selected, pseudo, models, progress)?;
     run::write_json(&run.model_meta(), &meta)?;
     crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;
@@ -691,6 +694,8 @@ struct Parts<'a> {
     ds: &'a Dataset,
     train_ids: &'a [usize],
     valid_ids: &'a [usize],
+    /// What the training photos are.
+    photos: jointscope_data::TrainingPhotos,
 }
 
 /// After the last epoch: calibration and threshold on validation with the best weights, the
@@ -699,7 +704,7 @@ struct Parts<'a> {
 fn finish(
     run: &RunDir,
     config: &RunConfig,
-    Parts { ds, train_ids, valid_ids }: Parts,
+    Parts { ds, train_ids, valid_ids, photos }: Parts,
     state: &CheckpointState,
     selected: &backend::Selected,
     pseudo: (usize, usize),
@@ -737,7 +742,7 @@ fn finish(
         backend: selected.name.clone(),
         parameters: best.num_params(),
         pseudo_labels: pseudo,
-        synthetic_data: jointscope_dataset::synth::provenance(&config.manifest).is_some(),
+        training_photos: Some(photos),
         valid_flagged: Some(flagged),
         familiarity,
         retake_difference,
