@@ -209,6 +209,14 @@ fn detection_table(name: &str, d: &Detection) -> String {
                 f.distance, f.limit
             );
         }
+        if let (Some(v), Some(rule)) = (h.verdict, d.hand_rule) {
+            let form = match rule.score {
+                jointscope_data::HandScore::Max => "largest joint score",
+                jointscope_data::HandScore::NoisyOr => "noisy-OR of the joint scores",
+            };
+            let verdict = if v.flagged { "flagged" } else { "not flagged" };
+            let _ = writeln!(s, "  the hand as a whole: {verdict} ({form} {:.3}, flagged at {:.3} or more)", v.score, rule.threshold);
+        }
         for j in &h.joints {
             let flag = if j.inflamed { "  flagged" } else { "" };
             let _ = writeln!(s, "  {:<6} ({:>6.1}, {:>6.1})  p = {:.3}{flag}", j.joint.name(), j.position.x, j.position.y, j.probability);

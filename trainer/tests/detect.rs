@@ -143,3 +143,27 @@ fn a_webp_photo_is_judged_as_its_lossless_png_twin() {
     // The same pixels, so the same detection to the bit.
     assert_eq!(found[0]["detection"], found[1]["detection"]);
 }
+
+/// A hand's own verdict is its joints' probabilities in the form the weights' hand rule names,
+/// against its threshold, and `detect` prints it.
+#[test]
+fn a_hand_gets_a_verdict_of_its_own() {
+    let export = demo().out.join("export");
+    let dir = tempfile::tempdir().unwrap();
+    let json = dir.path().join("found.json");
+    let photo = jointscope_test_support::real_hand("11k_f_d.jpg");
+    let t = ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), photo.to_str().unwrap()]));
+    let found = read_json(&json);
+    let detection = &found[0]["detection"];
+    let rule = &detection["handRule"];
+    let hand = &detection["hands"][0];
+    let probs: Vec<f64> = hand["joints"].as_array().unwrap().iter().map(|j| j["probability"].as_f64().unwrap()).collect();
+    let score = match rule["score"].as_str().unwrap() {
+        "max" => probs.iter().copied().fold(0.0, f64::max),
+        _ => 1.0 - probs.iter().map(|p| 1.0 - p).product::<f64>(),
+    };
+    let verdict = &hand["verdict"];
+    assert!((verdict["score"].as_f64().unwrap() - score).abs() < 1e-6, "{verdict} vs {score}");
+    assert_eq!(verdict["flagged"].as_bool().unwrap(), score >= rule["threshold"].as_f64().unwrap());
+    assert!(t.contains("  the hand as a whole: "), "{t}");
+}

@@ -150,3 +150,44 @@ fn evaluation_at_landmark_positions_counts_a_photo_without_a_hand_as_missed() {
     assert_eq!(read_json(&folder.join("metrics.json"))["photos_without_hand"], without);
     assert_eq!(read_json(&folder.join("metrics.json"))["report"]["n"], 47);
 }
+
+/// The demo's hand-level figures, recounted here from its per-joint predictions: a hand (an image)
+/// is inflamed when any of its joints is, its score is the rule's form of its joints'
+/// probabilities, flagged at the rule's threshold or above.
+#[test]
+fn the_hand_verdicts_figures_follow_from_the_joint_predictions() {
+    let run = demo().out.join("run");
+    let metrics = read_json(&run.join("eval/metrics.json"));
+    let hands = &metrics["hands"];
+    let (form, threshold) = (hands["rule"]["score"].as_str().unwrap().to_string(), hands["rule"]["threshold"].as_f64().unwrap() as f32);
+    let mut by_image: std::collections::BTreeMap<String, (Vec<f32>, bool)> = Default::default();
+    let mut r = csv::Reader::from_path(run.join("eval/predictions.csv")).unwrap();
+    for rec in r.deserialize::<std::collections::HashMap<String, String>>() {
+        let rec = rec.unwrap();
+        let e = by_image.entry(rec["image"].clone()).or_default();
+        e.0.push(rec["probability"].parse().unwrap());
+        e.1 |= rec["label"] == "1";
+    }
+    let (mut tp, mut fn_, mut tn, mut fp) = (0, 0, 0, 0);
+    for (probs, inflamed) in by_image.values() {
+        let score = match form.as_str() {
+            "max" => probs.iter().copied().fold(0.0f32, f32::max),
+            "noisy-or" => 1.0 - probs.iter().map(|p| 1.0 - p).product::<f32>(),
+            other => panic!("unknown form {other}"),
+        };
+        match (score >= threshold, inflamed) {
+            (true, true) => tp += 1,
+            (false, true) => fn_ += 1,
+            (false, false) => tn += 1,
+            (true, false) => fp += 1,
+        }
+    }
+    assert_eq!(hands["report"]["n"].as_u64().unwrap() as usize, by_image.len());
+    let close = |key: &str, want: f64| {
+        let got = hands["report"][key]["value"].as_f64().unwrap();
+        // predictions.csv rounds probabilities to 7 decimals: no hand sits that close to the threshold here.
+        assert!((got - want).abs() < 1e-12, "{key}: {got} vs {want} recounted");
+    };
+    close("sensitivity", tp as f64 / (tp + fn_) as f64);
+    close("specificity", tn as f64 / (tn + fp) as f64);
+}

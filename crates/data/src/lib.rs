@@ -6,6 +6,7 @@
 pub mod error;
 pub mod geometry;
 pub mod hand;
+pub mod hand_rule;
 pub mod image_io;
 pub mod joints;
 pub mod objective;
@@ -15,6 +16,7 @@ pub mod summary;
 pub use error::DataError;
 pub use geometry::{CropBox, Point};
 pub use hand::{Hand, View};
+pub use hand_rule::{HandRule, HandScore, HandVerdict};
 pub use joints::Joint;
 pub use objective::Objective;
 pub use summary::{DataSummary, TrainingPhotos};

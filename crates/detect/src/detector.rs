@@ -31,6 +31,9 @@ pub struct HandResult {
     /// like the training photos (`familiarity.familiar`, or the weights cannot tell). A page shows
     /// no verdict of a hand for which this is false.
     pub judgeable: bool,
+    /// The verdict on the whole hand: its joints' probabilities in the form the weights' hand rule
+    /// names, against its threshold (`None`: the weights carry no hand rule).
+    pub verdict: Option<jointscope_data::HandVerdict>,
 }
 
 /// Whether verdicts on a hand with this capture check and familiarity may be shown
@@ -53,6 +56,8 @@ pub struct Detection {
     /// can use: how many inflamed joints they found and how many healthy ones they flagged on
     /// their own test photos ([`flag_meaning`](crate::meaning::flag_meaning)).
     pub meaning: String,
+    /// The weights' rule for a whole hand's verdict (each hand's `verdict`; `None`: they have none).
+    pub hand_rule: Option<jointscope_data::HandRule>,
     pub hands: Vec<HandResult>,
 }
 
@@ -140,7 +145,10 @@ impl Detector {
             let (joints, familiarity) = self.classifier.judge_hand_marked(img, &hand.joints(), mark).await?;
             let quality = quality::assess(img, &hand, mirrored, local_size, &quality::LIMITS);
             mark("quality");
+            let probs: Vec<f32> = joints.iter().map(|j| j.probability).collect();
+            let verdict = self.classifier.sidecar().hand_rule.and_then(|rule| rule.judge(&probs));
             hands.push(HandResult {
+                verdict,
                 handedness: hand.handedness,
                 handedness_score: hand.handedness_score,
                 presence: hand.presence,
@@ -152,7 +160,14 @@ impl Detector {
             });
         }
         let sidecar = self.classifier.sidecar();
-        Ok(Detection { width: img.width(), height: img.height(), threshold: sidecar.threshold, meaning: crate::meaning::flag_meaning(sidecar), hands })
+        Ok(Detection {
+            width: img.width(),
+            height: img.height(),
+            threshold: sidecar.threshold,
+            meaning: crate::meaning::flag_meaning(sidecar),
+            hand_rule: sidecar.hand_rule,
+            hands,
+        })
     }
 
     /// Run every model once on blank inputs, so shader compilation and autotuning (WebGPU: up to

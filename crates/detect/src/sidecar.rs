@@ -104,6 +104,11 @@ pub struct Sidecar {
     /// drawn hands were told apart and painted real photos passed for patients' ones).
     #[serde(default)]
     pub training_photos: Option<jointscope_data::TrainingPhotos>,
+    /// The verdict on a whole hand (its score's form and threshold, fitted on validation; `None`
+    /// for weights without one: then a hand carries no verdict of its own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(target_family = "wasm", tsify(optional))]
+    pub hand_rule: Option<jointscope_data::HandRule>,
     /// The run's evaluation on its own test patients with these very weights, when there is one.
     pub test_metrics: Option<TestMetrics>,
     /// What the training photos looked like to the encoder, to tell a photo unlike them

@@ -50,6 +50,7 @@ fn export(arch: Arch) -> (Vec<u8>, Vec<u8>) {
         training_data: summary(),
         validation_data: summary(),
         training_photos: Some(jointscope_data::TrainingPhotos::Drawn),
+        hand_rule: None,
         test_metrics: None,
         familiarity: None,
         appearance: None,

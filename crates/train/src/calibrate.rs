@@ -1,7 +1,7 @@
 //! After training: temperature scaling (Guo et al. 2017) and the decision threshold, both fitted
 //! on the validation patients' predictions with the best weights.
 use crate::predict::Prediction;
-use jointscope_data::Objective;
+use jointscope_data::{HandRule, HandScore, Objective};
 use jointscope_metrics::{best_threshold, fit_temperature};
 use jointscope_model::probability;
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,47 @@ pub fn calibrate(raw: &[Prediction], objective: Objective) -> Calibration {
     let threshold = best_threshold(&calibrated, &labels, objective);
     let flagged = calibrated.iter().filter(|&&p| p >= threshold).count() as f64 / calibrated.len().max(1) as f64;
     Calibration { temperature, threshold, flagged }
+}
+
+/// One hand's joints: its photo, its joints' calibrated probabilities, and whether any of its
+/// labelled joints is inflamed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HandJoints {
+    pub photo: usize,
+    pub probs: Vec<f32>,
+    pub inflamed: bool,
+}
+
+/// The predictions grouped by hand (one photo holds one hand), in photo order.
+pub fn by_hand(preds: &[Prediction]) -> Vec<HandJoints> {
+    let mut hands: std::collections::BTreeMap<usize, HandJoints> = std::collections::BTreeMap::new();
+    for p in preds {
+        let h = hands.entry(p.photo).or_insert(HandJoints { photo: p.photo, probs: Vec::new(), inflamed: false });
+        h.probs.push(p.prob);
+        h.inflamed |= p.target > 0.5;
+    }
+    hands.into_values().collect()
+}
+
+/// The hand-level rule fitted on the validation hands (their joints' calibrated probabilities):
+/// the score form of [`HandScore::ALL`] with the higher ROC-AUC (a tie keeps the earlier), and its
+/// threshold maximising `objective`. `None` when validation lacks a hand with or without an
+/// inflamed joint (no ranking can be measured).
+pub fn hand_rule(valid: &[Prediction], objective: Objective) -> Option<HandRule> {
+    let hands = by_hand(valid);
+    let labels: Vec<bool> = hands.iter().map(|h| h.inflamed).collect();
+    if !labels.contains(&true) || !labels.contains(&false) {
+        return None;
+    }
+    let scores = |form: HandScore| -> Vec<f32> { hands.iter().map(|h| form.score(&h.probs).expect("a hand has a joint")).collect() };
+    let auc = |form: HandScore| jointscope_metrics::roc_auc(&scores(form), &labels).unwrap_or(f64::NAN);
+    let mut best = HandScore::ALL[0];
+    for form in &HandScore::ALL[1..] {
+        if auc(*form) > auc(best) {
+            best = *form;
+        }
+    }
+    Some(HandRule { score: best, threshold: best_threshold(&scores(best), &labels, objective) })
 }
 
 impl Calibration {
@@ -59,6 +100,38 @@ mod tests {
 
     fn pred(logit: f32, target: f32) -> Prediction {
         Prediction { photo: 0, joint: jointscope_data::Joint::Mcp2, target, prob: 0.0, logit, cam: vec![], pooled: vec![] }
+    }
+
+    fn joint(photo: usize, prob: f32, inflamed: bool) -> Prediction {
+        Prediction { photo, prob, target: f32::from(inflamed), ..pred(0.0, 0.0) }
+    }
+
+    #[test]
+    fn a_hand_is_inflamed_when_any_of_its_joints_is() {
+        let hands = by_hand(&[joint(3, 0.2, false), joint(1, 0.1, false), joint(3, 0.9, true), joint(1, 0.4, false)]);
+        assert_eq!(hands, vec![HandJoints { photo: 1, probs: vec![0.1, 0.4], inflamed: false }, HandJoints { photo: 3, probs: vec![0.2, 0.9], inflamed: true }]);
+    }
+
+    #[test]
+    fn the_hand_score_that_ranks_validation_better_is_chosen() {
+        // Inflamed hand: three joints at 0.5 (max 0.5, noisy-OR 0.875); healthy hand: 0.6 and 0
+        // (max 0.6, noisy-OR 0.6). Max ranks them the wrong way round, noisy-OR the right way.
+        let valid = [joint(0, 0.5, true), joint(0, 0.5, false), joint(0, 0.5, false), joint(1, 0.6, false), joint(1, 0.0, false)];
+        let rule = hand_rule(&valid, Objective::F1).unwrap();
+        assert_eq!(rule.score, HandScore::NoisyOr);
+        assert!(rule.threshold > 0.6 && rule.threshold <= 0.875, "{rule:?}");
+    }
+
+    #[test]
+    fn a_tie_keeps_the_largest_probability() {
+        // One joint per hand: both forms give the joint's probability.
+        let valid = [joint(0, 0.8, true), joint(1, 0.3, false), joint(2, 0.1, false)];
+        assert_eq!(hand_rule(&valid, Objective::F1).unwrap().score, HandScore::Max);
+    }
+
+    #[test]
+    fn validation_without_an_inflamed_hand_gives_no_rule() {
+        assert_eq!(hand_rule(&[joint(0, 0.8, false), joint(1, 0.3, false)], Objective::F1), None);
     }
 
     #[test]

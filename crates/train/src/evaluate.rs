@@ -151,6 +151,26 @@ pub struct Evaluation {
     pub ece_uncalibrated: f64,
     pub temperature: f32,
     pub per_joint: Vec<JointRow>,
+    /// The verdict per hand under the run's hand rule (`None`: the run has none).
+    #[serde(default)]
+    pub hands: Option<HandEvaluation>,
+}
+
+/// The figures of the hand-level verdict: a hand is inflamed when any of its labelled joints is;
+/// its score is the rule's form of its joints' probabilities; intervals resample patients.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HandEvaluation {
+    pub rule: jointscope_data::HandRule,
+    pub report: Report,
+}
+
+/// The hand-level figures of `preds` under `rule` with `resamples` patient-bootstrap draws.
+fn hand_evaluation(ds: &Dataset, preds: &[Prediction], rule: jointscope_data::HandRule, resamples: usize) -> HandEvaluation {
+    let hands = crate::calibrate::by_hand(preds);
+    let scores: Vec<f32> = hands.iter().map(|h| rule.score.score(&h.probs).expect("a hand has a joint")).collect();
+    let labels: Vec<bool> = hands.iter().map(|h| h.inflamed).collect();
+    let clusters: Vec<String> = hands.iter().map(|h| ds.photos[h.photo].entry.patient_id.clone()).collect();
+    HandEvaluation { rule, report: report(&scores, &labels, &clusters, rule.threshold, resamples, 1) }
 }
 
 /// Evaluate the run on `cohort` with joints cropped at `positions` and `resamples` bootstrap draws;
@@ -196,6 +216,7 @@ pub fn evaluate(run_dir: &Path, cohort: &Cohort, positions: &Positions, resample
         ece_uncalibrated: ece(&raw, &l, 10),
         temperature: meta.temperature,
         per_joint,
+        hands: meta.hand_rule.map(|rule| hand_evaluation(&ds, &preds, rule, resamples)),
     };
     let dir = run.eval(&eval.set);
     write_outputs(&dir, &ds, &preds, &eval, meta.threshold)?;
@@ -348,6 +369,25 @@ pub fn table(eval: &Evaluation, threshold: f32) -> String {
     let _ = writeln!(s, "  {:<12} {:>9.3}   (before temperature scaling {:.3}; T = {:.2})", "ECE", eval.ece, eval.ece_uncalibrated, eval.temperature);
     let c = r.confusion;
     let _ = writeln!(s, "  confusion: TP {} FP {} TN {} FN {}", c.tp, c.fp, c.tn, c.fn_);
+    if let Some(h) = &eval.hands {
+        let _ = writeln!(
+            s,
+            "hands: {} ({} with an inflamed joint); a hand is flagged when its {} of joint probabilities is at least {:.3} (chosen on validation)",
+            h.report.n,
+            h.report.positives,
+            match h.rule.score {
+                jointscope_data::HandScore::Max => "largest",
+                jointscope_data::HandScore::NoisyOr => "noisy-OR",
+            },
+            h.rule.threshold
+        );
+        for name in ["ROC-AUC", "PR-AUC", "sensitivity", "specificity"] {
+            let e = h.report.get(name);
+            let value = e.and_then(|e| e.value).map_or("undefined".to_string(), |v| format!("{v:.3}"));
+            let ci = e.and_then(|e| e.ci).map_or(String::new(), |(lo, hi)| format!("[{lo:.3}, {hi:.3}]"));
+            let _ = writeln!(s, "  {name:<12} {value:>9}   {ci}");
+        }
+    }
     s
 }
 

@@ -65,6 +65,7 @@ pub fn export(run_dir: &Path, out: &Path, force: bool, progress: &dyn Progress) 
         training_data: meta.train_data.clone(),
         validation_data: meta.valid_data.clone(),
         training_photos: meta.training_photos,
+        hand_rule: meta.hand_rule,
         test_metrics: test_metrics(&run, &weights_sha256, progress)?,
         familiarity: meta.familiarity.clone(),
         appearance: meta.appearance.clone(),

@@ -9,7 +9,7 @@ use crate::calibrate::{self, Calibration};
 use crate::dataset::{DataSummary, Dataset, Which, read_manifest};
 use crate::losses::LossConfig;
 use crate::choice::Choice as _;
-use crate::predict::{mean_bce, predict, predict_of, scores_labels};
+use crate::predict::{Prediction, mean_bce, predict, predict_of, scores_labels};
 use crate::progress::Progress;
 use crate::run::{self, EpochRecord, RunDir};
 use crate::schedule::cosine_lr;
@@ -231,6 +231,10 @@ pub struct ModelMeta {
     /// Fraction of validation joints at or above the threshold.
     #[serde(default)]
     pub valid_flagged: Option<f64>,
+    /// The verdict on a whole hand, fitted on the validation hands ([`calibrate::hand_rule`];
+    /// `None` when validation had no hand with or without an inflamed joint, or for older runs).
+    #[serde(default)]
+    pub hand_rule: Option<jointscope_data::HandRule>,
     /// What the training photos looked like to the encoder (exported, to flag unfamiliar photos).
     #[serde(default)]
     pub familiarity: Option<jointscope_detect::FeatureModel>,
@@ -715,6 +719,8 @@ fn finish(
     let best = run::load_model_file(&config.model, &run.model(), device)?;
     let raw = predict(&best, &config.model, ds, valid_ids, device, 16, 1.0)?;
     let Calibration { temperature, threshold, flagged } = calibrate::calibrate(&raw, p.objective);
+    let calibrated: Vec<Prediction> = raw.iter().map(|x| Prediction { prob: jointscope_model::probability(x.logit, temperature), ..x.clone() }).collect();
+    let hand_rule = calibrate::hand_rule(&calibrated, p.objective);
     let familiarity = crate::predict::familiarity(&best, &config.model, ds, train_ids, valid_ids, device)?;
     // The summary over MediaPipe's features needs its file; without it the export has none.
     let full = models.join(crate::init::MEDIAPIPE_FILE);
@@ -744,6 +750,7 @@ fn finish(
         pseudo_labels: pseudo,
         training_photos: Some(photos),
         valid_flagged: Some(flagged),
+        hand_rule,
         familiarity,
         retake_difference,
         initialisation: Some(crate::init::describe(p.init_mediapipe, p.init.as_deref(), mediapipe.as_deref())),
