@@ -41,6 +41,8 @@ for (const backend of ["cpu", "webgpu"]) {
     assert.doesNotMatch(await page.textContent("#result"), /\d %/);
     assert.match(await page.textContent("#meaning"), /^Flagged means: at this setting the model found .* \(\d+ patients, \d+ inflamed joints of \d+; drawn synthetic hands, not real ones\)\.$/);
     assert.equal(await page.locator("#meaning").isVisible(), true);
+    // The whole hand's own verdict, in words, from the weights' hand rule.
+    assert.match(first.status, /: \d+ joints? flagged \(\d+ ms\)\. The (left|right) hand as a whole: (flagged|not flagged)\. This is not a diagnosis\./);
     const warm = await upload(page, fx.handPhoto);
     session.timings.push(`${backend}: first detection ${first.result.ms.toFixed(0)} ms, warm ${warm.result.ms.toFixed(0)} ms`);
 
@@ -245,6 +247,7 @@ test("two saved checks show in the trend, and export → delete → import resto
   await page.waitForSelector("#summary:not([hidden]) #summary-body svg.diagram");
   const text = await page.textContent("#summary-body");
   assert.match(text, /Latest check: .* 2 checks from/);
+  assert.match(text, /in the latest check[^.]*\. The (left|right) hand as a whole: (flagged|not flagged)/);
   assert.match(text, /not a diagnosis/i);
   assert.match(text, /a joint is flagged at a score of 0\.\d{3} or more \(a score, not a percentage\)/);
   // What a flag meant, as recorded with the check, and no bare percentage anywhere.

@@ -89,6 +89,11 @@ const sideName = (s) => (s === "left" ? "left" : "right");
 /** A joint's verdict in the page's words (the detector's own `inflamed`). */
 const word = (j) => (j.inflamed ? "flagged" : "not flagged");
 const judgeable = (hand, anyway) => anyway || hand.judgeable;
+/** The whole hands' verdicts in words ("" when the weights give none): "The left hand as a whole: flagged." */
+const handVerdicts = (hands) => {
+  const said = hands.filter((h) => h.verdict).map((h) => `the ${sideName(h.handedness)} hand as a whole: ${h.verdict.flagged ? "flagged" : "not flagged"}`);
+  return said.length ? ` ${said.join("; ").replace(/^t/, "T")}.` : "";
+};
 
 /** Detect with the page's "mirrored" box as it is now (a selfie: the person's left hand shows as a right one). */
 function detectNow(source) {
@@ -141,7 +146,7 @@ function show(ms = 0) {
   } else {
     const n = judged.reduce((s, h) => s + h.joints.filter((j) => j.inflamed).length, 0);
     const hands = judged.map((h) => `${sideName(h.handedness)} hand`).join(" and ");
-    status(`${hands}: ${n} joint${n === 1 ? "" : "s"} flagged (${Math.round(ms)} ms). This is not a diagnosis.${showAnyway ? " Shown although the photo failed its check." : ""}`);
+    status(`${hands}: ${n} joint${n === 1 ? "" : "s"} flagged (${Math.round(ms)} ms).${handVerdicts(judged)} This is not a diagnosis.${showAnyway ? " Shown although the photo failed its check." : ""}`);
   }
   meaning(judged.length ? detection.meaning : null);
   showCheck();
@@ -330,6 +335,7 @@ async function save() {
     hands: sides.map((s) => ({
       handedness: s,
       joints: check[s].hand.joints.map((j) => ({ name: j.joint, probability: j.probability, inflamed: j.inflamed })),
+      verdict: check[s].hand.verdict ?? null,
     })),
     thumbnail: current?.bitmap ? await thumbnail(current.bitmap) : null,
   };
@@ -429,7 +435,7 @@ async function openSummary() {
   root.append(p(`Latest check: ${new Date(last.date).toLocaleString()}. ${sorted.length} check${sorted.length === 1 ? "" : "s"} from ${new Date(sorted[0].date).toLocaleDateString()} to ${new Date(last.date).toLocaleDateString()}.`));
   root.appendChild(diagram(hands, scoreStyle(last.threshold ?? 0.5)));
   const above = last.hands.flatMap((h) => h.joints.filter((j) => j.inflamed).map((j) => `${h.handedness} ${j.name}`));
-  root.append(p(above.length ? `Flagged in the latest check: ${above.join(", ")}.` : "No joint flagged in the latest check."));
+  root.append(p((above.length ? `Flagged in the latest check: ${above.join(", ")}.` : "No joint flagged in the latest check.") + handVerdicts(last.hands)));
   // What a flag meant, as recorded with the check (or the loaded weights' sentence, when the check came from them).
   const same = last.weights && last.weights === detector?.sidecar?.weights?.sha256;
   root.append(p(last.meaning ?? (same ? detector.meaning : "What a flag meant for the weights of this check was not recorded.")));

@@ -6,7 +6,8 @@ const tx = objectStore("jointscope", "results", { keyPath: "id", autoIncrement: 
 
 /**
  * Store one check: { date, model, weights (SHA-256), threshold, retakeDifference, meaning (what a
- * flag meant for those weights), hands: [{ handedness, joints: [{ name, probability, inflamed }] }], thumbnail }.
+ * flag meant for those weights), hands: [{ handedness, joints: [{ name, probability, inflamed }],
+ * verdict: { score, flagged } or null (the whole hand's, where the weights give one) }], thumbnail }.
  */
 export function add(record) {
   return tx("readwrite", (s) => s.add(record));
@@ -27,6 +28,12 @@ export function clear() {
 
 const NAMES = new Set(JOINTS);
 
+/** A whole hand's verdict from a file: { score in 0..1, flagged }. */
+function parseVerdict(v, where) {
+  if (!(typeof v?.score === "number" && v.score >= 0 && v.score <= 1)) throw new Error(`${where}: a hand's verdict needs a score in 0..1`);
+  return { score: v.score, flagged: Boolean(v.flagged) };
+}
+
 /** A record from an exported file, checked field by field; throws a readable Error naming what is wrong. */
 export function parseRecord(r, k) {
   const where = `check ${k + 1}`;
@@ -43,6 +50,7 @@ export function parseRecord(r, k) {
         if (!(typeof j.probability === "number" && j.probability >= 0 && j.probability <= 1)) throw new Error(`${where}: ${j.name}'s probability must be a number in 0..1`);
         return { name: j.name, probability: j.probability, inflamed: Boolean(j.inflamed) };
       }),
+      verdict: h.verdict == null ? null : parseVerdict(h.verdict, where),
     };
   });
   const number = (v) => (typeof v === "number" && v >= 0 && v <= 1 ? v : null);

@@ -691,6 +691,8 @@ fn figures(p: &[&Scored], t: Thresholds, names: &[String]) -> Vec<f64> {
 struct Selected {
     thresholds: Thresholds,
     predictions: Vec<Scored>,
+    /// The run's verdict per hand (None: the run has none).
+    hand_rule: Option<jointscope_data::HandRule>,
 }
 
 /// Per-seed differences, their mean, and its 95 % interval.
@@ -793,7 +795,7 @@ fn oracle(baseline: &RunResult, objective: jointscope_data::Objective) -> anyhow
         f1_optimal: jointscope_metrics::best_threshold(&valid_scores, &y, jointscope_data::Objective::F1),
     };
     let predictions = test.iter().map(|(s, n)| Scored { prob: prob(s, *n), ..s.clone() }).collect();
-    Ok(Selected { thresholds, predictions })
+    Ok(Selected { thresholds, predictions, hand_rule: None })
 }
 
 /// The report of one preset's ablation.
@@ -833,6 +835,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     if partial {
         let mut md = partial_table(&seeds, plan, &runs, &selected, &chosen, names);
         differences_section(&mut md, &partial_differences(c, &rows, &chosen));
+        hands_section(&mut md, &seeds, &rows, &chosen, plan.bootstrap_resamples);
         return Ok(md);
     }
     let table_rows: Vec<(String, Vec<Vec<f64>>)> = rows
@@ -970,7 +973,7 @@ fn load(r: &RunResult, set: &str) -> anyhow::Result<Selected> {
     let valid = valid_predictions(r)?;
     let (s, l): (Vec<f32>, Vec<bool>) = valid.iter().map(|x| (x.prob, x.label)).unzip();
     let thresholds = Thresholds { chosen: meta.threshold, f1_optimal: jointscope_metrics::best_threshold(&s, &l, jointscope_data::Objective::F1) };
-    Ok(Selected { thresholds, predictions: read_predictions(&rd.eval(set).join("predictions.csv"))? })
+    Ok(Selected { thresholds, predictions: read_predictions(&rd.eval(set).join("predictions.csv"))?, hand_rule: meta.hand_rule })
 }
 
 /// A run's predictions on its validation patients (evaluated there first where they were not).
@@ -1148,6 +1151,47 @@ fn extra_pairs<'a>(c: &AblateConfig, rows: &'a [Row]) -> Vec<(&'a str, &'a str)>
 fn each_metric(plan: &Plan, label: &str, a: &[&Selected], b: &[&Selected]) -> Vec<(String, String, Difference)> {
     let names = &plan.metrics;
     names.iter().enumerate().map(|(m, metric)| (label.to_string(), metric.clone(), paired(a, b, m, names, plan.bootstrap_resamples, 17 + m as u64))).collect()
+}
+
+/// The verdict per hand of each selected run with a hand rule, on the test cohort: a hand (an
+/// image) is inflamed when any of its labelled joints is; intervals resample test patients.
+fn hands_section(s: &mut String, seeds: &[u64], rows: &[Row], chosen: &HashMap<String, Vec<Selected>>, resamples: usize) {
+    let mut lines = Vec::new();
+    for row in rows {
+        for (k, sel) in chosen[&row.name].iter().enumerate() {
+            let Some(rule) = sel.hand_rule else { continue };
+            let mut hands: BTreeMap<&str, (Vec<f32>, bool, &str)> = BTreeMap::new();
+            for x in &sel.predictions {
+                let h = hands.entry(x.image.as_str()).or_insert((Vec::new(), false, x.patient.as_str()));
+                h.0.push(x.prob);
+                h.1 |= x.label;
+            }
+            let scores: Vec<f32> = hands.values().map(|h| rule.score.score(&h.0).expect("a hand has a joint")).collect();
+            let labels: Vec<bool> = hands.values().map(|h| h.1).collect();
+            let patients: Vec<String> = hands.values().map(|h| h.2.to_string()).collect();
+            let r = jointscope_metrics::report(&scores, &labels, &patients, rule.threshold, resamples, 29);
+            let form = serde_json::to_value(rule.score).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
+            lines.push(format!(
+                "| {} | {} | {} ({} inflamed) | {form} ≥ {:.3} | {} | {} | {} |",
+                row.name,
+                seeds[k],
+                r.n,
+                r.positives,
+                rule.threshold,
+                r.roc_auc.display(3),
+                r.sensitivity.display(3),
+                r.specificity.display(3)
+            ));
+        }
+    }
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(s, "\n## A verdict per hand (test cohort; 95 % intervals resample test patients)\n");
+    let _ = writeln!(s, "| row | seed | hands | rule (chosen on validation) | ROC-AUC | sensitivity | specificity |\n|---|---|---|---|---|---|---|");
+    for l in lines {
+        let _ = writeln!(s, "{l}");
+    }
 }
 
 /// The paired-differences table (nothing when there are none).
