@@ -631,6 +631,11 @@ pub struct AblateArgs {
     /// photos), as MediaPipe's landmarks judge it; --pool-size then counts those.
     #[arg(long, requires = "pool", value_parser = parse_view)]
     pub pool_view: Option<jointscope_data::View>,
+    /// With --benchmark: train on the first N of its training subjects (in a fixed order, seed
+    /// 1007; the split then takes validation from those as usual), testing on the same test
+    /// subjects: how many patients a clinic must photograph.
+    #[arg(long, requires = "benchmark")]
+    pub train_subjects: Option<usize>,
     /// Print one command per training run of the ablation (this command with `--job N`), for a
     /// scheduler's workers sharing --out (docs/trainer.md: a Slurm job array, GNU parallel); trains
     /// nothing.

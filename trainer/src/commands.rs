@@ -530,7 +530,7 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
     } else {
         (a.preset.config(), ModelConfig::default(), plan)
     };
-    let real = a.benchmark.as_ref().map(|dir| ablate::RealBenchmark { dir: dir.clone(), pool: a.pool.clone(), subjects: a.subjects.clone(), pool_size: a.pool_size, pool_view: a.pool_view });
+    let real = a.benchmark.as_ref().map(|dir| ablate::RealBenchmark { dir: dir.clone(), pool: a.pool.clone(), subjects: a.subjects.clone(), pool_size: a.pool_size, pool_view: a.pool_view, train_subjects: a.train_subjects });
     let config = ablate::AblateConfig {
         preset: a.preset,
         real,

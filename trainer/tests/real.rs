@@ -116,3 +116,30 @@ fn weights_trained_on_painted_photos_say_so() {
     let t = ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), photo.to_str().unwrap()]));
     assert!(t.contains("; real healthy hands with simulated signs painted on, not patients)."), "{t}");
 }
+
+/// `--train-subjects N` trains on the first N of the benchmark's training subjects (images by
+/// absolute path, the photos still told as simulated signs) and tests on the same test subjects.
+#[test]
+fn ablate_trains_on_the_first_n_training_subjects() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = benchmark(dir.path(), &["default", "--signal", "3"]);
+    let (out, plan) = (dir.path().join("ablation"), jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json"));
+    let args = [
+        "ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(), "--rows", "baseline",
+        "--train-subjects", "8", "--out", out.to_str().unwrap(),
+    ];
+    ok(&jointscope(&args));
+    let subjects = |m: &Path| -> std::collections::BTreeSet<String> {
+        csv::Reader::from_path(m).unwrap().records().map(|r| r.unwrap()[1].to_string()).collect()
+    };
+    let cut: Vec<PathBuf> = std::fs::read_dir(out.join("cohorts")).unwrap().map(|e| e.unwrap().path().join("manifest.csv")).collect();
+    assert_eq!(cut.len(), 1, "{cut:?}");
+    let (kept, all) = (subjects(&cut[0]), subjects(&data.join("manifest.csv")));
+    assert_eq!(kept.len(), 8);
+    assert!(kept.is_subset(&all) && all.len() > 8, "{kept:?} of {all:?}");
+    let first = csv::Reader::from_path(&cut[0]).unwrap().records().next().unwrap().unwrap()[0].to_string();
+    assert!(Path::new(&first).is_absolute() && Path::new(&first).exists(), "{first}");
+    let run = std::fs::read_dir(out.join("runs")).unwrap().next().unwrap().unwrap().path();
+    assert_eq!(read_json(&run.join("model.json"))["training_photos"], "simulated-signs");
+    assert_clean_failure(&jointscope(&[&args[..args.len() - 4], &["--train-subjects", "99", "--out", out.to_str().unwrap()]].concat()), "--train-subjects 99: the benchmark has 14 training subjects");
+}

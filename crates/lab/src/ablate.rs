@@ -215,7 +215,14 @@ pub struct RealBenchmark {
     pub pool_size: Option<usize>,
     /// Only hands showing this side, as MediaPipe's landmarks judge it (every hand when None).
     pub pool_view: Option<jointscope_data::View>,
+    /// Train on the first N of the benchmark's training subjects ([`SUBJECT_ORDER_SEED`]'s order;
+    /// all when None): how many patients a clinic must photograph.
+    pub train_subjects: Option<usize>,
 }
+
+/// The seed of the order in which `--train-subjects N` takes the benchmark's training subjects
+/// (the real benchmark's test-subject seed: fixed, so the 10 are among the 20).
+pub const SUBJECT_ORDER_SEED: u64 = 1007;
 
 /// What the ablation needs besides the plan.
 pub struct AblateConfig {
@@ -434,7 +441,11 @@ fn real_cohorts(c: &AblateConfig, real: &RealBenchmark) -> anyhow::Result<Cohort
     for m in [&train, &test] {
         anyhow::ensure!(m.exists(), "{} is missing: is {} a `jointscope synth --base-photos` folder?", m.display(), dir.display());
     }
-    let (train_sha, test_sha) = (file_sha(&train)?, file_sha(&test)?);
+    let (mut train, test_sha) = (train, file_sha(&test)?);
+    let mut train_sha = file_sha(&train)?;
+    if let Some(n) = real.train_subjects {
+        (train, train_sha) = subject_subset(c, &dir, &train_sha, n)?;
+    }
     let Some(photos) = &real.pool else { return Ok(Cohorts { train, test, train_sha, test_sha, pool: None }) };
     let photos = std::fs::canonicalize(photos).with_context(|| format!("the pool folder {}", photos.display()))?;
     let test_subjects: std::collections::HashSet<String> =
@@ -446,6 +457,45 @@ fn real_cohorts(c: &AblateConfig, real: &RealBenchmark) -> anyhow::Result<Cohort
     let identity = hash_of(&(&names, left_out, real.pool_size, real.pool_view))?;
     let pool = PoolSource::Photos { cache, order, size: real.pool_size, view: real.pool_view, identity };
     Ok(Cohorts { train, test, train_sha, test_sha, pool: Some(pool) })
+}
+
+/// The benchmark's training manifest cut to its first `n` subjects in [`SUBJECT_ORDER_SEED`]'s
+/// shuffle of its sorted subject ids, written once to `OUT/cohorts/<identity>/manifest.csv` (images
+/// by absolute path) beside a copy of the benchmark's `real.json` that records this manifest's
+/// checksum (so the photos stay told as simulated signs). Returns the manifest and its identity
+/// (the full manifest's hash, `n` and the seed: the same on every machine with the same data).
+fn subject_subset(c: &AblateConfig, dir: &Path, full_sha: &str, n: usize) -> anyhow::Result<(PathBuf, String)> {
+    use rand::seq::SliceRandom;
+    let identity = hash_of(&("train-subjects", full_sha, n, SUBJECT_ORDER_SEED))?;
+    let out = c.out.join("cohorts").join(format!("subjects-{identity}"));
+    let manifest = out.join("manifest.csv");
+    let full = dir.join("manifest.csv");
+    let mut r = csv::Reader::from_path(&full).with_context(|| format!("reading {}", full.display()))?;
+    let headers = r.headers()?.clone();
+    let col = |name: &str| headers.iter().position(|h| h == name).with_context(|| format!("{} has no column {name}", full.display()));
+    let (image, patient) = (col("image")?, col("patient_id")?);
+    let records: Vec<csv::StringRecord> = r.records().collect::<Result<_, _>>()?;
+    let mut subjects: Vec<&str> = records.iter().map(|rec| &rec[patient]).collect();
+    subjects.sort_unstable();
+    subjects.dedup();
+    anyhow::ensure!(n > 0 && n <= subjects.len(), "--train-subjects {n}: the benchmark has {} training subjects", subjects.len());
+    subjects.shuffle(&mut ChaCha8Rng::seed_from_u64(SUBJECT_ORDER_SEED));
+    let kept: std::collections::HashSet<&str> = subjects[..n].iter().copied().collect();
+    std::fs::create_dir_all(&out).with_context(|| format!("creating {}", out.display()))?;
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(&headers)?;
+    for rec in records.iter().filter(|rec| kept.contains(&rec[patient])) {
+        let path = jointscope_dataset::manifest::resolve(dir, &rec[image]).display().to_string();
+        w.write_record(rec.iter().enumerate().map(|(i, v)| if i == image { path.as_str() } else { v }))?;
+    }
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("writing the subset manifest: {e}"))?;
+    run::write_atomic(&manifest, &bytes)?;
+    let summary = dir.join(jointscope_dataset::real::SUMMARY_FILE);
+    let mut real: serde_json::Value = run::read_json(&summary)?;
+    real["manifest_sha256"] = serde_json::json!(jointscope_detect::sidecar::sha256(&bytes));
+    real["subset"] = serde_json::json!({ "of": full.display().to_string(), "subjects": n, "order_seed": SUBJECT_ORDER_SEED });
+    run::write_json(&out.join(jointscope_dataset::real::SUMMARY_FILE), &real)?;
+    Ok((manifest, identity))
 }
 
 /// The pool's manifest, its photos located first where they come from a folder.
@@ -537,7 +587,10 @@ fn run_config(c: &AblateConfig, manifest: &Path, row: &Row, seed: u64, lr: f64, 
 fn slot(c: &AblateConfig, row: &Row, seed: u64, lr: f64) -> Option<PathBuf> {
     let root = c.results.as_ref()?;
     let benchmark = match &c.real {
-        Some(r) => r.dir.file_name().map_or("real".to_string(), |n| n.to_string_lossy().to_string()),
+        Some(r) => {
+            let name = r.dir.file_name().map_or("real".to_string(), |n| n.to_string_lossy().to_string());
+            r.train_subjects.map_or(name.clone(), |n| format!("{name}-subjects{n}"))
+        }
         None => c.preset.name().to_string(),
     };
     let pool = (row.ssl.is_some() && c.real.is_some()).then(|| c.name());
