@@ -889,6 +889,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
         let mut md = partial_table(&seeds, plan, &runs, &selected, &chosen, names);
         differences_section(&mut md, &partial_differences(c, &rows, &chosen));
         hands_section(&mut md, &seeds, &rows, &chosen, plan.bootstrap_resamples);
+        md += &probes_section(c, (&rows, &seeds), &mut prepared, progress)?;
         return Ok(md);
     }
     let table_rows: Vec<(String, Vec<Vec<f64>>)> = rows
@@ -1245,6 +1246,50 @@ fn hands_section(s: &mut String, seeds: &[u64], rows: &[Row], chosen: &HashMap<S
     for l in lines {
         let _ = writeln!(s, "{l}");
     }
+}
+
+/// The frozen linear probe (and counterfactual distance) of each pretraining the rows start from
+/// at the first seed, against a random encoder, on the training cohort's patient split (seed 0):
+/// did pretraining learn anything the signs need before fine-tuning hides it. Kept in the results
+/// folder as `<benchmark>/probes/<pool>-<objective>-seed<s>[-mediapipe].json`.
+fn probes_section(c: &AblateConfig, (rows, seeds): (&[Row], &[u64]), prepared: &mut Option<Prepared>, progress: &dyn Progress) -> anyhow::Result<String> {
+    #[derive(Serialize, Deserialize)]
+    struct Kept {
+        pretraining: String,
+        probes: Vec<probe::Diagnosis>,
+    }
+    let mut s = String::new();
+    let seed = seeds[0];
+    let mut done = Vec::new();
+    for row in rows.iter().filter(|r| r.ssl.is_some()) {
+        let (objective, mediapipe) = (row.ssl.expect("filtered"), row.encoder == EncoderKind::Mediapipe);
+        if done.contains(&(objective, mediapipe)) {
+            continue;
+        }
+        done.push((objective, mediapipe));
+        let pseed = c.plan.pretraining.seeds[seed as usize % c.plan.pretraining.seeds.len()];
+        let name = format!("{}-{}-seed{pseed}{}", c.name(), objective.name(), if mediapipe { "-mediapipe" } else { "" });
+        let file = slot(c, row, seed, 0.0).and_then(|s| s.parent()?.parent().map(|b| b.join("probes").join(format!("{}.json", crate::results::slug(&name)))));
+        let kept: Option<Kept> = file.as_ref().filter(|f| f.exists()).map(|f| run::read_json(f)).transpose()?;
+        let probes = match kept {
+            Some(k) => k.probes,
+            None => {
+                let p = ensure_prepared(prepared, c, rows, seeds, progress)?;
+                let pre = &p.pretrainings[&(objective, seed, mediapipe)];
+                let dir = pretrained(c, p.cohorts.pool.as_ref().expect("a pretraining has a pool"), pre, progress)?;
+                progress.note(&format!("probing the pretraining {name}"));
+                let probes = probe::diagnose_pretraining(&dir, &p.cohorts.train, None, progress)?;
+                if let Some(f) = &file {
+                    std::fs::create_dir_all(f.parent().expect("a folder"))?;
+                    run::write_json(f, &Kept { pretraining: pre.identity.clone(), probes: probes.clone() })?;
+                }
+                probes
+            }
+        };
+        let _ = writeln!(s, "\n## Linear probe of the pretraining {name} (frozen local encoder, the training cohort's validation patients)\n");
+        s += &probe::table(&probes);
+    }
+    Ok(s)
 }
 
 /// The paired-differences table (nothing when there are none).
