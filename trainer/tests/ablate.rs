@@ -198,6 +198,8 @@ fn a_trained_run_is_kept_with_its_provenance_and_no_weights() {
     assert!(!provenance["commit"].as_str().unwrap().is_empty());
     assert_eq!(provenance["backend"], "flex");
     assert!(provenance["machine"]["vector_features"].is_array());
+    let meta = read_json(&slot.join("model.json"));
+    assert!(meta["threshold"].is_number() && meta.get("familiarity").is_none() && meta.get("appearance").is_none(), "model.json kept whole");
     let identity = read_json(&slot.join("ablation-run.json"))["identity"].as_str().unwrap().to_string();
     assert!(out.join("runs").join(&identity).join("model.bpk").exists(), "the weights stay in OUT under the run's identity");
     let mut files = Vec::new();

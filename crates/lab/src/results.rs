@@ -1,7 +1,7 @@
 //! Finished runs kept as small files in a folder meant for git (`experiments/results/<study>/`), so
 //! a fresh clone prints an ablation's tables without training and a new machine trains only what
 //! is missing. A run's slot holds what the report reads — its selection (`ablation-run.json`),
-//! `model.json`, `history.csv`, `split.json`, the test and validation predictions and metrics —
+//! `model.json` (without the feature summaries an export needs), `history.csv`, `split.json`, the test and validation predictions and metrics —
 //! and `provenance.json` (commit, CPU, vector features, backend, backward); never weights or photos.
 //!
 //! Slots are named by what a reader asks for (benchmark, row, seed, learning rate, and the pool
@@ -81,6 +81,7 @@ impl Store {
         for name in KEPT {
             copy_if_present(&dir.join(name), &partial.join(name))?;
         }
+        slim_model_meta(&partial.join("model.json"))?;
         for eval in KEPT_EVALS {
             for name in KEPT_EVAL_FILES {
                 copy_if_present(&dir.join(eval).join(name), &partial.join(eval).join(name))?;
@@ -102,6 +103,20 @@ impl Store {
         }
         Ok(())
     }
+}
+
+/// `model.json` without the training photos' feature summaries (`familiarity`, `appearance`: two
+/// thirds of its bytes, read only by an export, never by a report).
+fn slim_model_meta(path: &Path) -> anyhow::Result<()> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let mut meta: serde_json::Value = run::read_json(path)?;
+    if let Some(m) = meta.as_object_mut() {
+        m.remove("familiarity");
+        m.remove("appearance");
+    }
+    run::write_json(path, &meta)
 }
 
 fn copy_if_present(from: &Path, to: &Path) -> anyhow::Result<()> {
