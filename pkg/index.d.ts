@@ -1,7 +1,7 @@
 // The result types are generated from the Rust structs the wasm returns (tsify, in the bundle's
 // own declarations); this file adds only the JavaScript API around them.
-import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand } from "./wasm/cpu/jointscope_wasm.js";
-export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand };
+import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand, HandRule, HandScore, HandVerdict, TrainingPhotos } from "./wasm/cpu/jointscope_wasm.js";
+export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand, HandRule, HandScore, HandVerdict, TrainingPhotos };
 
 /** Where a backend failed, what kind of input was bad, …: switch on `error.name`. */
 export type JointscopeErrorName =

@@ -92,7 +92,7 @@ test("what the page returns is what the generated TypeScript types declare", asy
   mkdirSync(dir);
   writeFileSync(
     join(dir, "check.ts"),
-    `import type { Detection, Sidecar, PhotoLimits, JointDetector, FrameCheck } from ${JSON.stringify(join(ROOT, "pkg", "index.js"))};
+    `import type { Detection, Sidecar, PhotoLimits, JointDetector, FrameCheck, HandRule, HandVerdict, TrainingPhotos } from ${JSON.stringify(join(ROOT, "pkg", "index.js"))};
 const detection: Detection = ${JSON.stringify(detection.detection)};
 const frame: FrameCheck = ${JSON.stringify(detection.frame)};
 const sidecar: Sidecar = ${JSON.stringify(detection.sidecar)};
@@ -102,6 +102,10 @@ export async function use(d: JointDetector, blob: Blob, video: HTMLVideoElement)
   const v = await d.judge(blob, [{ joint: "MCP2", x: 1, y: 2 }]);
   const f: FrameCheck = await d.detectForVideo(video, performance.now());
   const meaning: string = d.meaning + r.meaning;
+  const rule: HandRule | undefined = r.handRule;
+  const verdict: HandVerdict | undefined = r.hands[0]?.verdict;
+  const photos: TrainingPhotos | undefined = sidecar.training_photos;
+  if (rule && verdict && photos && verdict.flagged !== verdict.score >= rule.threshold) throw new Error(photos);
   return r.hands.length + v.length + detection.width + sidecar.threshold + limits.maxPixels + f.hands.length + frame.timestampMs + meaning.length;
 }
 `,
