@@ -1183,10 +1183,12 @@ fn partial_table(
     s
 }
 
-/// The paired differences a partial ablation can give: full − baseline and each extra row
-/// against its comparison row, where both were asked for.
+/// The paired differences a partial ablation can give: full − baseline, each single ingredient
+/// of the cross against the baseline, and each extra row against its comparison row, where both
+/// were asked for.
 fn partial_differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Selected>>) -> Vec<(String, String, Difference)> {
-    let pairs = std::iter::once(("full", "baseline")).chain(extra_pairs(c, rows));
+    let singles = ["+imbalance", "+SSL", "+global-local"].map(|r| (r, "baseline"));
+    let pairs = std::iter::once(("full", "baseline")).chain(singles).chain(extra_pairs(c, rows));
     let mut differences = Vec::new();
     for (a, b) in pairs.filter(|(a, b)| chosen.contains_key(*a) && chosen.contains_key(*b)) {
         let (ra, rb): (Vec<&Selected>, Vec<&Selected>) = (chosen[a].iter().collect(), chosen[b].iter().collect());
