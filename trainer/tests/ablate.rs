@@ -51,15 +51,7 @@ fn a_partial_ablation_reports_the_paired_difference_of_its_rows() {
     let o = jointscope(&["ablate", "--quick", "--preset", "control", "--backend", "flex", "--rows", "baseline,full", "--out", out.to_str().unwrap()]);
     ok(&o);
     let md = String::from_utf8_lossy(&o.stdout).to_string();
-    // Runs table: | row | seed | lr | valid … | PR-AUC | …
-    let pr_auc = |row: &str| -> f64 {
-        let line = md.lines().find(|l| l.starts_with(&format!("| {row} | 0 |"))).unwrap_or_else(|| panic!("no {row} run in:\n{md}"));
-        line.split('|').nth(5).unwrap().trim().parse().unwrap()
-    };
-    let line = md.lines().find(|l| l.starts_with("| full − baseline | PR-AUC |")).unwrap_or_else(|| panic!("no difference in:\n{md}"));
-    let per_seed: f64 = line.split('|').nth(5).unwrap().trim().parse().unwrap();
-    // Three values rounded to 0.001 each: they agree within 0.0015.
-    assert!((per_seed - (pr_auc("full") - pr_auc("baseline"))).abs() <= 0.0015, "{line}\n{md}");
+    assert_paired_difference(&md, "full", "baseline");
     assert!(!md.contains("table: "), "a partial ablation writes no table file:\n{md}");
 }
 
@@ -236,18 +228,18 @@ fn a_single_ingredient_is_compared_with_the_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ablation");
     let o = jointscope(&["ablate", "--quick", "--preset", "ra-like", "--backend", "flex", "--rows", "baseline,+SSL", "--out", out.to_str().unwrap()]);
-    let md = String::from_utf8_lossy(&ok_output(&o).stdout).to_string();
+    ok(&o);
+    assert_paired_difference(&String::from_utf8_lossy(&o.stdout), "+SSL", "baseline");
+}
+
+/// A partial table's `a − b` PR-AUC difference at seed 0 is the difference of the two runs' PR-AUC
+/// as its runs table prints them (three values rounded to 0.001 each: they agree within 0.0015).
+fn assert_paired_difference(md: &str, a: &str, b: &str) {
     let pr_auc = |row: &str| -> f64 {
         let line = md.lines().find(|l| l.starts_with(&format!("| {row} | 0 |"))).unwrap_or_else(|| panic!("no {row} run in:\n{md}"));
         line.split('|').nth(5).unwrap().trim().parse().unwrap()
     };
-    let line = md.lines().find(|l| l.starts_with("| +SSL − baseline | PR-AUC |")).unwrap_or_else(|| panic!("no difference in:\n{md}"));
+    let line = md.lines().find(|l| l.starts_with(&format!("| {a} − {b} | PR-AUC |"))).unwrap_or_else(|| panic!("no difference in:\n{md}"));
     let per_seed: f64 = line.split('|').nth(5).unwrap().trim().parse().unwrap();
-    // Three values rounded to 0.001 each: they agree within 0.0015.
-    assert!((per_seed - (pr_auc("+SSL") - pr_auc("baseline"))).abs() <= 0.0015, "{line}\n{md}");
-}
-
-fn ok_output(o: &std::process::Output) -> &std::process::Output {
-    ok(o);
-    o
+    assert!((per_seed - (pr_auc(a) - pr_auc(b))).abs() <= 0.0015, "{line}\n{md}");
 }
