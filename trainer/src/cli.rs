@@ -636,6 +636,10 @@ pub struct AblateArgs {
     /// subjects: how many patients a clinic must photograph.
     #[arg(long, requires = "benchmark")]
     pub train_subjects: Option<usize>,
+    /// With --pool: pair each pretrained row with the same row pretrained on another pool of the
+    /// same photos: `all` (every hand), `N` (the first N hands), `dorsal` or `dorsal:N` (backs).
+    #[arg(long, requires = "pool", value_parser = parse_pool)]
+    pub versus_pool: Option<(Option<jointscope_data::View>, Option<usize>)>,
     /// Print one command per training run of the ablation (this command with `--job N`), for a
     /// scheduler's workers sharing --out (docs/trainer.md: a Slurm job array, GNU parallel); trains
     /// nothing.
@@ -651,6 +655,17 @@ pub struct AblateArgs {
     /// instead of training them: a fresh clone prints the tables of what the folder holds.
     #[arg(long)]
     pub results: Option<PathBuf>,
+}
+
+/// A pool of the same photos: `all`, `N`, `VIEW` or `VIEW:N`.
+fn parse_pool(s: &str) -> Result<(Option<jointscope_data::View>, Option<usize>), String> {
+    let size = |n: &str| n.parse::<usize>().ok().filter(|&n| n > 0).ok_or_else(|| format!("{n:?} is not a number of hands"));
+    match s.split_once(':') {
+        _ if s == "all" => Ok((None, None)),
+        Some((v, n)) => Ok((Some(parse_view(v)?), Some(size(n)?))),
+        None if s.bytes().all(|b| b.is_ascii_digit()) => Ok((None, Some(size(s)?))),
+        None => Ok((Some(parse_view(s)?), None)),
+    }
 }
 
 /// A hand's side by name: `dorsal` (`back`) or `palmar` (`palm`).

@@ -545,6 +545,7 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
         job: a.job,
         results: a.results.clone(),
         commit: env!("JOINTSCOPE_COMMIT").to_string(),
+        versus_pool: a.versus_pool,
     };
     if a.list_jobs {
         // This very command line, with --job N instead of --list-jobs.

@@ -143,3 +143,31 @@ fn ablate_trains_on_the_first_n_training_subjects() {
     assert_eq!(read_json(&run.join("model.json"))["training_photos"], "simulated-signs");
     assert_clean_failure(&jointscope(&[&args[..args.len() - 4], &["--train-subjects", "99", "--out", out.to_str().unwrap()]].concat()), "--train-subjects 99: the benchmark has 14 training subjects");
 }
+
+/// `--versus-pool` pairs a pretrained row with the same row pretrained on another pool of the same
+/// photos: per seed, the difference of the two runs' PR-AUC as each pool's own table prints it.
+#[test]
+fn ablate_pairs_a_pretrained_row_across_two_pools() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = benchmark(dir.path(), &["default", "--signal", "3"]);
+    let (out, plan) = (dir.path().join("ablation"), jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json"));
+    let pool = jointscope_test_support::real_hands_dir();
+    let run = |extra: &[&str]| -> String {
+        let mut args = vec![
+            "ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(), "--rows", "+SSL",
+            "--pool", pool.to_str().unwrap(), "--out", out.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        let o = jointscope(&args);
+        ok(&o);
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let pr_auc = |md: &str| -> f64 {
+        let line = md.lines().find(|l| l.starts_with("| +SSL | 0 |")).unwrap_or_else(|| panic!("no +SSL run in:\n{md}"));
+        line.split('|').nth(5).unwrap().trim().parse().unwrap()
+    };
+    let (backs, every) = (run(&["--pool-view", "dorsal", "--versus-pool", "all"]), run(&[]));
+    let line = backs.lines().find(|l| l.starts_with("| +SSL (real-pool-dorsal) − +SSL (real) | PR-AUC |")).unwrap_or_else(|| panic!("no pairing in:\n{backs}"));
+    let per_seed: f64 = line.split('|').nth(5).unwrap().trim().parse().unwrap();
+    assert!((per_seed - (pr_auc(&backs) - pr_auc(&every))).abs() <= 0.0015, "{line}\n{backs}\n{every}");
+}

@@ -225,6 +225,7 @@ pub struct RealBenchmark {
 pub const SUBJECT_ORDER_SEED: u64 = 1007;
 
 /// What the ablation needs besides the plan.
+#[derive(Clone)]
 pub struct AblateConfig {
     pub preset: Preset,
     /// Run on this real-photo benchmark instead of `preset`'s drawn cohorts.
@@ -250,6 +251,9 @@ pub struct AblateConfig {
     pub results: Option<PathBuf>,
     /// The program's commit, recorded with each run kept in `results`.
     pub commit: String,
+    /// With a real benchmark's pool: compare each pretrained row with the same row pretrained on
+    /// this other pool (its view, its size), paired on the same test subjects.
+    pub versus_pool: Option<(Option<jointscope_data::View>, Option<usize>)>,
 }
 
 /// One training run of the ablation (a row at a seed and a learning rate): what `--job N` runs.
@@ -888,6 +892,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     if partial {
         let mut md = partial_table(&seeds, plan, &runs, &selected, &chosen, names);
         differences_section(&mut md, &partial_differences(c, &rows, &chosen));
+        differences_section(&mut md, &versus_pool(c, (&rows, &seeds), &chosen, progress)?);
         hands_section(&mut md, &seeds, &rows, &chosen, plan.bootstrap_resamples);
         md += &probes_section(c, (&rows, &seeds), &mut prepared, progress)?;
         return Ok(md);
@@ -1248,6 +1253,27 @@ fn hands_section(s: &mut String, seeds: &[u64], rows: &[Row], chosen: &HashMap<S
     for l in lines {
         let _ = writeln!(s, "{l}");
     }
+}
+
+/// Each pretrained row against the same row pretrained on the other pool (`c.versus_pool`),
+/// paired on the same test subjects and seeds: its runs are gathered (kept, or trained) as the
+/// rows' own are.
+fn versus_pool(c: &AblateConfig, (rows, seeds): (&[Row], &[u64]), chosen: &HashMap<String, Vec<Selected>>, progress: &dyn Progress) -> anyhow::Result<Vec<(String, String, Difference)>> {
+    let (Some((view, size)), Some(real)) = (c.versus_pool, &c.real) else { return Ok(Vec::new()) };
+    let ssl: Vec<Row> = rows.iter().filter(|r| r.ssl.is_some()).cloned().collect();
+    if ssl.is_empty() {
+        return Ok(Vec::new());
+    }
+    let other = AblateConfig { real: Some(RealBenchmark { pool_view: view, pool_size: size, ..real.clone() }), ..c.clone() };
+    let (runs, _) = gather(&other, &ssl, seeds, progress)?;
+    let selected = select(&runs);
+    let mut out = Vec::new();
+    for row in &ssl {
+        let theirs = seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
+        let label = format!("{} ({}) − {} ({})", row.name, c.name(), row.name, other.name());
+        out.extend(each_metric(&c.plan, &label, &chosen[&row.name].iter().collect::<Vec<_>>(), &theirs.iter().collect::<Vec<_>>()));
+    }
+    Ok(out)
 }
 
 /// The frozen linear probe (and counterfactual distance) of each pretraining the rows start from
