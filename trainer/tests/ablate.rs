@@ -48,9 +48,7 @@ fn the_quick_ablation_reports_every_row_comparison_and_diagnostic() {
 fn a_partial_ablation_reports_the_paired_difference_of_its_rows() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ablation");
-    let o = jointscope(&["ablate", "--quick", "--preset", "control", "--backend", "flex", "--rows", "baseline,full", "--out", out.to_str().unwrap()]);
-    ok(&o);
-    let md = String::from_utf8_lossy(&o.stdout).to_string();
+    let md = quick_rows("control", "baseline,full", &out);
     assert_paired_difference(&md, "full", "baseline");
     assert!(!md.contains("table: "), "a partial ablation writes no table file:\n{md}");
 }
@@ -227,9 +225,14 @@ fn a_kept_run_of_another_identity_is_refused() {
 fn a_single_ingredient_is_compared_with_the_baseline() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("ablation");
-    let o = jointscope(&["ablate", "--quick", "--preset", "ra-like", "--backend", "flex", "--rows", "baseline,+SSL", "--out", out.to_str().unwrap()]);
+    assert_paired_difference(&quick_rows("ra-like", "baseline,+SSL", &out), "+SSL", "baseline");
+}
+
+/// The quick ablation of `preset`'s `rows` into `out`: what it prints.
+fn quick_rows(preset: &str, rows: &str, out: &std::path::Path) -> String {
+    let o = jointscope(&["ablate", "--quick", "--preset", preset, "--backend", "flex", "--rows", rows, "--out", out.to_str().unwrap()]);
     ok(&o);
-    assert_paired_difference(&String::from_utf8_lossy(&o.stdout), "+SSL", "baseline");
+    String::from_utf8_lossy(&o.stdout).to_string()
 }
 
 /// A partial table's `a − b` PR-AUC difference at seed 0 is the difference of the two runs' PR-AUC

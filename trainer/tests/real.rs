@@ -44,6 +44,13 @@ fn train_and_test(dir: &Path, preset: &[&str]) -> (f64, [f64; 2], [f64; 2], f64)
     out
 }
 
+/// `jointscope ablate --quick` of the real plan on the benchmark `data`, into `out`, with `extra`.
+fn real_ablate(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
+    let plan = jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json");
+    let args = ["ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    jointscope(&[&args[..], extra].concat())
+}
+
 #[test]
 fn the_null_preset_trains_to_chance() {
     let dir = tempfile::tempdir().unwrap();
@@ -67,13 +74,10 @@ fn painted_signs_are_learnt_by_the_same_training() {
 fn ablate_runs_the_real_rows_on_a_real_benchmark_pretraining_on_a_pool() {
     let dir = tempfile::tempdir().unwrap();
     let data = benchmark(dir.path(), &["default", "--signal", "3"]);
-    let (out, plan) = (dir.path().join("ablation"), jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json"));
+    let out = dir.path().join("ablation");
     let pool = jointscope_test_support::real_hands_dir();
-    let args = [
-        "ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(),
-        "--pool", pool.to_str().unwrap(), "--out", out.to_str().unwrap(),
-    ];
-    ok(&jointscope(&args));
+    let args = ["--pool", pool.to_str().unwrap()];
+    ok(&real_ablate(&data, &out, &args));
     let md = std::fs::read_to_string(out.join("ablation-real.md")).unwrap();
     for needle in ["| baseline |", "| +SSL |", "| SSL initialisation (main effect over the cross) | PR-AUC |", "| full |", "| full − baseline | PR-AUC |", "F1 @ F1-optimal", "At MediaPipe's joint positions", "| pretrained (masked) |"] {
         assert!(md.contains(needle), "{needle} missing from:\n{md}");
@@ -92,7 +96,7 @@ fn ablate_runs_the_real_rows_on_a_real_benchmark_pretraining_on_a_pool() {
     };
     let before = written();
     assert_eq!(before.len(), 9, "the cross's eight rows (MediaPipe's need larger crops than the quick model's) and one pretraining");
-    ok(&jointscope(&args));
+    ok(&real_ablate(&data, &out, &args));
     assert_eq!(written(), before);
     assert_eq!(std::fs::read_to_string(out.join("ablation-real.md")).unwrap(), md);
 }
@@ -123,12 +127,8 @@ fn weights_trained_on_painted_photos_say_so() {
 fn ablate_trains_on_the_first_n_training_subjects() {
     let dir = tempfile::tempdir().unwrap();
     let data = benchmark(dir.path(), &["default", "--signal", "3"]);
-    let (out, plan) = (dir.path().join("ablation"), jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json"));
-    let args = [
-        "ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(), "--rows", "baseline",
-        "--train-subjects", "8", "--out", out.to_str().unwrap(),
-    ];
-    ok(&jointscope(&args));
+    let out = dir.path().join("ablation");
+    ok(&real_ablate(&data, &out, &["--rows", "baseline", "--train-subjects", "8"]));
     let subjects = |m: &Path| -> std::collections::BTreeSet<String> {
         csv::Reader::from_path(m).unwrap().records().map(|r| r.unwrap()[1].to_string()).collect()
     };
@@ -141,7 +141,7 @@ fn ablate_trains_on_the_first_n_training_subjects() {
     assert!(Path::new(&first).is_absolute() && Path::new(&first).exists(), "{first}");
     let run = std::fs::read_dir(out.join("runs")).unwrap().next().unwrap().unwrap().path();
     assert_eq!(read_json(&run.join("model.json"))["training_photos"], "simulated-signs");
-    assert_clean_failure(&jointscope(&[&args[..args.len() - 4], &["--train-subjects", "99", "--out", out.to_str().unwrap()]].concat()), "--train-subjects 99: the benchmark has 14 training subjects");
+    assert_clean_failure(&real_ablate(&data, &out, &["--rows", "baseline", "--train-subjects", "99"]), "--train-subjects 99: the benchmark has 14 training subjects");
 }
 
 /// `--versus-pool` pairs a pretrained row with the same row pretrained on another pool of the same
@@ -150,15 +150,10 @@ fn ablate_trains_on_the_first_n_training_subjects() {
 fn ablate_pairs_a_pretrained_row_across_two_pools() {
     let dir = tempfile::tempdir().unwrap();
     let data = benchmark(dir.path(), &["default", "--signal", "3"]);
-    let (out, plan) = (dir.path().join("ablation"), jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json"));
+    let out = dir.path().join("ablation");
     let pool = jointscope_test_support::real_hands_dir();
-    let run = |extra: &[&str]| -> String {
-        let mut args = vec![
-            "ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(), "--rows", "+SSL",
-            "--pool", pool.to_str().unwrap(), "--out", out.to_str().unwrap(),
-        ];
-        args.extend_from_slice(extra);
-        let o = jointscope(&args);
+    let table = |extra: &[&str]| -> String {
+        let o = real_ablate(&data, &out, &[&["--rows", "+SSL", "--pool", pool.to_str().unwrap()], extra].concat());
         ok(&o);
         String::from_utf8_lossy(&o.stdout).to_string()
     };
@@ -166,7 +161,7 @@ fn ablate_pairs_a_pretrained_row_across_two_pools() {
         let line = md.lines().find(|l| l.starts_with("| +SSL | 0 |")).unwrap_or_else(|| panic!("no +SSL run in:\n{md}"));
         line.split('|').nth(5).unwrap().trim().parse().unwrap()
     };
-    let (backs, every) = (run(&["--pool-view", "dorsal", "--versus-pool", "all"]), run(&[]));
+    let (backs, every) = (table(&["--pool-view", "dorsal", "--versus-pool", "all"]), table(&[]));
     let line = backs.lines().find(|l| l.starts_with("| +SSL (real-pool-dorsal) − +SSL (real) | PR-AUC |")).unwrap_or_else(|| panic!("no pairing in:\n{backs}"));
     let per_seed: f64 = line.split('|').nth(5).unwrap().trim().parse().unwrap();
     assert!((per_seed - (pr_auc(&backs) - pr_auc(&every))).abs() <= 0.0015, "{line}\n{backs}\n{every}");

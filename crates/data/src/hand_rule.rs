@@ -19,6 +19,14 @@ impl HandScore {
     /// Every form, in the order a tie is settled (the first wins).
     pub const ALL: [HandScore; 2] = [HandScore::Max, HandScore::NoisyOr];
 
+    /// The name in files (serde's): `max`, `noisy-or`.
+    pub fn name(self) -> &'static str {
+        match self {
+            HandScore::Max => "max",
+            HandScore::NoisyOr => "noisy-or",
+        }
+    }
+
     /// The score of a hand with these joint probabilities (`None` for a hand with none).
     pub fn score(self, probs: &[f32]) -> Option<f32> {
         if probs.is_empty() {
@@ -60,6 +68,13 @@ impl HandRule {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_names_are_serdes() {
+        for form in HandScore::ALL {
+            assert_eq!(serde_json::to_value(form).unwrap(), form.name());
+        }
+    }
 
     #[test]
     fn max_is_the_largest_probability() {

@@ -22,6 +22,7 @@ use jointscope_train::progress::Progress;
 use jointscope_train::run::{self, EpochRecord, RunDir};
 use jointscope_train::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
 use anyhow::{Context, bail};
+use jointscope_dataset::fsio::sha256_file;
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_dataset::synth::{Preset, SynthConfig};
 use jointscope_metrics::{Confusion, pr_auc, roc_auc};
@@ -358,11 +359,6 @@ fn hash_of<T: Serialize>(value: &T) -> anyhow::Result<String> {
     Ok(jointscope_detect::sidecar::sha256(&serde_json::to_vec(value)?)[..16].to_string())
 }
 
-/// The SHA-256 of a file's bytes.
-fn file_sha(path: &Path) -> anyhow::Result<String> {
-    Ok(jointscope_detect::sidecar::sha256(&std::fs::read(path).with_context(|| format!("reading {}", path.display()))?))
-}
-
 /// The folder name of a training or pretraining: its configuration's hash, with the backward the
 /// convolutions and group norms use beside it once that is not burn's own, so a run cached with
 /// one backward is never read as a run of the other (their gradients differ in the last bits,
@@ -433,8 +429,8 @@ fn cohorts_unlocked(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result
     synthetic::prepare(&test_dir, &test, progress)?;
     let (train_dir, test_dir) = (std::fs::canonicalize(&train_dir)?, std::fs::canonicalize(&test_dir)?);
     let (train, test, healthy) = (train_dir.join("manifest.csv"), test_dir.join("manifest.csv"), train_dir.join("healthy.csv"));
-    let pool = PoolSource::Manifest { sha: file_sha(&healthy)?, path: healthy };
-    Ok(Cohorts { train_sha: file_sha(&train)?, test_sha: file_sha(&test)?, train, test, pool: Some(pool) })
+    let pool = PoolSource::Manifest { sha: sha256_file(&healthy)?, path: healthy };
+    Ok(Cohorts { train_sha: sha256_file(&train)?, test_sha: sha256_file(&test)?, train, test, pool: Some(pool) })
 }
 
 /// The real-photo benchmark's manifests, and its pretraining pool in its order without the test
@@ -445,8 +441,8 @@ fn real_cohorts(c: &AblateConfig, real: &RealBenchmark) -> anyhow::Result<Cohort
     for m in [&train, &test] {
         anyhow::ensure!(m.exists(), "{} is missing: is {} a `jointscope synth --base-photos` folder?", m.display(), dir.display());
     }
-    let (mut train, test_sha) = (train, file_sha(&test)?);
-    let mut train_sha = file_sha(&train)?;
+    let (mut train, test_sha) = (train, sha256_file(&test)?);
+    let mut train_sha = sha256_file(&train)?;
     if let Some(n) = real.train_subjects {
         (train, train_sha) = subject_subset(c, &dir, &train_sha, n)?;
     }
@@ -598,12 +594,12 @@ fn slot(c: &AblateConfig, row: &Row, seed: u64, lr: f64) -> Option<PathBuf> {
         None => c.preset.name().to_string(),
     };
     let pool = (row.ssl.is_some() && c.real.is_some()).then(|| c.name());
-    Some(crate::results::Store { root: root.clone() }.slot(&benchmark, &row.name, seed, lr, pool.as_deref()))
+    Some(crate::results::slot(root, &benchmark, &row.name, seed, lr, pool.as_deref()))
 }
 
 /// The run of `row` at `seed` and `lr` kept in the results folder (None where it is not).
 fn kept(c: &AblateConfig, row: &Row, seed: u64, lr: f64) -> anyhow::Result<Option<RunResult>> {
-    slot(c, row, seed, lr).map_or(Ok(None), |s| crate::results::Store::find(&s))
+    slot(c, row, seed, lr).map_or(Ok(None), |s| crate::results::find(&s))
 }
 
 /// One run: checked against the identity of the one kept in the results folder where it was kept,
@@ -627,9 +623,9 @@ fn obtain(c: &AblateConfig, p: &Prepared, row: &Row, (seed, lr): (u64, f64), fou
     let config = RunConfig { train: TrainParams { init: init_dir, ..config.train }, ..config };
     let r = locked(&c.out, &format!("run-{identity}"), || run_unlocked(c, config, &identity, row, &p.cohorts.test, progress))?;
     let Some(slot) = slot(c, row, seed, lr) else { return Ok(r) };
-    let provenance = crate::results::Provenance { commit: c.commit.clone(), machine: jointscope_train::machine::Machine::current(), backend: format!("{:?}", c.backend).to_lowercase() };
-    crate::results::Store::keep(&slot, &r.dir, &r, &provenance)?;
-    Ok(crate::results::Store::find(&slot)?.expect("just kept"))
+    let provenance = crate::results::Provenance { commit: c.commit.clone(), machine: jointscope_train::machine::Machine::current(), backend: c.backend.name().into() };
+    crate::results::keep(&slot, &r.dir, &r, &provenance)?;
+    Ok(crate::results::find(&slot)?.expect("just kept"))
 }
 
 fn run_unlocked(c: &AblateConfig, config: RunConfig, hash: &str, row: &Row, test: &Path, progress: &dyn Progress) -> anyhow::Result<RunResult> {
@@ -883,11 +879,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let partial = !c.only.is_empty() || !c.only_seeds.is_empty();
     let (runs, mut prepared) = gather(c, &rows, &seeds, progress)?;
     let selected = select(&runs);
-    let mut chosen: HashMap<String, Vec<Selected>> = HashMap::new();
-    for row in &rows {
-        let per_seed = seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
-        chosen.insert(row.name.clone(), per_seed);
-    }
+    let chosen = chosen_runs(&rows, &seeds, &selected)?;
     let names = &plan.metrics;
     if partial {
         let mut md = partial_table(&seeds, plan, &runs, &selected, &chosen, names);
@@ -1025,6 +1017,16 @@ fn select(runs: &[RunResult]) -> HashMap<(String, u64), &RunResult> {
     selected
 }
 
+/// Per row, the selected runs' thresholds and test predictions, in the order of `seeds`.
+fn chosen_runs(rows: &[Row], seeds: &[u64], selected: &HashMap<(String, u64), &RunResult>) -> anyhow::Result<HashMap<String, Vec<Selected>>> {
+    let mut out = HashMap::new();
+    for row in rows {
+        let per_seed = seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
+        out.insert(row.name.clone(), per_seed);
+    }
+    Ok(out)
+}
+
 /// A selected run's thresholds and its predictions on evaluation set `set`.
 fn load(r: &RunResult, set: &str) -> anyhow::Result<Selected> {
     let rd = RunDir(r.dir.clone());
@@ -1116,7 +1118,7 @@ fn landmark_rows(
                 let weights = weights_of(c, r)?;
                 evaluate::evaluate(&weights, &Cohort::Named("cohort".into(), test), &Positions::Landmarks(c.models.clone()), 0, progress)?;
                 if weights != r.dir {
-                    crate::results::Store::keep_eval(&r.dir, &weights, &format!("eval-{set}"))?;
+                    crate::results::keep_eval(&r.dir, &weights, &format!("eval-{set}"))?;
                 }
             }
             let e: evaluate::Evaluation = run::read_json(&path)?;
@@ -1231,13 +1233,13 @@ fn hands_section(s: &mut String, seeds: &[u64], rows: &[Row], chosen: &HashMap<S
             let labels: Vec<bool> = hands.values().map(|h| h.1).collect();
             let patients: Vec<String> = hands.values().map(|h| h.2.to_string()).collect();
             let r = jointscope_metrics::report(&scores, &labels, &patients, rule.threshold, resamples, 29);
-            let form = serde_json::to_value(rule.score).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default();
             lines.push(format!(
-                "| {} | {} | {} ({} inflamed) | {form} ≥ {:.3} | {} | {} | {} |",
+                "| {} | {} | {} ({} inflamed) | {} ≥ {:.3} | {} | {} | {} |",
                 row.name,
                 seeds[k],
                 r.n,
                 r.positives,
+                rule.score.name(),
                 rule.threshold,
                 r.roc_auc.display(3),
                 r.sensitivity.display(3),
@@ -1266,12 +1268,11 @@ fn versus_pool(c: &AblateConfig, (rows, seeds): (&[Row], &[u64]), chosen: &HashM
     }
     let other = AblateConfig { real: Some(RealBenchmark { pool_view: view, pool_size: size, ..real.clone() }), ..c.clone() };
     let (runs, _) = gather(&other, &ssl, seeds, progress)?;
-    let selected = select(&runs);
+    let theirs = chosen_runs(&ssl, seeds, &select(&runs))?;
     let mut out = Vec::new();
     for row in &ssl {
-        let theirs = seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;
         let label = format!("{} ({}) − {} ({})", row.name, c.name(), row.name, other.name());
-        out.extend(each_metric(&c.plan, &label, &chosen[&row.name].iter().collect::<Vec<_>>(), &theirs.iter().collect::<Vec<_>>()));
+        out.extend(each_metric(&c.plan, &label, &chosen[&row.name].iter().collect::<Vec<_>>(), &theirs[&row.name].iter().collect::<Vec<_>>()));
     }
     Ok(out)
 }

@@ -34,75 +34,68 @@ pub struct Provenance {
     pub backend: String,
 }
 
-/// A results folder: `root/<benchmark>/<row>/seed-<s>-lr-<lr>[-<pool>]`.
-#[derive(Debug, Clone)]
-pub struct Store {
-    pub root: PathBuf,
-}
-
 /// A file-name-safe form of a name: letters, digits, `+`, `-` and `.` kept, the rest `_`.
 pub fn slug(name: &str) -> String {
     name.chars().map(|c| if c.is_ascii_alphanumeric() || "+-.".contains(c) { c } else { '_' }).collect()
 }
 
-impl Store {
-    /// The slot of a run: `pool` names the pretraining pool for rows that pretrain.
-    pub fn slot(&self, benchmark: &str, row: &str, seed: u64, lr: f64, pool: Option<&str>) -> PathBuf {
-        let mut leaf = format!("seed-{seed}-lr-{lr}");
-        if let Some(p) = pool {
-            leaf += &format!("-{}", slug(p));
-        }
-        self.root.join(slug(benchmark)).join(slug(row)).join(leaf)
+/// The slot of a run in the results folder `root`: `root/<benchmark>/<row>/seed-<s>-lr-<lr>[-<pool>]`,
+/// `pool` naming the pretraining pool for rows that pretrain.
+pub fn slot(root: &Path, benchmark: &str, row: &str, seed: u64, lr: f64, pool: Option<&str>) -> PathBuf {
+    let mut leaf = format!("seed-{seed}-lr-{lr}");
+    if let Some(p) = pool {
+        leaf += &format!("-{}", slug(p));
     }
+    root.join(slug(benchmark)).join(slug(row)).join(leaf)
+}
 
-    /// The finished run kept in `slot`, read as if it lay there (its `dir` is the slot).
-    pub fn find(slot: &Path) -> anyhow::Result<Option<crate::ablate::RunResult>> {
-        let file = slot.join(RUN_FILE);
-        if !file.exists() {
-            return Ok(None);
-        }
-        let mut r: crate::ablate::RunResult = run::read_json(&file)?;
-        r.dir = slot.to_path_buf();
-        Ok(Some(r))
+/// The finished run kept in `slot`, read as if it lay there (its `dir` is the slot).
+pub fn find(slot: &Path) -> anyhow::Result<Option<crate::ablate::RunResult>> {
+    let file = slot.join(RUN_FILE);
+    if !file.exists() {
+        return Ok(None);
     }
+    let mut r: crate::ablate::RunResult = run::read_json(&file)?;
+    r.dir = slot.to_path_buf();
+    Ok(Some(r))
+}
 
-    /// Copy a finished run's small files from `dir` into `slot` (replacing an older copy) with its
-    /// provenance; written into a fresh folder beside the slot and renamed into place, so an
-    /// interrupted copy leaves no half slot.
-    pub fn keep(slot: &Path, dir: &Path, result: &crate::ablate::RunResult, provenance: &Provenance) -> anyhow::Result<()> {
-        let parent = slot.parent().context("a slot has a parent folder")?;
-        std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
-        let partial = parent.join(format!(".{}.partial", slot.file_name().unwrap_or_default().to_string_lossy()));
-        if partial.exists() {
-            // Left by an interrupted copy of this very slot (the name is ours).
-            std::fs::remove_dir_all(&partial).with_context(|| format!("removing {}", partial.display()))?;
-        }
-        std::fs::create_dir_all(&partial)?;
-        for name in KEPT {
-            copy_if_present(&dir.join(name), &partial.join(name))?;
-        }
-        slim_model_meta(&partial.join("model.json"))?;
-        for eval in KEPT_EVALS {
-            for name in KEPT_EVAL_FILES {
-                copy_if_present(&dir.join(eval).join(name), &partial.join(eval).join(name))?;
-            }
-        }
-        let kept = crate::ablate::RunResult { dir: PathBuf::from("."), ..result.clone() };
-        run::write_json(&partial.join(RUN_FILE), &kept)?;
-        run::write_json(&partial.join("provenance.json"), provenance)?;
-        if slot.exists() {
-            std::fs::remove_dir_all(slot).with_context(|| format!("replacing {}", slot.display()))?;
-        }
-        std::fs::rename(&partial, slot).with_context(|| format!("moving {} to {}", partial.display(), slot.display()))
+/// Copy a finished run's small files from `dir` into `slot` (replacing an older copy) with its
+/// provenance; written into a fresh folder beside the slot and renamed into place, so an
+/// interrupted copy leaves no half slot.
+pub fn keep(slot: &Path, dir: &Path, result: &crate::ablate::RunResult, provenance: &Provenance) -> anyhow::Result<()> {
+    let parent = slot.parent().context("a slot has a parent folder")?;
+    std::fs::create_dir_all(parent).with_context(|| format!("creating {}", parent.display()))?;
+    let partial = parent.join(format!(".{}.partial", slot.file_name().unwrap_or_default().to_string_lossy()));
+    if partial.exists() {
+        // Left by an interrupted copy of this very slot (the name is ours).
+        std::fs::remove_dir_all(&partial).with_context(|| format!("removing {}", partial.display()))?;
     }
-
-    /// Copy one evaluation folder made after the slot was kept (the landmark positions' one).
-    pub fn keep_eval(slot: &Path, dir: &Path, eval: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(&partial)?;
+    for name in KEPT {
+        copy_if_present(&dir.join(name), &partial.join(name))?;
+    }
+    slim_model_meta(&partial.join("model.json"))?;
+    for eval in KEPT_EVALS {
         for name in KEPT_EVAL_FILES {
-            copy_if_present(&dir.join(eval).join(name), &slot.join(eval).join(name))?;
+            copy_if_present(&dir.join(eval).join(name), &partial.join(eval).join(name))?;
         }
-        Ok(())
     }
+    let kept = crate::ablate::RunResult { dir: PathBuf::from("."), ..result.clone() };
+    run::write_json(&partial.join(RUN_FILE), &kept)?;
+    run::write_json(&partial.join("provenance.json"), provenance)?;
+    if slot.exists() {
+        std::fs::remove_dir_all(slot).with_context(|| format!("replacing {}", slot.display()))?;
+    }
+    std::fs::rename(&partial, slot).with_context(|| format!("moving {} to {}", partial.display(), slot.display()))
+}
+
+/// Copy one evaluation folder made after the slot was kept (the landmark positions' one).
+pub fn keep_eval(slot: &Path, dir: &Path, eval: &str) -> anyhow::Result<()> {
+    for name in KEPT_EVAL_FILES {
+        copy_if_present(&dir.join(eval).join(name), &slot.join(eval).join(name))?;
+    }
+    Ok(())
 }
 
 /// `model.json` without the training photos' feature summaries (`familiarity`, `appearance`: two
@@ -136,9 +129,9 @@ mod tests {
 
     #[test]
     fn a_slot_names_row_seed_rate_and_pool_in_safe_characters() {
-        let s = Store { root: PathBuf::from("r") };
-        assert_eq!(s.slot("default", "MediaPipe init + SSL", 2, 0.0005, Some("real-pool-dorsal500")), PathBuf::from("r/default/MediaPipe_init_+_SSL/seed-2-lr-0.0005-real-pool-dorsal500"));
-        assert_eq!(s.slot("default", "+SSL", 0, 0.002, None), PathBuf::from("r/default/+SSL/seed-0-lr-0.002"));
+        let r = Path::new("r");
+        assert_eq!(slot(r, "default", "MediaPipe init + SSL", 2, 0.0005, Some("real-pool-dorsal500")), PathBuf::from("r/default/MediaPipe_init_+_SSL/seed-2-lr-0.0005-real-pool-dorsal500"));
+        assert_eq!(slot(r, "default", "+SSL", 0, 0.002, None), PathBuf::from("r/default/+SSL/seed-0-lr-0.002"));
         assert_eq!(slug("full − baseline/x"), "full___baseline_x");
     }
 }
