@@ -70,17 +70,18 @@ export async function createEngine({ backend, files }) {
     throw typedError("BackendError", `the ${backend} bundle could not be loaded (${asError(e).message})`);
   }
   try {
-    await mod.default();
+    const { memory } = await mod.default();
     const detector = await mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, backend);
-    return new Engine(detector, mod.limits(), { backend, files });
+    return new Engine(detector, mod.limits(), { backend, files }, memory);
   } catch (e) {
     throw asError(e);
   }
 }
 
 class Engine {
-  constructor(detector, limits, recipe) {
+  constructor(detector, limits, recipe, memory) {
     this.detector = detector;
+    this.memory = memory;
     this.backend = recipe.backend;
     this.recipe = recipe;
     this.limits = limits;
@@ -107,6 +108,11 @@ class Engine {
    */
   detectForVideo(input) {
     return this.#guard(() => this.detector.detectForVideo(input.rgba, input.width, input.height, input.timestamp, Boolean(input.mirrored)));
+  }
+
+  /** Bytes of WebAssembly memory the bundle holds now (its high-water mark: wasm memory never shrinks). */
+  memoryBytes() {
+    return this.memory.buffer.byteLength;
   }
 
   /** Judge given joint positions in an encoded photo. joints: [{ joint, x, y }]. */

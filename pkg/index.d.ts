@@ -24,6 +24,16 @@ export interface CreateOptions {
   worker?: boolean;
   /** The photos are mirror images (front-camera selfies); `setOptions` changes it later. */
   mirrored?: boolean;
+  /**
+   * How long (ms) a photo may go unanswered by the worker before the worker is taken for dead
+   * (killed for memory, its GPU device lost) and replaced by a fresh one on the CPU; default 120 000.
+   */
+  answerTimeoutMs?: number;
+}
+
+/** Sent when the detector died under a call and was started afresh on the CPU (the call is then retried once). */
+export interface RestartEvent extends Event {
+  readonly detail: { readonly reason: string };
 }
 
 /** What `setOptions` changes, from the next `detect` on. */
@@ -40,13 +50,17 @@ export declare const HAND_CONNECTIONS: readonly (readonly [number, number])[];
 export type ImageSource = ImageBitmap | ImageData | HTMLCanvasElement | OffscreenCanvas | HTMLImageElement | HTMLVideoElement | VideoFrame | Blob;
 
 /** Research software, not a medical device: results do not diagnose anything. */
-export declare class JointDetector {
+export declare class JointDetector extends EventTarget {
   private constructor();
   static create(options: CreateOptions): Promise<JointDetector>;
   /** The backend in use. */
   readonly backend: "webgpu" | "cpu";
-  /** Why "auto" fell back to the CPU, when it did. */
+  /** Why "auto" fell back to the CPU, or why the detector was restarted on it, when it was. */
   readonly fallbackReason?: string;
+  /** How many times the detector died under a call (worker killed or stuck, GPU lost) and was restarted on the CPU. */
+  readonly restarts: number;
+  addEventListener(type: "restart", listener: (event: RestartEvent) => void, options?: boolean | AddEventListenerOptions): void;
+  addEventListener(type: string, listener: EventListenerOrEventListenerObject | null, options?: boolean | AddEventListenerOptions): void;
   /** The weights' sidecar (threshold, training data, notice). */
   readonly sidecar: Sidecar;
   /** The limits every photo is checked against. */
@@ -68,6 +82,8 @@ export declare class JointDetector {
   setOptions(options: DetectOptions): void;
   /** Judge joints at known positions (no landmark step) in an encoded photo. */
   judge(photo: Bytes | string | URL, joints: JointAt[]): Promise<JointVerdict[]>;
+  /** Bytes of WebAssembly memory the detector holds now (its high-water mark: wasm memory never shrinks). */
+  memoryBytes(): Promise<number>;
   close(): void;
 }
 

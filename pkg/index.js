@@ -64,46 +64,69 @@ async function toInput(source, limits) {
   return { rgba: new Uint8Array(data.data.buffer), width, height, owned: true };
 }
 
+// How long a worker may go without answering a photo before it is taken for dead (killed for
+// memory, its GPU device lost): far above any detection measured (0.2-0.7 s on the CPU bundle,
+// about 7 s on SwiftShader's emulated GPU), to leave room for slow phones.
+const ANSWER_TIMEOUT_MS = 120_000;
+
 class WorkerClient {
-  constructor() {
+  constructor(answerTimeoutMs) {
     this.worker = new Worker(new URL("./worker.js", import.meta.url), { type: "module" });
     this.pending = new Map();
     this.next = 0;
+    this.answerTimeoutMs = answerTimeoutMs;
+    this.dead = null;
     this.worker.onmessage = ({ data: { id, ok, value, error } }) => {
       const p = this.pending.get(id);
       this.pending.delete(id);
+      clearTimeout(p?.timer);
       if (ok) p?.resolve(value);
       else p?.reject(typedError(error.name, error.message));
     };
-    this.worker.onerror = (e) => {
-      for (const p of this.pending.values()) p.reject(typedError("WorkerError", e.message || "the detector worker failed"));
-      this.pending.clear();
-    };
+    this.worker.onerror = (e) => this.#die("WorkerError", e.message || "the detector worker failed");
+    this.worker.onmessageerror = () => this.#die("WorkerError", "the detector worker sent a message that could not be read");
   }
 
-  call(op, args, transfer = []) {
+  /** The worker is gone, stuck or closed: every call waiting on it, and every later one, fails with `name`. */
+  #die(name, reason) {
+    this.dead ??= typedError(name, reason);
+    this.worker.terminate();
+    for (const p of this.pending.values()) {
+      clearTimeout(p.timer);
+      p.reject(this.dead);
+    }
+    this.pending.clear();
+  }
+
+  /** Send `op`; a photo's call (`watched`) that gets no answer within the answer timeout kills the worker. */
+  call(op, args, transfer = [], watched = false) {
+    if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
     return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
+      const timer = watched
+        ? setTimeout(() => this.#die("WorkerError", `the detector stopped answering (nothing within ${this.answerTimeoutMs / 1000} s)`), this.answerTimeoutMs)
+        : undefined;
+      this.pending.set(id, { resolve, reject, timer });
       this.worker.postMessage({ id, op, args }, transfer);
     });
   }
 
   close() {
-    this.worker.terminate();
+    this.#die("StateError", "the detector is closed");
   }
 }
 
 /** A detector started in a Web Worker, with the same face as an engine on the main thread. */
-async function startInWorker(options) {
-  const client = new WorkerClient();
+async function startInWorker(options, answerTimeoutMs) {
+  const client = new WorkerClient(answerTimeoutMs);
   try {
     const info = await client.call("create", options);
     return {
       ...info,
-      detect: (input, transfer) => client.call("detect", input, transfer),
-      detectForVideo: (input, transfer) => client.call("detectForVideo", input, transfer),
-      judge: (bytes, joints) => client.call("judge", { bytes, joints }),
+      detect: (input, transfer) => client.call("detect", input, transfer, true),
+      detectForVideo: (input, transfer) => client.call("detectForVideo", input, transfer, true),
+      judge: (bytes, joints) => client.call("judge", { bytes, joints }, [], true),
+      memoryBytes: () => client.call("memoryBytes"),
       close: () => client.close(),
     };
   } catch (e) {
@@ -148,18 +171,24 @@ async function startWithFallback(backend, start) {
  * Finds hands in a photo and judges each joint (MCP1–5, PIP2–5, IP, wrist) for signs of
  * inflammation with jointscope's exported weights. Research software, not a medical device.
  */
-export class JointDetector {
+export class JointDetector extends EventTarget {
   #engine;
   #options;
+  #start;
+  #restarting = null;
 
-  constructor(token, engine, fallbackReason, options) {
+  constructor(token, engine, fallbackReason, options, start) {
+    super();
     if (token !== JointDetector.#token) throw typedError("StateError", "use JointDetector.create()");
     this.#engine = engine;
     this.#options = options;
+    this.#start = start;
     /** "webgpu" or "cpu". */
     this.backend = engine.backend;
-    /** Why "auto" fell back to the CPU, if it did. */
+    /** Why "auto" fell back to the CPU, or why the detector was restarted on it, if it was. */
     this.fallbackReason = fallbackReason;
+    /** How many times the detector died under a call and was started afresh on the CPU. */
+    this.restarts = 0;
     /** The weights' sidecar: threshold, training data, notice. */
     this.sidecar = engine.sidecar;
     /** The limits photos are checked against. */
@@ -175,11 +204,13 @@ export class JointDetector {
    * jointscope.json (default: next to a weights URL). options.models: folder URL of the MediaPipe
    * .tflite files (default: this package's models/). options.backend: "auto" | "webgpu" | "cpu".
    * options.worker: run in a Web Worker (default true). options.mirrored: the photos are mirror
-   * images (front-camera selfies); `setOptions` changes it later.
+   * images (front-camera selfies); `setOptions` changes it later. options.answerTimeoutMs: how long
+   * a photo may go unanswered by the worker before it is taken for dead (default 120 000).
    */
   static async create(options = {}) {
-    const { weights, backend = "auto", worker = typeof Worker !== "undefined", mirrored = false } = options;
+    const { weights, backend = "auto", worker = typeof Worker !== "undefined", mirrored = false, answerTimeoutMs = ANSWER_TIMEOUT_MS } = options;
     if (weights === undefined) throw typedError("InputError", "options.weights is required");
+    if (!(Number.isFinite(answerTimeoutMs) && answerTimeoutMs > 0)) throw typedError("InputError", "options.answerTimeoutMs must be a positive number of milliseconds");
     const sidecarSource =
       options.sidecar ??
       (typeof weights === "string" || weights instanceof URL
@@ -201,9 +232,45 @@ export class JointDetector {
     ]);
     const files = { weights: w, sidecar: s, palm, landmark };
     // A GPU failure can take its worker down (a trap inside wasm): each try gets a fresh one.
-    const start = worker ? (b) => startInWorker({ backend: b, files }) : (b) => createEngine({ backend: b, files });
+    const start = worker ? (b) => startInWorker({ backend: b, files }, answerTimeoutMs) : (b) => createEngine({ backend: b, files });
     const { started, fallbackReason } = await startWithFallback(backend, start);
-    return new JointDetector(JointDetector.#token, started, fallbackReason, { mirrored: Boolean(mirrored) });
+    return new JointDetector(JointDetector.#token, started, fallbackReason, { mirrored: Boolean(mirrored) }, start);
+  }
+
+  /**
+   * `call(engine)` on the engine; where the engine died under it (its worker killed or stuck:
+   * WorkerError) or its GPU failed mid-photo (any backend error on WebGPU), a fresh engine is
+   * started on the CPU, a "restart" event says why, and the call runs once more on it.
+   */
+  async #run(call) {
+    const engine = this.#engine;
+    if (!engine) throw typedError("StateError", "the detector is closed");
+    try {
+      return await call(engine);
+    } catch (e) {
+      const dead = e?.name === "WorkerError" || (engine.backend === "webgpu" && ["InternalError", "BackendError", "RuntimeError"].includes(e?.name));
+      if (!dead) throw e;
+      // Calls that were waiting on the same engine share one restart.
+      if (this.#engine === engine) this.#restarting ??= this.#restart(e).finally(() => (this.#restarting = null));
+      await this.#restarting;
+      if (!this.#engine) throw typedError("StateError", "the detector is closed");
+      return call(this.#engine);
+    }
+  }
+
+  async #restart(cause) {
+    const from = this.backend === "webgpu" ? "WebGPU" : "the CPU";
+    const fresh = await this.#start("cpu");
+    if (!this.#engine) {
+      fresh.close(); // closed while it started
+      return;
+    }
+    this.#engine.close();
+    this.#engine = fresh;
+    this.backend = "cpu";
+    this.restarts += 1;
+    this.fallbackReason = `the detector on ${from} failed (${cause.name}: ${cause.message}); it was restarted on the CPU`;
+    this.dispatchEvent(new CustomEvent("restart", { detail: { reason: this.fallbackReason } }));
   }
 
   /**
@@ -220,12 +287,13 @@ export class JointDetector {
    * (see index.d.ts: the types are generated from the Rust structs the wasm returns).
    */
   async detect(source) {
-    if (!this.#engine) throw typedError("StateError", "the detector is closed");
     // The options as they are when detect is called, whatever setOptions does meanwhile.
     const { mirrored } = this.#options;
-    const { owned, ...input } = await toInput(source, this.limits);
-    // Buffers made here move to a worker; a caller's ImageData is copied, never detached.
-    return this.#engine.detect({ ...input, mirrored }, owned ? [(input.bytes ?? input.rgba).buffer] : []);
+    return this.#run(async (engine) => {
+      // Made afresh for each try: buffers made here move to the worker (a caller's ImageData is copied, never detached).
+      const { owned, ...input } = await toInput(source, this.limits);
+      return engine.detect({ ...input, mirrored }, owned ? [(input.bytes ?? input.rgba).buffer] : []);
+    });
   }
 
   /**
@@ -243,8 +311,10 @@ export class JointDetector {
     }
     if (!Number.isFinite(timestamp)) throw typedError("InputError", "detectForVideo needs the frame's timestamp in milliseconds");
     const { mirrored } = this.#options;
-    const { owned, ...input } = await toInput(source, this.limits);
-    return this.#engine.detectForVideo({ ...input, mirrored, timestamp }, owned ? [input.rgba.buffer] : []);
+    return this.#run(async (engine) => {
+      const { owned, ...input } = await toInput(source, this.limits);
+      return engine.detectForVideo({ ...input, mirrored, timestamp }, owned ? [input.rgba.buffer] : []);
+    });
   }
 
   /**
@@ -253,7 +323,17 @@ export class JointDetector {
    */
   async judge(photo, joints) {
     if (!this.#engine) throw typedError("StateError", "the detector is closed");
-    return this.#engine.judge(await bytesOf(photo, "photo"), joints);
+    const bytes = await bytesOf(photo, "photo");
+    return this.#run((engine) => engine.judge(bytes, joints));
+  }
+
+  /**
+   * Bytes of WebAssembly memory the detector holds now: its high-water mark, since wasm memory
+   * grows and never shrinks (after a restart, the fresh engine's).
+   */
+  async memoryBytes() {
+    if (!this.#engine) throw typedError("StateError", "the detector is closed");
+    return this.#engine.memoryBytes();
   }
 
   /** Free the models (and the worker). */

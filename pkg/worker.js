@@ -16,6 +16,9 @@ const ops = {
   async detectForVideo(input) {
     return needEngine().detectForVideo(input);
   },
+  async memoryBytes() {
+    return needEngine().memoryBytes();
+  },
   async judge({ bytes, joints }) {
     return needEngine().judge(bytes, joints);
   },

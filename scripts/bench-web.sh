@@ -45,17 +45,8 @@ cp "$onnx" "$site/models/hand_landmark_full.onnx"
 ortdist=bench/node_modules/onnxruntime-web/dist
 cp "$ortdist/ort.min.mjs" "$ortdist/ort-wasm-simd-threaded.jsep.mjs" "$ortdist/ort-wasm-simd-threaded.jsep.wasm" "$site/ort/"
 
-log="$(mktemp)"
-"$bin" serve "$site" --port 0 > "$log" &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -f "$log"' EXIT
-url=""
-for _ in $(seq 100); do
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$log" | head -1 || true)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "bench-web: the server did not start" >&2; exit 1; }
+source scripts/serve-lib.sh
+serve "$bin" "$site"
 node bench/landmarks_web.mjs "$url" "$out/landmarks-web.json" "$count" "$repeats" | tee "$out/landmarks-web.md"
 "$bin" bench detect --quiet --weights "$weights" --models "$models" --repeats "$repeats" \
   $(printf -- '--photo tests/data/real-hands/%s ' "${photos[@]}") --json "$out/stages-native.json" > /dev/null

@@ -101,12 +101,15 @@ export async function use(d: JointDetector, blob: Blob, video: HTMLVideoElement)
   const r: Detection = await d.detect(blob);
   const v = await d.judge(blob, [{ joint: "MCP2", x: 1, y: 2 }]);
   const f: FrameCheck = await d.detectForVideo(video, performance.now());
+  const memory: number = await d.memoryBytes();
   const meaning: string = d.meaning + r.meaning;
+  let restarted = "";
+  d.addEventListener("restart", (e) => { restarted = e.detail.reason; });
   const rule: HandRule | undefined = r.handRule;
   const verdict: HandVerdict | undefined = r.hands[0]?.verdict;
   const photos: TrainingPhotos | undefined = sidecar.training_photos;
   if (rule && verdict && photos && verdict.flagged !== verdict.score >= rule.threshold) throw new Error(photos);
-  return r.hands.length + v.length + detection.width + sidecar.threshold + limits.maxPixels + f.hands.length + frame.timestampMs + meaning.length;
+  return r.hands.length + v.length + detection.width + sidecar.threshold + limits.maxPixels + f.hands.length + frame.timestampMs + meaning.length + d.restarts + restarted.length + memory;
 }
 `,
   );
@@ -219,6 +222,24 @@ test("setOptions({ mirrored: true }) swaps the next photo's handedness and leave
   assert.deepEqual(r.mirrored, [{ ...r.plain[0], handedness: other }]);
   // Options left out keep their value.
   assert.deepEqual(r.still, r.mirrored);
+});
+
+test("the detector's wasm memory stops growing: twenty more detections of a photo after the first add nothing", async () => {
+  const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
+  const bytes = await page.evaluate(async (photo) => {
+    const { JointDetector } = await import("/pkg/index.js");
+    const d = await JointDetector.create({ weights: "/weights/jointscope.bpk", models: "/pkg/models/", backend: "cpu" });
+    const sizes = [await d.memoryBytes()];
+    for (let i = 0; i < 21; i++) {
+      await d.detect(new Blob([new Uint8Array(photo)]));
+      sizes.push(await d.memoryBytes());
+    }
+    d.close();
+    return sizes;
+  }, [...readFileSync(fx.handPhoto)]);
+  await context.close();
+  assert.ok(bytes[1] >= bytes[0] && bytes[0] > 0, `${bytes}`);
+  assert.deepEqual(bytes.slice(2), Array(20).fill(bytes[1]), `wasm memory after each detection: ${bytes}`);
 });
 
 test("a hand is judgeable exactly when it passes the capture check and is familiar", async () => {

@@ -8,6 +8,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { ROOT, REAL, SHOTS, Session, fixtures, upload, variant, stamp, worstOf } from "./fixtures.mjs";
+import { fakeCamera } from "./fake-camera.mjs";
 
 let fx, session;
 before(async () => {
@@ -53,7 +54,7 @@ for (const backend of ["cpu", "webgpu"]) {
     for (const [file, pattern] of [
       ["notes.jpg", /^This photo could not be used: photo: not a readable image: unrecognised file format \(expected JPEG, PNG or WebP\)\.$/],
       ["corrupt.jpg", /^This photo could not be used: photo: not a readable image: truncated JPEG: its image data ends before the end-of-image marker\.$/],
-      ["huge.png", /^This photo could not be used: photo: image too large: 8192×6144 pixels, the limits are 16384 per side and 50000000 in all\.$/],
+      ["huge.png", /^This photo could not be used: photo: image too large: 8192×6144 pixels, the limits are 16384 per side and 50000000 in all: take the photo at a lower resolution \(12 megapixels is plenty for a hand\) or crop it around the hand\.$/],
       ["grey.png", /^This photo could not be used: photo: no colour \(greyscale or black and white\): take a colour photo, since redness is part of what is judged\.$/],
     ]) {
       const bad = await upload(page, join(fx.tmp, file));
@@ -277,21 +278,7 @@ test("an imported history's change larger than the retake difference is highligh
 test("the camera's capture check follows the hand frame by frame and opens the shutter, whose photo is judged", async () => {
   // A camera that films the test photo, moving a pixel to and fro: a canvas stream in place of getUserMedia's.
   const context = await session.browser.newContext();
-  await context.addInitScript((bytes) => {
-    navigator.mediaDevices.getUserMedia = async () => {
-      const bitmap = await createImageBitmap(new Blob([new Uint8Array(bytes)]));
-      const canvas = Object.assign(document.createElement("canvas"), { width: bitmap.width, height: bitmap.height });
-      const ctx = canvas.getContext("2d");
-      let k = 0;
-      const draw = () => {
-        ctx.drawImage(bitmap, 0, 0);
-        ctx.drawImage(bitmap, k++ % 3, 0);
-        requestAnimationFrame(draw);
-      };
-      draw();
-      return canvas.captureStream(30);
-    };
-  }, [...readFileSync(fx.handPhoto)]);
+  await context.addInitScript(fakeCamera, [...readFileSync(fx.handPhoto)]);
   const { page } = await session.openPage(`${session.origin}/?backend=cpu`, context);
   await page.click("#camera-start");
   await page.waitForFunction(() => JSON.parse(document.body.dataset.gate ?? "{}").frames >= 10, null, { timeout: 120_000 });

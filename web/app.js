@@ -44,17 +44,20 @@ async function start() {
     // (only when one was already in charge, so a first visit is not reloaded).
     const returning = Boolean(navigator.serviceWorker.controller);
     navigator.serviceWorker.addEventListener("controllerchange", () => {
-      if (returning) location.reload();
+      if (returning) updateReady();
     });
     navigator.serviceWorker.register("sw.js").catch(() => {}); // offline use is a bonus, not a need
   }
   const params = new URLSearchParams(location.search);
   const backend = params.get("backend") ?? "auto";
   try {
-    detector = await JointDetector.create({ weights: "weights/jointscope.bpk", models: "pkg/models/", backend, worker: params.get("worker") !== "0" });
+    // backend=, worker=0 and answer-timeout= (ms) are for testing the page; patients never set them.
+    const answerTimeoutMs = Number(params.get("answer-timeout")) || undefined;
+    detector = await JointDetector.create({ weights: "weights/jointscope.bpk", models: "pkg/models/", backend, worker: params.get("worker") !== "0", answerTimeoutMs });
     $("backend").textContent = detector.backend === "webgpu" ? "WebGPU (your graphics chip)" : "the CPU (WebAssembly)";
     provenance(detector.sidecar);
     if (detector.fallbackReason) console.info(detector.fallbackReason);
+    detector.addEventListener("restart", restarted);
     document.body.dataset.ready = detector.backend;
     status("Ready. Take or choose a photo of your left hand.");
   } catch (e) {
@@ -63,6 +66,30 @@ async function start() {
   }
   showCheck();
   await showHistory();
+  // Another tab of this page kept, deleted or imported checks: show them here too.
+  if (tabs) tabs.onmessage = () => showHistory();
+}
+
+const tabs = "BroadcastChannel" in globalThis ? new BroadcastChannel("jointscope-history") : null;
+/** Tell the page's other tabs that the stored checks changed. */
+const changed = () => tabs?.postMessage("changed");
+
+/** The detector died under a photo (its worker killed, its GPU lost) and runs again on the CPU: say so. */
+function restarted(e) {
+  $("backend").textContent = "the CPU (WebAssembly), restarted after the detector stopped";
+  document.body.dataset.restarts = String(detector.restarts);
+  status(`The detector stopped (${e.detail.reason}). Trying the photo again…`);
+}
+
+// A new version of the page took over (its service worker): reload onto it, but never under an
+// open check or a photo being judged: then once the check is kept or dropped.
+let updatePending = false;
+function updateReady() {
+  const open = check.left || check.right || document.body.dataset.busy;
+  if (!open) return location.reload();
+  updatePending = true;
+  document.body.dataset.update = "pending";
+  $("update").hidden = false;
 }
 
 // What the weights were trained on, from their sidecar (not assumed).
@@ -107,14 +134,15 @@ async function analyse(source, name) {
   $("heat").hidden = true;
   document.body.dataset.busy = "1";
   try {
-    const bitmap = await createImageBitmap(source).catch(() => null);
     const t0 = performance.now();
     const detection = await detectNow(source);
     const ms = performance.now() - t0;
-    current = { detection, bitmap, showAnyway: false };
+    // The detector's memory after each photo, for the soak benchmark (bench/soak_web.mjs).
+    document.body.dataset.wasmBytes = String(await detector.memoryBytes());
+    replaceCurrent({ detection, bitmap: await displayBitmap(source), showAnyway: false });
     show(ms);
   } catch (e) {
-    current = null;
+    replaceCurrent(null);
     meaning(null);
     $("advice").replaceChildren();
     $("anyway").hidden = true;
@@ -125,6 +153,29 @@ async function analyse(source, name) {
   } finally {
     delete document.body.dataset.busy;
   }
+}
+
+// The photo as shown (and cut for the heat map and the thumbnail): at most this many pixels on its
+// longer side, so a 48-megapixel photo does not stay in the tab's memory at full size (192 MB).
+const DISPLAY_SIDE = 2048;
+
+/**
+ * The photo decoded for display, after the detector accepted it (a photo it refuses, too large
+ * for instance, is never decoded here), scaled down to DISPLAY_SIDE; null where it cannot be.
+ */
+async function displayBitmap(source) {
+  const full = await createImageBitmap(source).catch(() => null);
+  const s = full ? DISPLAY_SIDE / Math.max(full.width, full.height) : 1;
+  if (s >= 1) return full;
+  const small = await createImageBitmap(full, { resizeWidth: Math.round(full.width * s), resizeHeight: Math.round(full.height * s), resizeQuality: "high" }).catch(() => null);
+  full.close();
+  return small;
+}
+
+/** Make `next` the current photo, freeing the previous photo's pixels at once (not at the next GC). */
+function replaceCurrent(next) {
+  if (current?.bitmap && current.bitmap !== next?.bitmap) current.bitmap.close();
+  current = next;
 }
 
 /** Show the current photo's result: advice for what failed, verdicts only for judgeable hands. */
@@ -342,9 +393,13 @@ async function save() {
   try {
     await history.add(record);
   } catch (e) {
-    status(`The check could not be kept in this browser (${e?.message ?? e}).`, "error");
+    const why = e?.name === "QuotaExceededError"
+      ? "this browser's storage for the page is full. Delete older checks (export them first if you want them) and keep the check again"
+      : `this browser does not let the page store it (${e?.message ?? e}; private mode?)`;
+    status(`The check could not be kept: ${why}. It stays open here until then.`, "error");
     return;
   }
+  changed();
   newCheck();
   status("Check kept on this device. Take a new one any time to follow the trend.");
   await showHistory();
@@ -352,24 +407,37 @@ async function save() {
 
 function newCheck() {
   check = { left: null, right: null };
+  if (updatePending) return location.reload();
   showCheck();
 }
 
-async function records() {
+/** The stored checks that read as checks and how many did not ({ records, unreadable }), or null where nothing can be stored. */
+async function stored() {
   try {
-    return await history.all();
+    return await history.readAll();
   } catch {
     return null;
   }
 }
 
+const records = async () => (await stored())?.records ?? null;
+
+const thumbnails = []; // object URLs of the history list's thumbnails
 async function showHistory() {
-  const all = await records();
+  const kept = await stored();
   const ul = $("history-list");
-  if (!all) {
-    ul.textContent = "This browser does not allow storing results (private mode?).";
+  const note = $("history-note");
+  if (!kept) {
+    ul.replaceChildren();
+    note.hidden = false;
+    note.textContent = "This browser does not let the page store checks (private mode?): each check works, but none is kept.";
     return;
   }
+  const { records: all, unreadable } = kept;
+  // The list is drawn afresh each time: free the previous drawing's thumbnails.
+  for (const u of thumbnails.splice(0)) URL.revokeObjectURL(u);
+  note.hidden = unreadable === 0;
+  if (unreadable) note.textContent = `${unreadable} stored check${unreadable === 1 ? " is" : "s are"} damaged and could not be read: not shown.`;
   ul.replaceChildren();
   for (const r of [...all].reverse()) {
     const li = document.createElement("li");
@@ -377,6 +445,7 @@ async function showHistory() {
     if (r.thumbnail) {
       const img = document.createElement("img");
       img.src = URL.createObjectURL(new Blob([r.thumbnail], { type: "image/jpeg" }));
+      thumbnails.push(img.src);
       img.alt = "";
       li.appendChild(img);
     }
@@ -386,6 +455,7 @@ async function showHistory() {
     del.setAttribute("aria-label", `Delete the check of ${new Date(r.date).toLocaleString()}`);
     del.onclick = async () => {
       await history.remove(r.id);
+      changed();
       await showHistory();
     };
     li.appendChild(del);
@@ -396,7 +466,7 @@ async function showHistory() {
 }
 
 async function exportHistory() {
-  const list = (await history.all()).map(({ thumbnail, id, ...r }) => r);
+  const list = ((await records()) ?? []).map(({ thumbnail, id, ...r }) => r);
   const blob = new Blob([JSON.stringify(list, null, 2)], { type: "application/json" });
   const a = Object.assign(document.createElement("a"), { href: URL.createObjectURL(blob), download: "jointscope-history.json" });
   a.click();
@@ -413,6 +483,7 @@ async function importHistory(file) {
       throw new Error("not a JSON file");
     }
     const n = await history.importRecords(data);
+    if (n) changed();
     status(`Imported ${n} check${n === 1 ? "" : "s"} from ${file.name}${n < data.length ? ` (${data.length - n} already here)` : ""}.`);
   } catch (e) {
     status(`${file.name} could not be imported: ${e.message}. Nothing was changed.`, "error");
@@ -505,6 +576,7 @@ $("history-import").onchange = async (ev) => {
 $("history-delete").onclick = async () => {
   if (confirm("Delete every stored check from this browser?")) {
     await history.clear();
+    changed();
     await showHistory();
   }
 };

@@ -66,6 +66,24 @@ export function parseRecord(r, k) {
 }
 
 /**
+ * Every stored check that reads as a check, oldest first, and how many did not (a corrupted entry
+ * is skipped, never deleted: { records, unreadable }). Each record keeps its id and thumbnail.
+ */
+export async function readAll() {
+  const records = [];
+  let unreadable = 0;
+  for (const [k, r] of (await all()).entries()) {
+    try {
+      const thumbnail = r.thumbnail instanceof Uint8Array ? r.thumbnail : null;
+      records.push({ ...parseRecord(r, k), id: r.id, thumbnail });
+    } catch {
+      unreadable += 1;
+    }
+  }
+  return { records, unreadable };
+}
+
+/**
  * Add the checks of an exported history file (its parsed JSON) that are not stored yet (same date
  * and weights). Everything is checked before anything is stored. Returns how many were added.
  */

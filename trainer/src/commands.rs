@@ -444,7 +444,7 @@ fn pretrain_cmd(a: &PretrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<
         a.out.join(pretrain::ENCODERS_FILE).display()
     );
     if let Some(m) = &a.probe {
-        print!("{}", probe::table(&probe::diagnose_pretraining(&a.out, m, a.probe_run.as_deref(), bars)?));
+        print!("{}", probe::table(&probe::diagnose_pretraining(&a.out, m, a.probe_run.as_deref(), models, bars)?));
     }
     Ok(0)
 }
@@ -484,6 +484,7 @@ fn train_cmd(a: &TrainArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32> {
 
 fn run_config(manifest: std::path::PathBuf, m: &ModelArgs, o: &OptimArgs) -> RunConfig {
     RunConfig {
+        manifest_sha256: None,
         manifest,
         model: m.sizes.config(m.arch),
         train: TrainParams {

@@ -78,6 +78,47 @@ fn an_interrupted_ablation_resumes_to_the_same_results() {
     assert_same_figures(&whole, &resumed, "after resuming");
 }
 
+/// An ablation killed three times, each time the moment a new file or folder appears in its cache
+/// of runs (a checkpoint, a run's cached result, an evaluation: mid-write), and restarted each
+/// time, ends with the figures of one that ran without interruption.
+#[test]
+fn an_ablation_killed_while_writing_its_cache_resumes_to_the_same_results() {
+    use std::time::{Duration, Instant};
+    let dir = tempfile::tempdir().unwrap();
+    let whole = dir.path().join("whole");
+    ok(&command().args(quick_control(&whole)).output().unwrap());
+    let resumed = dir.path().join("resumed");
+    let entries = |d: &std::path::Path| walkdir(d).len();
+    for round in 0..3 {
+        let mut child = command().args(quick_control(&resumed)).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+        let before = entries(&resumed.join("runs"));
+        let deadline = Instant::now() + Duration::from_secs(300);
+        while entries(&resumed.join("runs")) == before {
+            assert!(child.try_wait().unwrap().is_none(), "the ablation ended before kill {round}");
+            assert!(Instant::now() < deadline, "nothing written within 300 s");
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+    assert!(!resumed.join("ablation-control.json").exists(), "killed after it had finished");
+    ok(&command().args(quick_control(&resumed)).output().unwrap());
+    assert_same_figures(&whole, &resumed, "after three kills");
+}
+
+/// Every file and folder under `d` (none when it does not exist).
+fn walkdir(d: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            out.extend(walkdir(&p));
+        }
+        out.push(p);
+    }
+    out
+}
+
 /// The quick `control` ablation into `out`, quietly.
 fn quick_control(out: &std::path::Path) -> Vec<String> {
     ["ablate", "--quick", "--preset", "control", "--backend", "flex", "--quiet", "--out", out.to_str().unwrap()].map(String::from).to_vec()

@@ -60,6 +60,28 @@ fn export_leaves_out_an_evaluation_of_another_set_or_of_other_weights() {
     assert_eq!(read_json(&sidecar)["test_metrics"], serde_json::Value::Null);
 }
 
+/// An export that cannot be written (the disk full) says why and replaces neither file of the
+/// export already in its folder, leaving no temporary file.
+#[cfg(target_os = "linux")]
+#[test]
+fn an_export_that_cannot_be_written_replaces_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("export");
+    std::fs::create_dir_all(&out).unwrap();
+    let older = [("jointscope.bpk", "an older export's weights"), ("jointscope.json", "{\"an older export\": true}")];
+    for (name, body) in older {
+        std::fs::write(out.join(name), body).unwrap();
+    }
+    let weights = std::fs::metadata(demo().out.join("export/jointscope.bpk")).unwrap().len();
+    let run = demo().out.join("run");
+    let o = jointscope_with_file_limit(weights / 2 / 1024, &["export", "--run", run.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    assert_clean_failure(&o, "File too large");
+    for (name, body) in older {
+        assert_eq!(std::fs::read_to_string(out.join(name)).unwrap(), body, "{name} was replaced");
+    }
+    assert_eq!(debris(&out), Vec::<String>::new());
+}
+
 #[test]
 fn export_refuses_an_unreadable_evaluation_instead_of_hiding_it() {
     let dir = tempfile::tempdir().unwrap();

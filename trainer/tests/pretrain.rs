@@ -124,3 +124,20 @@ fn pretraining_from_mediapipes_network_fine_tunes_only_a_mediapipe_encoder() {
     ok(&train("run-mp", "mediapipe"));
     assert_clean_failure(&train("run-plain", "plain"), "was pretrained with the mediapipe encoder; this model has the plain one");
 }
+
+/// The probe of a pretraining that started from MediaPipe's weights reads those weights too: the
+/// comparison it needs is with its start, not only with random weights.
+#[test]
+fn probing_a_pretraining_from_mediapipe_compares_it_with_its_start() {
+    let out = &demo().out;
+    let dir = tempfile::tempdir().unwrap();
+    let pre = dir.path().join("pretrain-mp");
+    let (healthy, m) = (out.join("data/healthy.csv"), out.join("data/manifest.csv"));
+    let printed = ok(&jointscope(&[
+        "pretrain", "--manifest", healthy.to_str().unwrap(), "--out", pre.to_str().unwrap(), "--init", "mediapipe", "--objective", "masked",
+        "--epochs", "1", "--batch", "4", "--global-size", "64", "--local-size", "64", "--width", "8", "--backend", "flex", "--probe",
+        m.to_str().unwrap(),
+    ]));
+    let rows: Vec<&str> = printed.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| encoder")).map(|l| l.split(" | ").next().unwrap()).collect();
+    assert_eq!(rows, ["| random", "| MediaPipe's weights (the start)", "| pretrained"], "{printed}");
+}

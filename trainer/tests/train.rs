@@ -19,6 +19,54 @@ fn a_run_interrupted_after_its_first_epoch_resumes() {
     assert!(predictions(&run) == predictions(&demo().out.join("run")), "the resumed run predicts differently");
 }
 
+/// A checkpoint that cannot be written (the disk full) stops the run with the reason, leaves its
+/// last complete checkpoint and no temporary folder, and the run resumes from there to the model
+/// the uninterrupted run trained.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_checkpoint_that_cannot_be_written_keeps_the_last_one_and_the_run_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = dir.path().join("run");
+    copy_dir(&demo().out.join("run"), &run);
+    std::fs::remove_dir_all(run.join("checkpoints/epoch-0002")).unwrap();
+    std::fs::remove_file(run.join("model.json")).unwrap();
+    // Files may grow past the weights but not to the optimiser's state: epoch 2's best weights are
+    // written, its checkpoint (which holds the optimiser's state) is not.
+    let size = |f: &str| std::fs::metadata(run.join("checkpoints/epoch-0001").join(f)).unwrap().len();
+    let (weights, optimiser) = (size("model.bpk"), size("optim.bpk"));
+    assert!(weights < optimiser, "{weights} {optimiser}");
+    let r = run.to_str().unwrap();
+    let o = jointscope_with_file_limit((weights + optimiser) / 2 / 1024, &["train", "--run", r, "--resume", "--backend", "flex"]);
+    assert_clean_failure(&o, "epoch-0002.tmp/optim.bpk: File too large");
+    assert!(run.join("checkpoints/epoch-0001/state.json").exists(), "the last good checkpoint is gone");
+    assert_eq!(debris(&run), Vec::<String>::new());
+    assert_eq!(debris(&run.join("checkpoints")), Vec::<String>::new());
+    ok(&jointscope(&["train", "--run", r, "--resume", "--backend", "flex"]));
+    ok(&jointscope(&["evaluate", "--run", r, "--resamples", "0"]));
+    let predictions = |r: &std::path::Path| std::fs::read_to_string(r.join("eval/predictions.csv")).unwrap();
+    assert!(predictions(&run) == predictions(&demo().out.join("run")), "the resumed run predicts differently");
+}
+
+/// A manifest edited between a run's epochs (relabelled) is refused when the run resumes, and the
+/// run goes on once the manifest it started with is back.
+#[test]
+fn a_run_whose_manifest_changed_is_refused_on_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let same = |_: &str, _: &str, l: &str| l.to_string();
+    let m = relabelled(dir.path(), "manifest.csv", &|_| true, &same);
+    let run = dir.path().join("run");
+    ok(&train_tiny(&m, &run));
+    std::fs::remove_file(run.join("model.json")).unwrap(); // as if stopped after its checkpoint
+    let original = std::fs::read(&m).unwrap();
+    relabelled(dir.path(), "manifest.csv", &|_| true, &|p, j, l| if j == "MCP3" && l == "0" && p.ends_with('1') { "1".into() } else { l.into() });
+    assert_ne!(std::fs::read(&m).unwrap(), original, "the relabelling changed nothing");
+    let r = run.to_str().unwrap();
+    assert_clean_failure(&jointscope(&["train", "--run", r, "--resume", "--backend", "flex"]), "has changed since this run started");
+    assert!(!run.join("model.json").exists());
+    std::fs::write(&m, original).unwrap();
+    ok(&jointscope(&["train", "--run", r, "--resume", "--backend", "flex"]));
+}
+
 #[test]
 fn a_second_training_into_a_run_folder_is_refused() {
     let out = &demo().out;

@@ -109,7 +109,8 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if let Some(o) = orientation {
         img.apply_orientation(o);
     }
-    Ok(img.to_rgb8())
+    // Moved, not copied, when the photo decodes to RGB already (JPEG): a copy doubled the peak memory.
+    Ok(img.into_rgb8())
 }
 
 /// Why a file in another format is refused: HEIC/HEIF and AVIF (an ISO media file whose `ftyp`
@@ -138,11 +139,14 @@ fn jpeg_ends(bytes: &[u8]) -> bool {
     }
 }
 
+/// What to do with a photo over the size limits (the page and the CLI both say it).
+pub const TOO_LARGE_ADVICE: &str = "take the photo at a lower resolution (12 megapixels is plenty for a hand) or crop it around the hand";
+
 /// Check an image's dimensions against the limits.
 pub fn check_dimensions(w: u32, h: u32) -> Result<(), DecodeError> {
     if w > MAX_SIDE || h > MAX_SIDE || (w as u64) * (h as u64) > MAX_PIXELS {
         return Err(DecodeError::TooLarge(format!(
-            "{w}×{h} pixels, the limits are {MAX_SIDE} per side and {MAX_PIXELS} in all"
+            "{w}×{h} pixels, the limits are {MAX_SIDE} per side and {MAX_PIXELS} in all: {TOO_LARGE_ADVICE}"
         )));
     }
     if w < MIN_SIDE || h < MIN_SIDE {

@@ -18,6 +18,22 @@ fn werr(path: &Path, e: impl std::fmt::Display) -> DataError {
 
 /// Write `bytes` to `path` atomically (creating its folder).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
+    write_atomic_all(&[(path, bytes)])
+}
+
+/// Write several files atomically together: every one is written in full to a temporary file
+/// beside it first, and only then are they renamed into place, so a write that fails (a full disk)
+/// replaces none of them — weights never sit beside another export's sidecar.
+pub fn write_atomic_all(files: &[(&Path, &[u8])]) -> Result<(), DataError> {
+    let written = files.iter().map(|(path, bytes)| written_beside(path, bytes)).collect::<Result<Vec<_>, _>>()?;
+    for (tmp, (path, _)) in written.into_iter().zip(files) {
+        tmp.persist(path).map_err(|e| werr(path, e.error))?;
+    }
+    Ok(())
+}
+
+/// `bytes` in a synced temporary file in `path`'s folder (removed when dropped unpersisted).
+fn written_beside(path: &Path, bytes: &[u8]) -> Result<tempfile::NamedTempFile, DataError> {
     let dir = parent_of(path);
     std::fs::create_dir_all(dir).map_err(|e| werr(dir, e))?;
     let mut builder = tempfile::Builder::new();
@@ -29,26 +45,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), DataError> {
     }
     let mut tmp = builder.tempfile_in(dir).map_err(|e| werr(dir, format!("creating a temporary file: {e}")))?;
     tmp.write_all(bytes).and_then(|_| tmp.as_file().sync_all()).map_err(|e| werr(path, e))?;
-    tmp.persist(path).map_err(|e| werr(path, e.error))?;
-    Ok(())
+    Ok(tmp)
 }
 
 /// Write `files` (name, bytes) into the folder `dir` atomically: into a temporary sibling folder,
 /// each file synced, then renamed over `dir` (an older `dir` is removed first, so a crash between
-/// the two leaves no `dir` rather than a mixed one). Returns `dir`.
+/// the two leaves no `dir` rather than a mixed one). A write that fails (a full disk) removes the
+/// temporary folder and leaves `dir` as it was. Returns `dir`.
 pub fn write_dir_atomic(dir: &Path, files: &[(&str, &[u8])]) -> Result<PathBuf, DataError> {
     let name = dir.file_name().ok_or_else(|| werr(dir, "not a folder name"))?.to_string_lossy().to_string();
     let tmp = parent_of(dir).join(format!("{name}.tmp"));
     let _ = std::fs::remove_dir_all(&tmp);
     std::fs::create_dir_all(&tmp).map_err(|e| werr(&tmp, e))?;
-    for (file, bytes) in files {
-        let p = tmp.join(file);
-        let mut f = std::fs::File::create(&p).map_err(|e| werr(&p, e))?;
-        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| werr(&p, e))?;
+    if let Err(e) = write_files(&tmp, files) {
+        let _ = std::fs::remove_dir_all(&tmp);
+        return Err(e);
     }
     let _ = std::fs::remove_dir_all(dir);
     std::fs::rename(&tmp, dir).map_err(|e| werr(dir, e))?;
     Ok(dir.to_path_buf())
+}
+
+fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<(), DataError> {
+    for (file, bytes) in files {
+        let p = dir.join(file);
+        let mut f = std::fs::File::create(&p).map_err(|e| werr(&p, e))?;
+        f.write_all(bytes).and_then(|_| f.sync_all()).map_err(|e| werr(&p, e))?;
+    }
+    Ok(())
 }
 
 /// Hex SHA-256 of a file's bytes.

@@ -54,7 +54,7 @@ pub fn demo(out: &Path, quick: bool, seed: u64, backend: BackendChoice, models: 
     // The demo's own earlier run (the folder is marked as a demo's): replaced.
     let _ = std::fs::remove_dir_all(&run_dir);
     progress.note(&format!("[2/4] training into {}", run_dir.display()));
-    let config = RunConfig { manifest: data_dir.join("manifest.csv"), model, train: params, split: SplitSpec::default(), backend };
+    let config = RunConfig { manifest: data_dir.join("manifest.csv"), manifest_sha256: None, model, train: params, split: SplitSpec::default(), backend };
     let meta = train::train(&run_dir, Some(config), false, models, progress)?;
     progress.note("[3/4] evaluating on the held-out test patients");
     let evaluation = evaluate::evaluate(&run_dir, &Cohort::Split(Part::Test), &Positions::Manifest, 1000, progress)?;

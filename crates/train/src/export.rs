@@ -79,7 +79,6 @@ pub fn export(run_dir: &Path, out: &Path, force: bool, progress: &dyn Progress) 
         .with_context(|| format!("checking the export of {}", run.model().display()))?;
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
     let weights = out.join(WEIGHTS_FILE);
-    run::write_atomic(&weights, &bytes)?;
-    run::write_atomic(&out.join(SIDECAR_FILE), &json)?;
+    jointscope_dataset::fsio::write_atomic_all(&[(&weights, &bytes), (&out.join(SIDECAR_FILE), &json)])?;
     Ok((weights, sidecar))
 }

@@ -192,6 +192,11 @@ pub const MIX_PROBABILITY: f32 = 0.5;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RunConfig {
     pub manifest: PathBuf,
+    /// The manifest's SHA-256 when the run started (filled in by [`train`]): a resumed run, or an
+    /// evaluation on its split, whose manifest has changed since is refused rather than mixing
+    /// two sets of labels. `None` in runs started before it was recorded.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest_sha256: Option<String>,
     pub model: ModelConfig,
     pub train: TrainParams,
     pub split: SplitSpec,
@@ -299,6 +304,7 @@ pub fn pseudo_label(teacher: &Path, ds: &mut Dataset, train: &[usize], confidenc
 
 /// Load the dataset and the split of a run (the split is made once, seeded, and kept in the run).
 pub fn load_data(run: &RunDir, config: &RunConfig, progress: &dyn Progress) -> anyhow::Result<(Dataset, Split)> {
+    check_manifest_unchanged(config)?;
     let manifest = read_manifest(&config.manifest)?;
     let ds = Dataset::load(&manifest, progress)?;
     let split = if run.split().exists() {
@@ -310,6 +316,23 @@ pub fn load_data(run: &RunDir, config: &RunConfig, progress: &dyn Progress) -> a
         split
     };
     Ok((ds, split))
+}
+
+/// Refuse a run whose manifest is no longer the one it started with (edited, replaced or relabelled
+/// between its epochs, or since it finished): its split and its epochs so far belong to the old one.
+fn check_manifest_unchanged(config: &RunConfig) -> anyhow::Result<()> {
+    let Some(started) = &config.manifest_sha256 else { return Ok(()) };
+    let now = jointscope_dataset::fsio::sha256_file(&config.manifest)?;
+    if &now != started {
+        bail!(
+            "the manifest {} has changed since this run started (SHA-256 {}… then, {}… now): the run's split and epochs belong to the old labels. \
+             Put the old manifest back to continue the run, or train a new run on the new one",
+            config.manifest.display(),
+            &started[..12],
+            &now[..12]
+        );
+    }
+    Ok(())
 }
 
 /// Refuse a training or validation split without both classes (nothing to learn, or no threshold
@@ -365,6 +388,7 @@ fn open_run(run: &RunDir, config: Option<RunConfig>, resume: bool) -> anyhow::Re
     }
     config.manifest = std::fs::canonicalize(&config.manifest)
         .with_context(|| format!("manifest {} not found", config.manifest.display()))?;
+    config.manifest_sha256 = Some(jointscope_dataset::fsio::sha256_file(&config.manifest)?);
     config.model.validate()?;
     if config.train.init_mediapipe && config.model.encoder != jointscope_model::EncoderKind::Mediapipe {
         bail!("starting from MediaPipe's weights needs the mediapipe encoder (--encoder mediapipe)");

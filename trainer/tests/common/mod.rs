@@ -122,3 +122,25 @@ pub fn train_tiny(manifest: &std::path::Path, run: &std::path::Path) -> std::pro
 }
 
 pub const TINY: [&str; 10] = ["--global-size", "32", "--local-size", "32", "--width", "8", "--epochs", "1", "--backend", "flex"];
+
+/// Run `jointscope ARGS --quiet` with every file it writes limited to `kib` KiB (`ulimit -f`, with
+/// SIGXFSZ ignored): a write past it fails with "File too large", as one on a full disk fails with
+/// "No space left on device" — the same failed write, made without mounting a small disk.
+#[cfg(target_os = "linux")]
+pub fn jointscope_with_file_limit(kib: u64, args: &[&str]) -> Output {
+    Command::new("bash")
+        .args(["-c", r#"trap '' XFSZ; ulimit -f "$0" && exec "$@" --quiet"#, &kib.to_string(), env!("CARGO_BIN_EXE_jointscope")])
+        .args(args)
+        .env("JOINTSCOPE_MODELS", models())
+        .output()
+        .expect("bash runs")
+}
+
+/// Files a failed write may have left in `dir` (not descending): temporary files and folders.
+pub fn debris(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .filter(|n| n.starts_with(".jointscope-") || n.ends_with(".tmp"))
+        .collect()
+}
