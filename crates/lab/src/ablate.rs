@@ -555,6 +555,7 @@ fn run_config(c: &AblateConfig, manifest: &Path, row: &Row, seed: u64, lr: f64, 
     let t = &c.plan.training;
     let pretrained = init.is_some() || row.mediapipe_weights;
     RunConfig {
+        manifest_sha256: None,
         manifest: manifest.to_path_buf(),
         model: ModelConfig { arch: if row.global_local { Arch::GlobalLocal } else { Arch::Local }, encoder: row.encoder, ..c.model.clone() },
         train: TrainParams {
@@ -1307,7 +1308,7 @@ fn probes_section(c: &AblateConfig, (rows, seeds): (&[Row], &[u64]), prepared: &
                 let pre = &p.pretrainings[&(objective, seed, mediapipe)];
                 let dir = pretrained(c, p.cohorts.pool.as_ref().expect("a pretraining has a pool"), pre, progress)?;
                 progress.note(&format!("probing the pretraining {name}"));
-                let probes = probe::diagnose_pretraining(&dir, &p.cohorts.train, None, progress)?;
+                let probes = probe::diagnose_pretraining(&dir, &p.cohorts.train, None, &c.models, progress)?;
                 if let Some(f) = &file {
                     std::fs::create_dir_all(f.parent().expect("a folder"))?;
                     run::write_json(f, &Kept { pretraining: pre.identity.clone(), probes: probes.clone() })?;

@@ -263,9 +263,16 @@ pub fn table(d: &[Diagnosis]) -> String {
 }
 
 /// The diagnoses `jointscope pretrain --probe` prints: a random encoder (seeded like the
-/// pretraining), the pretrained one in `dir`, and, given `run`, that run's fine-tuned one, probed
-/// on `manifest` split by patients (seed 0) and drawn with the default benchmark's look.
-pub fn diagnose_pretraining(dir: &std::path::Path, manifest: &std::path::Path, run: Option<&std::path::Path>, progress: &dyn jointscope_train::progress::Progress) -> anyhow::Result<Vec<Diagnosis>> {
+/// pretraining), for a pretraining that started from MediaPipe's weights those weights (its start,
+/// read from `models`), the pretrained one in `dir`, and, given `run`, that run's fine-tuned one,
+/// probed on `manifest` split by patients (seed 0) and drawn with the default benchmark's look.
+pub fn diagnose_pretraining(
+    dir: &std::path::Path,
+    manifest: &std::path::Path,
+    run: Option<&std::path::Path>,
+    models: &std::path::Path,
+    progress: &dyn jointscope_train::progress::Progress,
+) -> anyhow::Result<Vec<Diagnosis>> {
     use jointscope_train::pretrain::{META_FILE, PretrainMeta, init_from};
     use anyhow::Context;
     let meta: PretrainMeta = jointscope_train::run::read_json(&dir.join(META_FILE))?;
@@ -274,6 +281,10 @@ pub fn diagnose_pretraining(dir: &std::path::Path, manifest: &std::path::Path, r
     let local = |m: jointscope_model::JointNet| m.local.context("a model with a local encoder");
     device.seed(meta.config.seed);
     let mut encoders = vec![("random".to_string(), local(config.init(&device)?)?)];
+    if meta.config.init_mediapipe {
+        let (start, _) = jointscope_train::init::from_mediapipe(config.init(&device)?, models)?;
+        encoders.push(("MediaPipe's weights (the start)".to_string(), local(start)?));
+    }
     encoders.push(("pretrained".to_string(), local(init_from(dir, config.init(&device)?, config)?)?));
     if let Some(run) = run {
         let rd = jointscope_train::run::RunDir(run.to_path_buf());
