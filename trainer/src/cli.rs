@@ -634,8 +634,16 @@ pub struct AblateArgs {
     /// With --benchmark: train on the first N of its training subjects (in a fixed order, seed
     /// 1007; the split then takes validation from those as usual), testing on the same test
     /// subjects: how many patients a clinic must photograph.
-    #[arg(long, requires = "benchmark")]
+    #[arg(long, requires = "benchmark", conflicts_with = "subjects_curve")]
     pub train_subjects: Option<usize>,
+    /// With --benchmark: the rows' primary metric after training on each of these numbers of
+    /// training subjects (comma-separated; `all` for every one), as a table and, with --plot, a
+    /// PNG: how many patients a clinic must photograph.
+    #[arg(long, requires = "benchmark", value_delimiter = ',', value_parser = parse_subjects)]
+    pub subjects_curve: Vec<Option<usize>>,
+    /// With --subjects-curve: draw it into this PNG.
+    #[arg(long, requires = "subjects_curve")]
+    pub plot: Option<PathBuf>,
     /// With --pool: pair each pretrained row with the same row pretrained on another pool of the
     /// same photos: `all` (every hand), `N` (the first N hands), `dorsal` or `dorsal:N` (backs).
     #[arg(long, requires = "pool", value_parser = parse_pool)]
@@ -655,6 +663,14 @@ pub struct AblateArgs {
     /// instead of training them: a fresh clone prints the tables of what the folder holds.
     #[arg(long)]
     pub results: Option<PathBuf>,
+}
+
+/// A number of training subjects, or `all` (None).
+fn parse_subjects(s: &str) -> Result<Option<usize>, String> {
+    match s {
+        "all" => Ok(None),
+        n => n.parse::<usize>().ok().filter(|&n| n > 0).map(Some).ok_or_else(|| format!("`{n}` is not a number of subjects (a positive whole number, or `all`)")),
+    }
 }
 
 /// A pool of the same photos: `all`, `N`, `VIEW` or `VIEW:N`.

@@ -556,6 +556,16 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
         }
         return Ok(0);
     }
+    if !a.subjects_curve.is_empty() {
+        let points = jointscope_lab::patients::curve(&config, &a.subjects_curve, bars)?;
+        let metric = &config.plan.metrics[0];
+        println!("{}", jointscope_lab::patients::table(&points, metric));
+        if let Some(path) = &a.plot {
+            jointscope_lab::patients::plot(&points, metric, path)?;
+            println!("plot: {}", path.display());
+        }
+        return Ok(0);
+    }
     let md = ablate::ablate(&config, bars)?;
     println!("{md}");
     // A partial ablation (some rows or seeds) or one job only prints its runs; the whole one writes the table.

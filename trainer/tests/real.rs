@@ -166,3 +166,30 @@ fn ablate_pairs_a_pretrained_row_across_two_pools() {
     let per_seed: f64 = line.split('|').nth(5).unwrap().trim().parse().unwrap();
     assert!((per_seed - (pr_auc(&backs) - pr_auc(&every))).abs() <= 0.0015, "{line}\n{backs}\n{every}");
 }
+
+/// `--subjects-curve` gives, per size, the run each size's own table prints (its per-seed value is
+/// that run's PR-AUC), the subjects the run was given, and a plot.
+#[test]
+fn the_subjects_curve_reads_the_runs_of_each_size() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = benchmark(dir.path(), &["default", "--signal", "3"]);
+    let out = dir.path().join("ablation");
+    let printed = |extra: &[&str]| -> String {
+        let o = real_ablate(&data, &out, &[&["--rows", "baseline", "--seeds", "0"], extra].concat());
+        ok(&o);
+        String::from_utf8_lossy(&o.stdout).to_string()
+    };
+    let pr_auc = |md: &str| -> String {
+        let line = md.lines().find(|l| l.starts_with("| baseline | 0 |")).unwrap_or_else(|| panic!("no baseline run in:\n{md}"));
+        line.split('|').nth(5).unwrap().trim().to_string()
+    };
+    let (eight, all) = (pr_auc(&printed(&["--train-subjects", "8"])), pr_auc(&printed(&[])));
+    let plot = dir.path().join("curve.png");
+    let curve = printed(&["--subjects-curve", "8,all", "--plot", plot.to_str().unwrap()]);
+    let line = curve.lines().find(|l| l.starts_with("| baseline |")).unwrap_or_else(|| panic!("no baseline line in:\n{curve}"));
+    // 8 subjects given; all = the benchmark's 14 training subjects.
+    assert!(curve.contains("| 8 subjects: test PR-AUC") && curve.contains("| 14 subjects: test PR-AUC"), "{curve}");
+    let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+    assert!(cells[2].ends_with(&format!("({eight})")) && cells[3].ends_with(&format!("({all})")), "{line}: per seed {eight}, {all}");
+    assert_eq!(image::image_dimensions(&plot).unwrap(), (640, 480));
+}

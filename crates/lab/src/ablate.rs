@@ -339,7 +339,7 @@ impl PoolSource {
 
 /// What the runs of an ablation need besides the plan: the cohorts and the pretrainings of its
 /// rows (named, not yet run: a pretraining runs when a run that starts from it must train).
-struct Prepared {
+pub(crate) struct Prepared {
     cohorts: Cohorts,
     pretrainings: HashMap<PretrainKey, Pretraining>,
 }
@@ -742,11 +742,18 @@ fn figures(p: &[&Scored], t: Thresholds, names: &[String]) -> Vec<f64> {
 }
 
 /// A selected run's test predictions and threshold, per row and seed.
-struct Selected {
+pub(crate) struct Selected {
     thresholds: Thresholds,
     predictions: Vec<Scored>,
     /// The run's verdict per hand (None: the run has none).
     hand_rule: Option<jointscope_data::HandRule>,
+}
+
+impl Selected {
+    /// The share of inflamed joints among its test predictions.
+    pub(crate) fn prevalence(&self) -> f64 {
+        self.predictions.iter().filter(|x| x.label).count() as f64 / self.predictions.len().max(1) as f64
+    }
 }
 
 /// Per-seed differences, their mean, and its 95 % interval.
@@ -761,6 +768,12 @@ pub struct Difference {
 /// draws seeds with replacement and, within each replicate, test patients with replacement (the
 /// same patients for both rows: the comparison is paired).
 fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[String], resamples: usize, seed: u64) -> Difference {
+    resampled(a, Some(b), metric, names, resamples, seed)
+}
+
+/// The mean over seeds of `f(a)` (of `f(a) − f(b)` with `b`) with its 95 % interval, resampling
+/// seeds and, within each replicate, test patients (the same patients for both rows).
+pub(crate) fn resampled(a: &[&Selected], b: Option<&[&Selected]>, metric: usize, names: &[String], resamples: usize, seed: u64) -> Difference {
     let patients: Vec<String> = {
         let mut p: Vec<String> = a[0].predictions.iter().map(|x| x.patient.clone()).collect();
         p.sort();
@@ -777,9 +790,11 @@ fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[String], res
     fn pick<'a>(idx: &HashMap<&str, Vec<&'a Scored>>, chosen: &[&str]) -> Vec<&'a Scored> {
         chosen.iter().flat_map(|p| idx.get(p).into_iter().flatten().copied()).collect()
     }
-    let (ia, ib): (Vec<_>, Vec<_>) = (a.iter().map(|s| index(s)).collect(), b.iter().map(|s| index(s)).collect());
+    let ia: Vec<_> = a.iter().map(|s| index(s)).collect();
+    let ib: Option<(Vec<_>, &[&Selected])> = b.map(|b| (b.iter().map(|s| index(s)).collect(), b));
     let diff_on = |k: usize, chosen: &[&str]| {
-        figures(&pick(&ia[k], chosen), a[k].thresholds, names)[metric] - figures(&pick(&ib[k], chosen), b[k].thresholds, names)[metric]
+        let fa = figures(&pick(&ia[k], chosen), a[k].thresholds, names)[metric];
+        ib.as_ref().map_or(fa, |(ib, b)| fa - figures(&pick(&ib[k], chosen), b[k].thresholds, names)[metric])
     };
     let all: Vec<&str> = patients.iter().map(String::as_str).collect();
     let per_seed: Vec<f64> = (0..a.len()).map(|k| diff_on(k, &all)).collect();
@@ -928,7 +943,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
 /// Every run of the rows and seeds at every learning rate: those kept in the results folder read
 /// from it (with nothing prepared when all were kept: a fresh clone prints the tables without the
 /// data), the rest trained; and the cohorts where they were prepared.
-fn gather(c: &AblateConfig, rows: &[Row], seeds: &[u64], progress: &dyn Progress) -> anyhow::Result<(Vec<RunResult>, Option<Prepared>)> {
+pub(crate) fn gather(c: &AblateConfig, rows: &[Row], seeds: &[u64], progress: &dyn Progress) -> anyhow::Result<(Vec<RunResult>, Option<Prepared>)> {
     let mut wanted = Vec::new();
     for &seed in seeds {
         for row in rows {
@@ -946,7 +961,7 @@ fn gather(c: &AblateConfig, rows: &[Row], seeds: &[u64], progress: &dyn Progress
 }
 
 /// The plan's rows (those of `c.only`, or all) and seeds (`c.only_seeds`, or all).
-fn rows_and_seeds(c: &AblateConfig) -> anyhow::Result<(Vec<Row>, Vec<u64>)> {
+pub(crate) fn rows_and_seeds(c: &AblateConfig) -> anyhow::Result<(Vec<Row>, Vec<u64>)> {
     let plan = &c.plan;
     anyhow::ensure!(!plan.seeds.is_empty() && !plan.training.lr_grid.is_empty(), "the plan needs at least one seed and one learning rate");
     let mut rows = rows(plan, c.plan_key())?;
@@ -1006,7 +1021,7 @@ fn pretrainings(c: &AblateConfig, cohorts: &Cohorts, rows: &[Row], seeds: &[u64]
 }
 
 /// Selection: per row and seed, the run whose learning rate gave the best validation figure.
-fn select(runs: &[RunResult]) -> HashMap<(String, u64), &RunResult> {
+pub(crate) fn select(runs: &[RunResult]) -> HashMap<(String, u64), &RunResult> {
     let mut selected: HashMap<(String, u64), &RunResult> = HashMap::new();
     for r in runs {
         let key = (r.row.clone(), r.seed);
@@ -1019,7 +1034,7 @@ fn select(runs: &[RunResult]) -> HashMap<(String, u64), &RunResult> {
 }
 
 /// Per row, the selected runs' thresholds and test predictions, in the order of `seeds`.
-fn chosen_runs(rows: &[Row], seeds: &[u64], selected: &HashMap<(String, u64), &RunResult>) -> anyhow::Result<HashMap<String, Vec<Selected>>> {
+pub(crate) fn chosen_runs(rows: &[Row], seeds: &[u64], selected: &HashMap<(String, u64), &RunResult>) -> anyhow::Result<HashMap<String, Vec<Selected>>> {
     let mut out = HashMap::new();
     for row in rows {
         let per_seed = seeds.iter().map(|&s| load(selected[&(row.name.clone(), s)], "cohort")).collect::<anyhow::Result<Vec<_>>>()?;

@@ -6,6 +6,7 @@
 pub mod ablate;
 pub mod demo;
 pub mod locate_bench;
+pub mod patients;
 pub mod pool;
 pub mod probe;
 pub mod quality_bench;

@@ -44,6 +44,61 @@ fn line_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), yr: (f
     draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
 }
 
+/// One line of [`interval_chart`]: its name and points `(x, mean, low, high)`.
+pub struct IntervalSeries {
+    pub name: String,
+    pub points: Vec<(f64, f64, f64, f64)>,
+}
+
+/// Lines of means with a vertical bar for each point's interval (y from 0 to 1), and a grey line
+/// at `chance` where given.
+pub fn interval_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), series: &[IntervalSeries], chance: Option<f64>) -> anyhow::Result<()> {
+    fonts();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let palette = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(255, 127, 14)];
+    let draw = || -> Result<(), Box<dyn std::error::Error>> {
+        let root = BitMapBackend::new(path, (640, 480)).into_drawing_area();
+        root.fill(&WHITE)?;
+        let mut chart = ChartBuilder::on(&root)
+            .caption(title, ("sans-serif", 20))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(50)
+            .build_cartesian_2d(xr.0..xr.1, 0.0..1.0)?;
+        chart.configure_mesh().x_desc(x).y_desc(y).light_line_style(RGBColor(242, 242, 242)).label_style(("sans-serif", 14)).draw()?;
+        if let Some(c) = chance {
+            let grey = RGBColor(140, 140, 140);
+            chart
+                .draw_series(LineSeries::new([(xr.0, c), (xr.1, c)], grey.stroke_width(1)))?
+                .label(format!("chance ({c:.3})"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], grey.stroke_width(1)));
+        }
+        for (k, s) in series.iter().enumerate() {
+            let c = palette[k % palette.len()];
+            // Each line shifted a little sideways so that intervals at the same x stay apart.
+            let dx = (k as f64 - (series.len() as f64 - 1.0) / 2.0) * (xr.1 - xr.0) * 0.008;
+            let pts: Vec<(f64, f64)> = s.points.iter().map(|p| (p.0 + dx, p.1)).collect();
+            chart
+                .draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?
+                .label(s.name.clone())
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
+            chart.draw_series(s.points.iter().map(|p| ErrorBar::new_vertical(p.0 + dx, p.2, p.1, p.3, c.filled(), 8)))?;
+        }
+        chart
+            .configure_series_labels()
+            .position(SeriesLabelPosition::UpperLeft)
+            .background_style(WHITE.mix(0.85))
+            .border_style(BLACK)
+            .label_font(("sans-serif", 14))
+            .draw()?;
+        root.present()?;
+        Ok(())
+    };
+    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+}
+
 /// One tile of [`cam_grid`]: an RGB crop (interleaved, `side²`), its activation map (`8×8`) and a
 /// caption (one or two lines).
 pub struct CamTile {
