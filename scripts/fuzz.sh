@@ -24,10 +24,9 @@ export JOINTSCOPE_MODELS="$models"
 # Seeds: a small synthetic benchmark and a quick exported model (its weights are small).
 seed=fuzz/seed
 if [ ! -f "$seed/export/jointscope.bpk" ]; then
-  # The binary the test command built, where there is one: building the trainer package alone
-  # unifies other features and rebuilds everything (~20 minutes on 2 cores).
+  # The binary the test command or the demo built, where there is one.
   bin="${CARGO_TARGET_DIR:-target}/release/jointscope"
-  [ -x "$bin" ] || cargo build --release --locked --workspace
+  [ -x "$bin" ] || cargo build --release --locked -p jointscope-trainer
   rm -rf "$seed"
   "$bin" demo --quick --backend flex --out "$seed" --quiet >/dev/null
 fi
