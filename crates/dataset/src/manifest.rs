@@ -182,8 +182,12 @@ pub fn validate(path: &Path) -> Result<Report, DataError> {
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     let mut seen = Seen::default();
+    let mut last = 1; // the header's line
     for (n, rec) in rdr.records().enumerate() {
-        let line = rec.as_ref().ok().and_then(|r| r.position()).map(|p| p.line() as usize).unwrap_or(n + 2);
+        // The reader counts `\n` only; a record starts on a line after the last one's, which also
+        // numbers the rows of a file whose lines end in a lone `\r`.
+        let line = rec.as_ref().ok().and_then(|r| r.position()).map_or(n + 2, |p| p.line() as usize).max(last + 1);
+        last = line;
         if n >= MAX_ROWS {
             problems.push(Problem { line, message: format!("more than {MAX_ROWS} rows; the rest were not read") });
             break;

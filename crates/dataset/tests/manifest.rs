@@ -101,3 +101,18 @@ fn a_written_manifest_reads_back() {
     assert_eq!(images.len(), 1);
     assert_eq!(images[0].located().len(), 1);
 }
+
+/// A file whose lines end in a lone carriage return (classic Mac OS) names each row's own line:
+/// the CSV reader counts only `\n`, so every problem was reported on line 1 (found by fuzzing).
+#[test]
+fn rows_of_a_file_with_carriage_return_line_ends_keep_their_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    write_png(&d.join("good.png"), 100, 80);
+    let m = d.join("manifest.csv");
+    std::fs::write(&m, "image,patient_id,hand,view,joint,label\rgood.png,p1,R,dorsal,MCP2,1\rmissing.png,p2,L,dorsal,MCP2,0\rgood.png,p1,R,dorsal,MCP9,0\r").unwrap();
+    let report = manifest::validate(&m).unwrap();
+    let lines: Vec<(usize, &str)> = report.problems.iter().map(|p| (p.line, p.message.as_str())).collect();
+    assert_eq!(report.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2], "{lines:?}");
+    assert!(lines.len() == 2 && lines[0].0 == 3 && lines[0].1.contains("missing.png") && lines[1].0 == 4 && lines[1].1.contains("MCP9"), "{lines:?}");
+}
