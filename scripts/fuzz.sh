@@ -87,7 +87,7 @@ for spec in "${targets[@]}"; do
   t="${spec%%:*}"
   seconds="$budget"
   [ "$spec" != "$t" ] && seconds="${spec#*:}"
-  log="fuzz/artifacts/$t.log"
+  log="fuzz/artifacts/$t.$$.log"   # this run's own: a second run beside it has another
   mkdir -p "fuzz/artifacts/$t"
   before=$(ls "fuzz/artifacts/$t" | grep -c '^crash-\|^oom-\|^timeout-' || true)
   echo "fuzz: $t for ${seconds} s"
