@@ -1191,7 +1191,7 @@ fn partial_table(
         let figs = figures(&sel.predictions.iter().collect::<Vec<_>>(), sel.thresholds, names);
         let cells: Vec<String> = figs.iter().map(|v| format!("{v:.3}")).collect();
         let (lo, hi) = patient_interval(sel, 0, names, plan.bootstrap_resamples, 23);
-        let prevalence = sel.predictions.iter().filter(|x| x.label).count() as f64 / sel.predictions.len().max(1) as f64;
+        let prevalence = sel.prevalence();
         let minutes: f64 = runs.iter().filter(|x| x.row == key.0 && x.seed == key.1).map(|x| x.seconds).sum::<f64>() / 60.0;
         let _ = writeln!(
             s,

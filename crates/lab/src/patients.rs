@@ -6,7 +6,7 @@ use anyhow::Context;
 use jointscope_train::plots::{self, IntervalSeries};
 use jointscope_train::progress::Progress;
 use jointscope_train::run;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -46,15 +46,10 @@ pub fn curve(c: &AblateConfig, sizes: &[Option<usize>], progress: &dyn Progress)
     Ok(points)
 }
 
-/// The patients of a run's split (`split.json`: train, valid, test).
+/// The patients of a run's split (training, validation and its own test).
 fn subjects_given(dir: &Path) -> anyhow::Result<usize> {
-    #[derive(Deserialize)]
-    struct Split {
-        train: Vec<String>,
-        valid: Vec<String>,
-        test: Vec<String>,
-    }
-    let s: Split = run::read_json(&dir.join("split.json")).with_context(|| format!("the split of {}", dir.display()))?;
+    let path = run::RunDir(dir.to_path_buf()).split();
+    let s: jointscope_dataset::split::Split = run::read_json(&path).with_context(|| format!("the split of {}", dir.display()))?;
     Ok(s.train.len() + s.valid.len() + s.test.len())
 }
 
