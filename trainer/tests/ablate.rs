@@ -57,22 +57,14 @@ fn a_partial_ablation_reports_the_paired_difference_of_its_rows() {
 /// one that ran without interruption.
 #[test]
 fn an_interrupted_ablation_resumes_to_the_same_results() {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let args = quick_control;
     let whole = dir.path().join("whole");
     ok(&command().args(args(&whole)).output().unwrap());
     let resumed = dir.path().join("resumed");
-    let mut child = command().args(args(&resumed)).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(300);
     let cached = || std::fs::read_dir(resumed.join("runs")).map(|d| d.flatten().any(|e| e.path().join("ablation-run.json").exists())).unwrap_or(false);
-    while !cached() {
-        assert!(child.try_wait().unwrap().is_none(), "the ablation ended before a run was cached");
-        assert!(Instant::now() < deadline, "no run cached within 300 s");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    kill_when(&args(&resumed), cached, Duration::from_millis(20), "a run was cached");
     assert!(!resumed.join("ablation-control.json").exists(), "killed after it had finished");
     ok(&command().args(args(&resumed)).output().unwrap());
     assert_same_figures(&whole, &resumed, "after resuming");
@@ -83,27 +75,34 @@ fn an_interrupted_ablation_resumes_to_the_same_results() {
 /// time, ends with the figures of one that ran without interruption.
 #[test]
 fn an_ablation_killed_while_writing_its_cache_resumes_to_the_same_results() {
-    use std::time::{Duration, Instant};
+    use std::time::Duration;
     let dir = tempfile::tempdir().unwrap();
     let whole = dir.path().join("whole");
     ok(&command().args(quick_control(&whole)).output().unwrap());
     let resumed = dir.path().join("resumed");
     let entries = |d: &std::path::Path| walkdir(d).len();
     for round in 0..3 {
-        let mut child = command().args(quick_control(&resumed)).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
         let before = entries(&resumed.join("runs"));
-        let deadline = Instant::now() + Duration::from_secs(300);
-        while entries(&resumed.join("runs")) == before {
-            assert!(child.try_wait().unwrap().is_none(), "the ablation ended before kill {round}");
-            assert!(Instant::now() < deadline, "nothing written within 300 s");
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        child.kill().unwrap();
-        child.wait().unwrap();
+        kill_when(&quick_control(&resumed), || entries(&resumed.join("runs")) != before, Duration::from_millis(1), &format!("something was written (kill {round})"));
     }
     assert!(!resumed.join("ablation-control.json").exists(), "killed after it had finished");
     ok(&command().args(quick_control(&resumed)).output().unwrap());
     assert_same_figures(&whole, &resumed, "after three kills");
+}
+
+/// Start `jointscope args` and kill it the moment `happened()` (checked every `poll`); fails if
+/// the command ends first or it does not happen within 300 s.
+fn kill_when(args: &[String], happened: impl Fn() -> bool, poll: std::time::Duration, what: &str) {
+    use std::time::{Duration, Instant};
+    let mut child = command().args(args).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while !happened() {
+        assert!(child.try_wait().unwrap().is_none(), "the ablation ended before {what}");
+        assert!(Instant::now() < deadline, "not within 300 s: {what}");
+        std::thread::sleep(poll);
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
 }
 
 /// Every file and folder under `d` (none when it does not exist).

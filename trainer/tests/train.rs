@@ -5,18 +5,29 @@ use common::*;
 #[test]
 fn a_run_interrupted_after_its_first_epoch_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    copy_dir(&demo().out.join("run"), &run);
-    std::fs::remove_dir_all(run.join("checkpoints/epoch-0002")).unwrap();
-    std::fs::remove_file(run.join("model.json")).unwrap();
+    let run = stopped_after_first_epoch(dir.path());
     ok(&jointscope(&["train", "--run", run.to_str().unwrap(), "--resume", "--backend", "flex"]));
     assert!(run.join("model.json").exists());
     let history = std::fs::read_to_string(run.join("history.csv")).unwrap();
     assert_eq!(history.lines().count(), 3, "{history}");
     // With the optimiser's state restored too, the resumed run is the uninterrupted one.
     ok(&jointscope(&["evaluate", "--run", run.to_str().unwrap(), "--resamples", "0"]));
+    assert_predicts_as_the_demo(&run);
+}
+
+/// A copy of the demo's run in `dir` as if it had stopped after its first epoch.
+fn stopped_after_first_epoch(dir: &std::path::Path) -> std::path::PathBuf {
+    let run = dir.join("run");
+    copy_dir(&demo().out.join("run"), &run);
+    std::fs::remove_dir_all(run.join("checkpoints/epoch-0002")).unwrap();
+    std::fs::remove_file(run.join("model.json")).unwrap();
+    run
+}
+
+/// The evaluated `run` predicts exactly what the demo's uninterrupted run predicts.
+fn assert_predicts_as_the_demo(run: &std::path::Path) {
     let predictions = |r: &std::path::Path| std::fs::read_to_string(r.join("eval/predictions.csv")).unwrap();
-    assert!(predictions(&run) == predictions(&demo().out.join("run")), "the resumed run predicts differently");
+    assert!(predictions(run) == predictions(&demo().out.join("run")), "the resumed run predicts differently");
 }
 
 /// A checkpoint that cannot be written (the disk full) stops the run with the reason, leaves its
@@ -26,10 +37,7 @@ fn a_run_interrupted_after_its_first_epoch_resumes() {
 #[test]
 fn a_checkpoint_that_cannot_be_written_keeps_the_last_one_and_the_run_resumes() {
     let dir = tempfile::tempdir().unwrap();
-    let run = dir.path().join("run");
-    copy_dir(&demo().out.join("run"), &run);
-    std::fs::remove_dir_all(run.join("checkpoints/epoch-0002")).unwrap();
-    std::fs::remove_file(run.join("model.json")).unwrap();
+    let run = stopped_after_first_epoch(dir.path());
     // Files may grow past the weights but not to the optimiser's state: epoch 2's best weights are
     // written, its checkpoint (which holds the optimiser's state) is not.
     let size = |f: &str| std::fs::metadata(run.join("checkpoints/epoch-0001").join(f)).unwrap().len();
@@ -43,8 +51,7 @@ fn a_checkpoint_that_cannot_be_written_keeps_the_last_one_and_the_run_resumes() 
     assert_eq!(debris(&run.join("checkpoints")), Vec::<String>::new());
     ok(&jointscope(&["train", "--run", r, "--resume", "--backend", "flex"]));
     ok(&jointscope(&["evaluate", "--run", r, "--resamples", "0"]));
-    let predictions = |r: &std::path::Path| std::fs::read_to_string(r.join("eval/predictions.csv")).unwrap();
-    assert!(predictions(&run) == predictions(&demo().out.join("run")), "the resumed run predicts differently");
+    assert_predicts_as_the_demo(&run);
 }
 
 /// A manifest edited between a run's epochs (relabelled) is refused when the run resumes, and the
