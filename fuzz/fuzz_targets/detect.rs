@@ -51,9 +51,6 @@ fuzz_target!(|data: &[u8]| {
         }
         // Bad photo bytes are the photo's fault and must say so; any other kind (the backend, the
         // models, the weights) failing on a photo is a bug.
-        Err(e) => assert!(
-            matches!(e, DetectError::Image(_) | DetectError::Landmarks(LandmarkError::Input(_))),
-            "a photo gave a non-photo error: {e:?}"
-        ),
+        Err(e) => assert!(matches!(e, DetectError::Image(_) | DetectError::Landmarks(LandmarkError::Input(_))), "a photo gave a non-photo error: {e:?}"),
     }
 });

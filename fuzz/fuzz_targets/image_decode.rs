@@ -1,10 +1,10 @@
 //! Image bytes → decode (limits, EXIF orientation) → the classifier's whole-hand view and joint
 //! crops at positions taken from the input's last bytes (inside, on and far outside the photo).
 #![no_main]
+use jointscope_data::Joint;
 use jointscope_data::geometry::{self, Point};
 use jointscope_data::image_io::decode_rgb;
 use jointscope_data::preprocess::{Jitter, photo_views};
-use jointscope_data::Joint;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -1,7 +1,7 @@
 //! Manifest CSV bytes → validation (every row checked, problems collected) → reading.
 #![no_main]
 use jointscope_data::DataError;
-use jointscope_dataset::manifest::{validate, Manifest};
+use jointscope_dataset::manifest::{Manifest, validate};
 use libfuzzer_sys::fuzz_target;
 use std::path::PathBuf;
 use std::sync::OnceLock;

@@ -6,12 +6,12 @@ use jointscope_data::Objective;
 use jointscope_dataset::real::RealConfig;
 use jointscope_dataset::synth::{Preset, SynthConfig};
 use jointscope_model::{Arch, EncoderKind, ModelConfig};
+use jointscope_train::Choice;
 use jointscope_train::augment::Mix;
 use jointscope_train::backend::BackendChoice;
 use jointscope_train::losses::{LossConfig, LossKind};
 use jointscope_train::pretrain::{Objective as PretrainObjective, PretrainConfig};
 use jointscope_train::train::{Recipe, Sampler, Select, TrainParams};
-use jointscope_train::Choice;
 use std::path::PathBuf;
 
 /// A value parser for a library option: its names and help lines come from [`Choice`].
@@ -282,7 +282,6 @@ impl HandModelArgs {
     pub fn complexity(&self) -> jointscope_landmarks::Complexity {
         if self.lite { jointscope_landmarks::Complexity::Lite } else { jointscope_landmarks::Complexity::Full }
     }
-
 }
 
 /// `--models`, else `$JOINTSCOPE_MODELS`, else `models/` in the current folder (where
@@ -669,7 +668,9 @@ pub struct AblateArgs {
 fn parse_subjects(s: &str) -> Result<Option<usize>, String> {
     match s {
         "all" => Ok(None),
-        n => n.parse::<usize>().ok().filter(|&n| n > 0).map(Some).ok_or_else(|| format!("`{n}` is not a number of subjects (a positive whole number, or `all`)")),
+        n => {
+            n.parse::<usize>().ok().filter(|&n| n > 0).map(Some).ok_or_else(|| format!("`{n}` is not a number of subjects (a positive whole number, or `all`)"))
+        }
     }
 }
 

@@ -1,23 +1,23 @@
 //! Each command: arguments → a library call → what it prints. No logic beyond that.
 use crate::bars::Bars;
 use crate::cli::*;
+use crate::serve;
 use anyhow::bail;
 use clap::Parser;
+use jointscope_bench as bench;
 use jointscope_dataset::manifest;
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_detect::{Detection, Detector};
-use jointscope_landmarks::{Complexity, Options};
-use jointscope_train::backend::BackendChoice;
-use jointscope_model::{Arch, EncoderKind, ModelConfig};
 use jointscope_lab::synthetic::{self, Prepared};
+use jointscope_lab::{ablate, demo, locate_bench, probe, quality_bench};
+use jointscope_landmarks::{Complexity, Options};
+use jointscope_model::{Arch, EncoderKind, ModelConfig};
+use jointscope_train::backend::BackendChoice;
 use jointscope_train::evaluate::{self, Cohort, Positions};
 use jointscope_train::losses::LossConfig;
 use jointscope_train::pretrain::{self, PretrainConfig};
 use jointscope_train::train::{self, Recipe, RunConfig, TrainParams};
-use jointscope_bench as bench;
-use jointscope_lab::{ablate, demo, locate_bench, probe, quality_bench};
 use jointscope_train::{backend, export, locate, run};
-use crate::serve;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -271,14 +271,7 @@ fn locate_bench_cmd(a: &LocateBenchArgs, models: &Path, bars: &Bars) -> anyhow::
         println!("overlays (ours: green dots, Google's: magenta crosses) in {}", a.out.join("overlay").display());
         return Ok(0);
     }
-    let config = locate_bench::BenchConfig {
-        hands: a.hands,
-        negatives: a.negatives,
-        size: a.size,
-        seed: a.seed,
-        models: models.to_path_buf(),
-        wgpu: a.wgpu,
-    };
+    let config = locate_bench::BenchConfig { hands: a.hands, negatives: a.negatives, size: a.size, seed: a.seed, models: models.to_path_buf(), wgpu: a.wgpu };
     let report = locate_bench::bench(&config, bars)?;
     let md = locate_bench::table(&report);
     run::write_report(&a.out, "locate-bench", &report, &md)?;
@@ -358,7 +351,9 @@ fn profile_cmd(a: &BenchArgs, selected: &backend::Selected) -> anyhow::Result<i3
     let p = bench::train_profile(&selected.device, &selected.name, &ModelConfig::default(), a.images, 2, a.steps)?;
     let total = p.data_ms + p.upload_ms + p.forward_ms + p.backward_ms + p.optimizer_ms;
     println!("training step taken apart: {} on {}, median of {} steps", p.config, p.backend, p.steps);
-    for (part, ms) in [("batch from photos", p.data_ms), ("upload", p.upload_ms), ("forward", p.forward_ms), ("backward", p.backward_ms), ("AdamW", p.optimizer_ms)] {
+    for (part, ms) in
+        [("batch from photos", p.data_ms), ("upload", p.upload_ms), ("forward", p.forward_ms), ("backward", p.backward_ms), ("AdamW", p.optimizer_ms)]
+    {
         println!("  {part:<18} {ms:8.1} ms  {:5.1} %", 100.0 * ms / total);
     }
     println!("  {:<18} {total:8.1} ms\n  inference forward  {:8.1} ms (no autodiff)", "step", p.inference_ms);
@@ -527,11 +522,22 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
     };
     let (synth, model, plan) = if a.quick {
         let (s, m, _) = demo::demo_config(true, a.preset.config().seed);
-        (jointscope_dataset::synth::SynthConfig { disease: a.preset.config().disease, patient_appearance: a.preset.config().patient_appearance, ..s }, m, plan.quick())
+        (
+            jointscope_dataset::synth::SynthConfig { disease: a.preset.config().disease, patient_appearance: a.preset.config().patient_appearance, ..s },
+            m,
+            plan.quick(),
+        )
     } else {
         (a.preset.config(), ModelConfig::default(), plan)
     };
-    let real = a.benchmark.as_ref().map(|dir| ablate::RealBenchmark { dir: dir.clone(), pool: a.pool.clone(), subjects: a.subjects.clone(), pool_size: a.pool_size, pool_view: a.pool_view, train_subjects: a.train_subjects });
+    let real = a.benchmark.as_ref().map(|dir| ablate::RealBenchmark {
+        dir: dir.clone(),
+        pool: a.pool.clone(),
+        subjects: a.subjects.clone(),
+        pool_size: a.pool_size,
+        pool_view: a.pool_view,
+        train_subjects: a.train_subjects,
+    });
     let config = ablate::AblateConfig {
         preset: a.preset,
         real,

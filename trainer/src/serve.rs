@@ -143,7 +143,8 @@ mod tests {
     #[test]
     fn every_page_carries_the_servers_policy() {
         let web = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../web"));
-        let mut pages: Vec<PathBuf> = std::fs::read_dir(web).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "html")).collect();
+        let mut pages: Vec<PathBuf> =
+            std::fs::read_dir(web).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "html")).collect();
         pages.sort();
         assert_eq!(pages.iter().map(|p| p.file_name().unwrap().to_str().unwrap()).collect::<Vec<_>>(), ["collect.html", "index.html"]);
         for page in pages {

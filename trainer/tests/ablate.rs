@@ -83,7 +83,12 @@ fn an_ablation_killed_while_writing_its_cache_resumes_to_the_same_results() {
     let entries = |d: &std::path::Path| walkdir(d).len();
     for round in 0..3 {
         let before = entries(&resumed.join("runs"));
-        kill_when(&quick_control(&resumed), || entries(&resumed.join("runs")) != before, Duration::from_millis(1), &format!("something was written (kill {round})"));
+        kill_when(
+            &quick_control(&resumed),
+            || entries(&resumed.join("runs")) != before,
+            Duration::from_millis(1),
+            &format!("something was written (kill {round})"),
+        );
     }
     assert!(!resumed.join("ablation-control.json").exists(), "killed after it had finished");
     ok(&command().args(quick_control(&resumed)).output().unwrap());
@@ -195,7 +200,18 @@ fn copy_tree(from: &std::path::Path, to: &std::path::Path) {
 /// The quick `control` ablation of baseline and full, keeping its runs in `results`.
 fn quick_kept(results: &std::path::Path, out: &std::path::Path, rows: &str) -> std::process::Output {
     jointscope(&[
-        "ablate", "--quick", "--preset", "control", "--backend", "flex", "--rows", rows, "--results", results.to_str().unwrap(), "--out", out.to_str().unwrap(),
+        "ablate",
+        "--quick",
+        "--preset",
+        "control",
+        "--backend",
+        "flex",
+        "--rows",
+        rows,
+        "--results",
+        results.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
     ])
 }
 

@@ -60,9 +60,7 @@ fn real_photos_without_a_hand_or_showing_the_palm_are_listed_not_fatal() {
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("real");
     let photos = jointscope_test_support::real_hands_dir();
-    let t = ok(&jointscope(&[
-        "synth", "--base-photos", photos.to_str().unwrap(), "--out", out.to_str().unwrap(), "--visits", "1", "--test-subjects", "0",
-    ]));
+    let t = ok(&jointscope(&["synth", "--base-photos", photos.to_str().unwrap(), "--out", out.to_str().unwrap(), "--visits", "1", "--test-subjects", "0"]));
     assert!(t.contains("wrote"), "{t}");
     let excluded = std::fs::read_to_string(out.join("excluded.csv")).unwrap();
     let reason = |name: &str| excluded.lines().find(|l| l.contains(name)).unwrap_or_else(|| panic!("{name} not listed:\n{excluded}")).to_string();

@@ -13,7 +13,8 @@ fn detect_judges_a_hand_and_reports_a_photo_without_one() {
     image::RgbImage::from_pixel(200, 160, image::Rgb([90, 120, 160])).save(&wall).unwrap();
     let json = dir.path().join("detect.json");
     let export = out.join("export");
-    let t = ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), photo.to_str().unwrap(), wall.to_str().unwrap()]));
+    let t =
+        ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), photo.to_str().unwrap(), wall.to_str().unwrap()]));
     assert!(t.contains("wall.png: no hand found") && t.contains("joints flagged (p ≥ ") && t.contains("not a medical device"), "{t}");
     let found = read_json(&json);
     assert_eq!(found[0]["detection"]["hands"][0]["joints"].as_array().unwrap().len(), 11, "{found}");
@@ -53,7 +54,15 @@ fn mediapipes_features_tell_a_real_hand_from_the_drawn_training_photos() {
     let drawn = out.join("data").join(&predictions[0]);
     let real = jointscope_test_support::real_hand("11k_f_d.jpg");
     let json = dir.path().join("detect.json");
-    let text = ok(&jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), "--json", json.to_str().unwrap(), drawn.to_str().unwrap(), real.to_str().unwrap()]));
+    let text = ok(&jointscope(&[
+        "detect",
+        "--weights",
+        out.join("export").to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        drawn.to_str().unwrap(),
+        real.to_str().unwrap(),
+    ]));
     // The text says what the page says: only the real photo is unfamiliar.
     assert_eq!(text.matches("unfamiliar: this photo is unlike the training photos").count(), 1, "{text}");
     assert!(text.split("11k_f_d.jpg").nth(1).is_some_and(|rest| rest.contains("unfamiliar")), "{text}");
@@ -137,7 +146,15 @@ fn a_webp_photo_is_judged_as_its_lossless_png_twin() {
     std::fs::write(&webp, bytes).unwrap();
     img.save(&png).unwrap();
     let json = dir.path().join("detect.json");
-    ok(&jointscope(&["detect", "--weights", out.join("export").to_str().unwrap(), "--json", json.to_str().unwrap(), webp.to_str().unwrap(), png.to_str().unwrap()]));
+    ok(&jointscope(&[
+        "detect",
+        "--weights",
+        out.join("export").to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        webp.to_str().unwrap(),
+        png.to_str().unwrap(),
+    ]));
     let found = read_json(&json);
     assert_eq!(found[0]["detection"]["hands"].as_array().unwrap().len(), 1, "{found}");
     // The same pixels, so the same detection to the bit.

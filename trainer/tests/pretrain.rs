@@ -9,16 +9,46 @@ fn pretraining_then_fine_tuning_and_a_width_mismatch_refused() {
     let pre = dir.path().join("pretrain");
     let healthy = out.join("data/healthy.csv");
     ok(&jointscope(&[
-        "pretrain", "--manifest", healthy.to_str().unwrap(), "--out", pre.to_str().unwrap(), "--epochs", "2", "--batch", "4", "--global-size", "32",
-        "--local-size", "32", "--width", "8", "--backend", "flex",
+        "pretrain",
+        "--manifest",
+        healthy.to_str().unwrap(),
+        "--out",
+        pre.to_str().unwrap(),
+        "--epochs",
+        "2",
+        "--batch",
+        "4",
+        "--global-size",
+        "32",
+        "--local-size",
+        "32",
+        "--width",
+        "8",
+        "--backend",
+        "flex",
     ]));
     assert!(pre.join("encoders.bpk").exists() && pre.join("pretrain.json").exists());
     let m = out.join("data/manifest.csv");
     let train = |run: &str, width: &str| {
         let r = dir.path().join(run);
         jointscope(&[
-            "train", "--manifest", m.to_str().unwrap(), "--run", r.to_str().unwrap(), "--backend", "flex", "--epochs", "1", "--global-size", "32",
-            "--local-size", "32", "--init", pre.to_str().unwrap(), "--width", width,
+            "train",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--run",
+            r.to_str().unwrap(),
+            "--backend",
+            "flex",
+            "--epochs",
+            "1",
+            "--global-size",
+            "32",
+            "--local-size",
+            "32",
+            "--init",
+            pre.to_str().unwrap(),
+            "--width",
+            width,
         ])
     };
     ok(&train("run-init", "8"));
@@ -32,8 +62,25 @@ fn pretraining_on_a_folder_of_unlabelled_real_photos_locates_their_hands_first()
     let out = dir.path().join("pre");
     let args = |out: &std::path::Path| {
         jointscope(&[
-            "pretrain", "--photos", real.to_str().unwrap(), "--out", out.to_str().unwrap(), "--objective", "masked", "--epochs", "1", "--batch", "4",
-            "--global-size", "32", "--local-size", "32", "--width", "8", "--backend", "flex",
+            "pretrain",
+            "--photos",
+            real.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+            "--objective",
+            "masked",
+            "--epochs",
+            "1",
+            "--batch",
+            "4",
+            "--global-size",
+            "32",
+            "--local-size",
+            "32",
+            "--width",
+            "8",
+            "--backend",
+            "flex",
         ])
     };
     let t = ok(&args(&out));
@@ -61,8 +108,23 @@ fn a_pretraining_stopped_after_epoch_2_and_resumed_ends_with_the_uninterrupted_e
     let healthy = out.join("data/healthy.csv");
     let pretrain = |folder: &str, extra: &[&str]| {
         let mut args = vec![
-            "pretrain", "--manifest", healthy.to_str().unwrap(), "--epochs", "4", "--batch", "4", "--global-size", "32", "--local-size", "32",
-            "--width", "8", "--backend", "flex", "--objective", "masked",
+            "pretrain",
+            "--manifest",
+            healthy.to_str().unwrap(),
+            "--epochs",
+            "4",
+            "--batch",
+            "4",
+            "--global-size",
+            "32",
+            "--local-size",
+            "32",
+            "--width",
+            "8",
+            "--backend",
+            "flex",
+            "--objective",
+            "masked",
         ];
         let f = dir.path().join(folder);
         args.extend(["--out", f.to_str().unwrap()]);
@@ -96,7 +158,8 @@ fn encoder_outputs(dir: &std::path::Path) -> Vec<f32> {
     let config = ModelConfig { arch: Arch::GlobalLocal, global_size: 32, local_size: 32, width: 8, ..ModelConfig::default() };
     let device = Device::flex();
     let net = jointscope_train::pretrain::init_from(dir, config.init(&device).unwrap(), &config).unwrap();
-    let input = || Tensor::<4>::from_data(TensorData::new((0..3 * 32 * 32).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect::<Vec<_>>(), [1, 3, 32, 32]), &device);
+    let input =
+        || Tensor::<4>::from_data(TensorData::new((0..3 * 32 * 32).map(|i| ((i * 37) % 101) as f32 / 50.0 - 1.0).collect::<Vec<_>>(), [1, 3, 32, 32]), &device);
     let out = |e: &Option<jointscope_model::Encoder>| e.as_ref().unwrap().forward(input()).into_data().try_to_vec::<f32>().unwrap();
     [out(&net.local), out(&net.global)].concat()
 }
@@ -108,8 +171,27 @@ fn pretraining_from_mediapipes_network_fine_tunes_only_a_mediapipe_encoder() {
     let pre = dir.path().join("pretrain-mp");
     let healthy = out.join("data/healthy.csv");
     ok(&jointscope(&[
-        "pretrain", "--manifest", healthy.to_str().unwrap(), "--out", pre.to_str().unwrap(), "--init", "mediapipe", "--objective", "masked",
-        "--epochs", "1", "--batch", "4", "--global-size", "64", "--local-size", "64", "--width", "8", "--backend", "flex",
+        "pretrain",
+        "--manifest",
+        healthy.to_str().unwrap(),
+        "--out",
+        pre.to_str().unwrap(),
+        "--init",
+        "mediapipe",
+        "--objective",
+        "masked",
+        "--epochs",
+        "1",
+        "--batch",
+        "4",
+        "--global-size",
+        "64",
+        "--local-size",
+        "64",
+        "--width",
+        "8",
+        "--backend",
+        "flex",
     ]));
     let meta = read_json(&pre.join("pretrain.json"));
     assert_eq!((meta["config"]["init_mediapipe"].as_bool(), meta["config"]["model"]["encoder"].as_str()), (Some(true), Some("mediapipe")), "{meta}");
@@ -117,8 +199,27 @@ fn pretraining_from_mediapipes_network_fine_tunes_only_a_mediapipe_encoder() {
     let train = |run: &str, encoder: &str| {
         let r = dir.path().join(run);
         jointscope(&[
-            "train", "--manifest", m.to_str().unwrap(), "--run", r.to_str().unwrap(), "--backend", "flex", "--epochs", "1", "--arch", "local",
-            "--global-size", "64", "--local-size", "64", "--width", "8", "--encoder", encoder, "--init", pre.to_str().unwrap(),
+            "train",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--run",
+            r.to_str().unwrap(),
+            "--backend",
+            "flex",
+            "--epochs",
+            "1",
+            "--arch",
+            "local",
+            "--global-size",
+            "64",
+            "--local-size",
+            "64",
+            "--width",
+            "8",
+            "--encoder",
+            encoder,
+            "--init",
+            pre.to_str().unwrap(),
         ])
     };
     ok(&train("run-mp", "mediapipe"));
@@ -134,8 +235,28 @@ fn probing_a_pretraining_from_mediapipe_compares_it_with_its_start() {
     let pre = dir.path().join("pretrain-mp");
     let (healthy, m) = (out.join("data/healthy.csv"), out.join("data/manifest.csv"));
     let printed = ok(&jointscope(&[
-        "pretrain", "--manifest", healthy.to_str().unwrap(), "--out", pre.to_str().unwrap(), "--init", "mediapipe", "--objective", "masked",
-        "--epochs", "1", "--batch", "4", "--global-size", "64", "--local-size", "64", "--width", "8", "--backend", "flex", "--probe",
+        "pretrain",
+        "--manifest",
+        healthy.to_str().unwrap(),
+        "--out",
+        pre.to_str().unwrap(),
+        "--init",
+        "mediapipe",
+        "--objective",
+        "masked",
+        "--epochs",
+        "1",
+        "--batch",
+        "4",
+        "--global-size",
+        "64",
+        "--local-size",
+        "64",
+        "--width",
+        "8",
+        "--backend",
+        "flex",
+        "--probe",
         m.to_str().unwrap(),
     ]));
     let rows: Vec<&str> = printed.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| encoder")).map(|l| l.split(" | ").next().unwrap()).collect();

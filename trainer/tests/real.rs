@@ -31,8 +31,25 @@ fn train_and_test(dir: &Path, preset: &[&str]) -> (f64, [f64; 2], [f64; 2], f64)
     let run = dir.join("run");
     let (m, r) = (data.join("manifest.csv"), run.to_str().unwrap());
     ok(&jointscope(&[
-        "train", "--manifest", m.to_str().unwrap(), "--run", r, "--global-size", "32", "--local-size", "32", "--width", "8", "--epochs", "4",
-        "--backend", "flex", "--arch", "local", "--lr", "0.003",
+        "train",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--run",
+        r,
+        "--global-size",
+        "32",
+        "--local-size",
+        "32",
+        "--width",
+        "8",
+        "--epochs",
+        "4",
+        "--backend",
+        "flex",
+        "--arch",
+        "local",
+        "--lr",
+        "0.003",
     ]));
     ok(&jointscope(&["evaluate", "--run", r, "--manifest", data.join("test.csv").to_str().unwrap()]));
     let j = read_json(&run.join("eval-manifest-test/metrics.json"));
@@ -47,7 +64,8 @@ fn train_and_test(dir: &Path, preset: &[&str]) -> (f64, [f64; 2], [f64; 2], f64)
 /// `jointscope ablate --quick` of the real plan on the benchmark `data`, into `out`, with `extra`.
 fn real_ablate(data: &Path, out: &Path, extra: &[&str]) -> std::process::Output {
     let plan = jointscope_test_support::repo().join("crates/lab/plans/real-ablation.json");
-    let args = ["ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(), "--out", out.to_str().unwrap()];
+    let args =
+        ["ablate", "--quick", "--backend", "flex", "--benchmark", data.to_str().unwrap(), "--plan", plan.to_str().unwrap(), "--out", out.to_str().unwrap()];
     jointscope(&[&args[..], extra].concat())
 }
 
@@ -79,7 +97,16 @@ fn ablate_runs_the_real_rows_on_a_real_benchmark_pretraining_on_a_pool() {
     let args = ["--pool", pool.to_str().unwrap()];
     ok(&real_ablate(&data, &out, &args));
     let md = std::fs::read_to_string(out.join("ablation-real.md")).unwrap();
-    for needle in ["| baseline |", "| +SSL |", "| SSL initialisation (main effect over the cross) | PR-AUC |", "| full |", "| full − baseline | PR-AUC |", "F1 @ F1-optimal", "At MediaPipe's joint positions", "| pretrained (masked) |"] {
+    for needle in [
+        "| baseline |",
+        "| +SSL |",
+        "| SSL initialisation (main effect over the cross) | PR-AUC |",
+        "| full |",
+        "| full − baseline | PR-AUC |",
+        "F1 @ F1-optimal",
+        "At MediaPipe's joint positions",
+        "| pretrained (masked) |",
+    ] {
         assert!(md.contains(needle), "{needle} missing from:\n{md}");
     }
     // The pool: every one of the 11 committed photos tried once.
@@ -110,8 +137,23 @@ fn weights_trained_on_painted_photos_say_so() {
     let (run, export) = (dir.path().join("run"), dir.path().join("export"));
     let r = run.to_str().unwrap();
     ok(&jointscope(&[
-        "train", "--manifest", data.join("manifest.csv").to_str().unwrap(), "--run", r, "--global-size", "32", "--local-size", "32", "--width", "8", "--epochs", "1",
-        "--backend", "flex", "--arch", "local",
+        "train",
+        "--manifest",
+        data.join("manifest.csv").to_str().unwrap(),
+        "--run",
+        r,
+        "--global-size",
+        "32",
+        "--local-size",
+        "32",
+        "--width",
+        "8",
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
+        "--arch",
+        "local",
     ]));
     ok(&jointscope(&["evaluate", "--run", r]));
     ok(&jointscope(&["export", "--run", r, "--out", export.to_str().unwrap()]));
@@ -129,9 +171,8 @@ fn ablate_trains_on_the_first_n_training_subjects() {
     let data = benchmark(dir.path(), &["default", "--signal", "3"]);
     let out = dir.path().join("ablation");
     ok(&real_ablate(&data, &out, &["--rows", "baseline", "--train-subjects", "8"]));
-    let subjects = |m: &Path| -> std::collections::BTreeSet<String> {
-        csv::Reader::from_path(m).unwrap().records().map(|r| r.unwrap()[1].to_string()).collect()
-    };
+    let subjects =
+        |m: &Path| -> std::collections::BTreeSet<String> { csv::Reader::from_path(m).unwrap().records().map(|r| r.unwrap()[1].to_string()).collect() };
     let cut: Vec<PathBuf> = std::fs::read_dir(out.join("cohorts")).unwrap().map(|e| e.unwrap().path().join("manifest.csv")).collect();
     assert_eq!(cut.len(), 1, "{cut:?}");
     let (kept, all) = (subjects(&cut[0]), subjects(&data.join("manifest.csv")));
@@ -141,7 +182,10 @@ fn ablate_trains_on_the_first_n_training_subjects() {
     assert!(Path::new(&first).is_absolute() && Path::new(&first).exists(), "{first}");
     let run = std::fs::read_dir(out.join("runs")).unwrap().next().unwrap().unwrap().path();
     assert_eq!(read_json(&run.join("model.json"))["training_photos"], "simulated-signs");
-    assert_clean_failure(&real_ablate(&data, &out, &["--rows", "baseline", "--train-subjects", "99"]), "--train-subjects 99: the benchmark has 14 training subjects");
+    assert_clean_failure(
+        &real_ablate(&data, &out, &["--rows", "baseline", "--train-subjects", "99"]),
+        "--train-subjects 99: the benchmark has 14 training subjects",
+    );
 }
 
 /// `--versus-pool` pairs a pretrained row with the same row pretrained on another pool of the same

@@ -91,8 +91,29 @@ fn every_architecture_loss_mix_and_the_balanced_sampler_train() {
     for (arch, loss, mix) in [("global", "focal", "none"), ("local", "class-balanced", "cutmix"), ("global-local", "logit-adjusted", "cut-keep")] {
         let r = dir.path().join(format!("run-{arch}"));
         ok(&jointscope(&[
-            "train", "--manifest", m.to_str().unwrap(), "--run", r.to_str().unwrap(), "--backend", "flex", "--arch", arch, "--loss", loss, "--mix",
-            mix, "--sampler", "class-balanced", "--epochs", "1", "--global-size", "32", "--local-size", "32", "--width", "8",
+            "train",
+            "--manifest",
+            m.to_str().unwrap(),
+            "--run",
+            r.to_str().unwrap(),
+            "--backend",
+            "flex",
+            "--arch",
+            arch,
+            "--loss",
+            loss,
+            "--mix",
+            mix,
+            "--sampler",
+            "class-balanced",
+            "--epochs",
+            "1",
+            "--global-size",
+            "32",
+            "--local-size",
+            "32",
+            "--width",
+            "8",
         ]));
         assert!(read_json(&r.join("model.json"))["temperature"].as_f64().unwrap() > 0.0);
     }
@@ -104,8 +125,25 @@ fn training_from_mediapipes_network_records_it_and_exports_weights_that_detect_u
     let dir = tempfile::tempdir().unwrap();
     let (run, export) = (dir.path().join("run"), dir.path().join("export"));
     ok(&jointscope(&[
-        "train", "--manifest", out.join("data/manifest.csv").to_str().unwrap(), "--run", run.to_str().unwrap(), "--init", "mediapipe", "--arch", "local",
-        "--local-size", "64", "--global-size", "64", "--width", "8", "--epochs", "1", "--backend", "flex",
+        "train",
+        "--manifest",
+        out.join("data/manifest.csv").to_str().unwrap(),
+        "--run",
+        run.to_str().unwrap(),
+        "--init",
+        "mediapipe",
+        "--arch",
+        "local",
+        "--local-size",
+        "64",
+        "--global-size",
+        "64",
+        "--width",
+        "8",
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
     ]));
     let meta = read_json(&run.join("model.json"));
     assert_eq!(meta["model"]["encoder"], "mediapipe");
@@ -117,7 +155,14 @@ fn training_from_mediapipes_network_records_it_and_exports_weights_that_detect_u
     // The exported weights judge a photo's 11 joints, loaded as the browser loads them.
     let predictions = csv::Reader::from_path(out.join("run/eval/predictions.csv")).unwrap().records().next().unwrap().unwrap();
     let json = dir.path().join("detect.json");
-    ok(&jointscope(&["detect", "--weights", export.to_str().unwrap(), "--json", json.to_str().unwrap(), out.join("data").join(&predictions[0]).to_str().unwrap()]));
+    ok(&jointscope(&[
+        "detect",
+        "--weights",
+        export.to_str().unwrap(),
+        "--json",
+        json.to_str().unwrap(),
+        out.join("data").join(&predictions[0]).to_str().unwrap(),
+    ]));
     assert_eq!(read_json(&json)[0]["detection"]["hands"][0]["joints"].as_array().unwrap().len(), 11);
 }
 
@@ -126,8 +171,23 @@ fn the_mediapipe_encoder_refuses_crops_it_cannot_take() {
     let out = &demo().out;
     let dir = tempfile::tempdir().unwrap();
     let o = jointscope(&[
-        "train", "--manifest", out.join("data/manifest.csv").to_str().unwrap(), "--run", dir.path().join("run").to_str().unwrap(), "--init", "mediapipe",
-        "--local-size", "32", "--global-size", "64", "--width", "8", "--epochs", "1", "--backend", "flex",
+        "train",
+        "--manifest",
+        out.join("data/manifest.csv").to_str().unwrap(),
+        "--run",
+        dir.path().join("run").to_str().unwrap(),
+        "--init",
+        "mediapipe",
+        "--local-size",
+        "32",
+        "--global-size",
+        "64",
+        "--width",
+        "8",
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
     ]);
     assert_clean_failure(&o, "local_size = 32: the mediapipe encoder needs 64 or 128 pixels");
     assert!(!dir.path().join("run/model.json").exists());
@@ -168,17 +228,19 @@ fn a_teacher_pseudo_labels_hidden_joints_for_a_student() {
     let o = jointscope(&[&["train", "--manifest", m, "--run", teacher.to_str().unwrap()][..], &small].concat());
     assert!(o.status.success(), "{}", text(&o));
     let student = dir.path().join("student");
-    let o = jointscope(&[
-        &["train", "--manifest", m, "--run", student.to_str().unwrap(), "--teacher", teacher.to_str().unwrap(), "--pseudo-confidence", "0.6"][..],
-        &small,
-    ]
-    .concat());
+    let o = jointscope(
+        &[&["train", "--manifest", m, "--run", student.to_str().unwrap(), "--teacher", teacher.to_str().unwrap(), "--pseudo-confidence", "0.6"][..], &small]
+            .concat(),
+    );
     assert!(o.status.success(), "{}", text(&o));
     let meta: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(student.join("model.json")).unwrap()).unwrap();
     let added = meta["pseudo_labels"][0].as_u64().unwrap() + meta["pseudo_labels"][1].as_u64().unwrap();
     assert!(added > 0, "no pseudo-labels: {meta}");
     assert_clean_failure(
-        &jointscope(&[&["train", "--manifest", m, "--run", dir.path().join("x").to_str().unwrap(), "--teacher", dir.path().join("none").to_str().unwrap()][..], &small].concat()),
+        &jointscope(
+            &[&["train", "--manifest", m, "--run", dir.path().join("x").to_str().unwrap(), "--teacher", dir.path().join("none").to_str().unwrap()][..], &small]
+                .concat(),
+        ),
         "no trained model",
     );
 }
@@ -236,9 +298,6 @@ fn a_killed_training_resumes_from_its_last_complete_checkpoint() {
     assert!(o.status.success(), "{}", text(&o));
 }
 
-
-
-
 #[test]
 fn training_refuses_a_manifest_without_an_inflamed_joint() {
     let dir = tempfile::tempdir().unwrap();
@@ -270,8 +329,27 @@ fn training_on_three_patients_warns_that_threshold_and_intervals_are_unreliable(
     let dir = tempfile::tempdir().unwrap();
     let three = ["p0001", "p0002", "p0003"];
     let m = relabelled(dir.path(), "three.csv", &|p| three.contains(&p), &|_, j, _| if j == "MCP2" { "1".into() } else { "0".into() });
-    let o = jointscope(&["train", "--manifest", m.to_str().unwrap(), "--run", dir.path().join("run").to_str().unwrap(), "--global-size", "32", "--local-size", "32", "--width", "8", "--epochs", "1", "--backend", "flex"]);
+    let o = jointscope(&[
+        "train",
+        "--manifest",
+        m.to_str().unwrap(),
+        "--run",
+        dir.path().join("run").to_str().unwrap(),
+        "--global-size",
+        "32",
+        "--local-size",
+        "32",
+        "--width",
+        "8",
+        "--epochs",
+        "1",
+        "--backend",
+        "flex",
+    ]);
     let t = ok(&o);
-    assert!(t.contains("warning: the validation split has 1 patient and 2 inflamed joints (fewer than 5 patients or 10 inflamed joints): the threshold"), "{t}");
+    assert!(
+        t.contains("warning: the validation split has 1 patient and 2 inflamed joints (fewer than 5 patients or 10 inflamed joints): the threshold"),
+        "{t}"
+    );
     assert!(t.contains("warning: the test split has 1 patient and 2 inflamed joints (fewer than 5 patients or 10 inflamed joints): its bootstrap"), "{t}");
 }

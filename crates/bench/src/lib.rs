@@ -2,7 +2,6 @@
 //! (scripts/bench.sh): the classifier's training step (vs PyTorch, bench/train_step.py) and the
 //! hand-landmark model (vs onnxruntime and LiteRT, bench/landmarks_peers.py), on identical seeded inputs;
 //! and the whole detection as the number of hands (joints) in a photo grows.
-use jointscope_train::losses::weighted_bce;
 use anyhow::Context;
 use burn::module::Module;
 use burn::optim::{AdamWConfig, GradientsParams};
@@ -12,6 +11,7 @@ use jointscope_data::{Hand, View};
 use jointscope_dataset::synth::{HandSpec, PatientTraits, render_hand, render_no_hand, sample_patient_severity};
 use jointscope_landmarks::{Complexity, HandLandmarker, LANDMARK_INPUT, Options};
 use jointscope_model::{BatchData, Layer, ModelConfig};
+use jointscope_train::losses::weighted_bce;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -196,9 +196,10 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         for (i, (img, joints)) in photos.iter().enumerate() {
             let scale = jointscope_data::geometry::hand_scale(joints, img.width(), img.height());
             let g = jointscope_train::dataset::jitter(&mut rng, 0.04, 0.08, 0.15);
-            let (global, local) = jointscope_data::preprocess::photo_views(img, joints, scale, joints.iter().map(|j| j.1), (config.global_size, config.local_size), &g, || {
-                jointscope_train::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), 0.06, 0.1, 0.3)
-            });
+            let (global, local) =
+                jointscope_data::preprocess::photo_views(img, joints, scale, joints.iter().map(|j| j.1), (config.global_size, config.local_size), &g, || {
+                    jointscope_train::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), 0.06, 0.1, 0.3)
+                });
             data.global.extend(global);
             data.local.extend(local);
             data.joint.extend(joints.iter().map(|(j, _)| j.index() as i64));
@@ -238,7 +239,8 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         anyhow::ensure!(logits.len() == n, "one logit per joint");
         time(&mut parts, 5, timed, t);
     }
-    let [data, upload, forward, backward, optimizer, inference, conv_forward, norm_forward, conv_backward, norm_backward] = parts.map(|v| median(v).unwrap_or(f64::NAN));
+    let [data, upload, forward, backward, optimizer, inference, conv_forward, norm_forward, conv_backward, norm_backward] =
+        parts.map(|v| median(v).unwrap_or(f64::NAN));
     Ok(StepProfile {
         backend: backend.into(),
         config: format!("{} {}/{} width {}, {images} photos × {} joints", config.arch, config.global_size, config.local_size, config.width, config.joints),
@@ -301,7 +303,13 @@ pub fn layers(device: &Device, config: &ModelConfig, images: usize, warmup: usiz
                     })?)
                 })
             };
-            out.push(LayerFigures { encoder: encoder.into(), layer, forward_ms: timed(false, true)?, train_ms: timed(true, true)?, burn_train_ms: timed(true, false)? });
+            out.push(LayerFigures {
+                encoder: encoder.into(),
+                layer,
+                forward_ms: timed(false, true)?,
+                train_ms: timed(true, true)?,
+                burn_train_ms: timed(true, false)?,
+            });
         }
     }
     Ok(out)
@@ -320,10 +328,20 @@ pub fn layer_name(layer: &Layer) -> String {
 
 /// [`layers`]' figures as a Markdown table, with their sum.
 pub fn layers_table(figures: &[LayerFigures]) -> String {
-    let mut t = String::from("| encoder | layer | input | forward ms | fwd+bwd ms, burn's backward | fwd+bwd ms, ours | burn ÷ ours |\n|---|---|---|---|---|---|---|\n");
+    let mut t = String::from(
+        "| encoder | layer | input | forward ms | fwd+bwd ms, burn's backward | fwd+bwd ms, ours | burn ÷ ours |\n|---|---|---|---|---|---|---|\n",
+    );
     for f in figures {
         let input = f.layer.input().map(|d| d.to_string()).join("×");
-        t += &format!("| {} | {} | {input} | {:.2} | {:.2} | {:.2} | {:.1} |\n", f.encoder, layer_name(&f.layer), f.forward_ms, f.burn_train_ms, f.train_ms, f.burn_train_ms / f.train_ms);
+        t += &format!(
+            "| {} | {} | {input} | {:.2} | {:.2} | {:.2} | {:.1} |\n",
+            f.encoder,
+            layer_name(&f.layer),
+            f.forward_ms,
+            f.burn_train_ms,
+            f.train_ms,
+            f.burn_train_ms / f.train_ms
+        );
     }
     let (fwd, burn, ours) = figures.iter().fold((0.0, 0.0, 0.0), |(a, b, c), f| (a + f.forward_ms, b + f.burn_train_ms, c + f.train_ms));
     t += &format!("| all | | | {fwd:.2} | {burn:.2} | {ours:.2} | {:.1} |", burn / ours);
@@ -406,8 +424,12 @@ pub fn gradient_cases(config: &ModelConfig, crops: usize) -> anyhow::Result<Vec<
     let mut values = |n: usize, scale: f32| (0..n).map(|_| rng.random_range(-1.0f32..1.0) * scale).collect::<Vec<f32>>();
     let vector = |v: &[f32]| Tensor::<1>::from_data(TensorData::new(v.to_vec(), [v.len()]), &ad);
     let tensor = |v: &[f32], shape: [usize; 4]| Tensor::<4>::from_data(TensorData::new(v.to_vec(), shape), &ad);
-    let read = |t: Option<Tensor<4>>| -> anyhow::Result<Vec<f32>> { t.context("a gradient is missing")?.into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}")) };
-    let read1 = |t: Option<Tensor<1>>| -> anyhow::Result<Vec<f32>> { t.context("a gradient is missing")?.into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}")) };
+    let read = |t: Option<Tensor<4>>| -> anyhow::Result<Vec<f32>> {
+        t.context("a gradient is missing")?.into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))
+    };
+    let read1 = |t: Option<Tensor<1>>| -> anyhow::Result<Vec<f32>> {
+        t.context("a gradient is missing")?.into_data().try_to_vec::<f32>().map_err(|e| anyhow::anyhow!("{e:?}"))
+    };
     let mut out = Vec::new();
     for layer in encoder.layers(crops, config.local_size) {
         let input = layer.input();
@@ -445,7 +467,10 @@ pub fn gradient_cases(config: &ModelConfig, crops: usize) -> anyhow::Result<Vec<
 /// times after one warm-up; writes the inputs as raw little-endian f32, NHWC, to `inputs` so the
 /// onnxruntime side reads the same ones.
 pub fn landmarks(device: &Device, backend: &str, models: &Path, count: usize, repeats: usize, inputs: &Path) -> anyhow::Result<Figures> {
-    anyhow::ensure!(count >= 1 && repeats >= 1, "the landmark benchmark needs at least 1 input (--inputs) and 1 timed run (--repeats), got {count} and {repeats}");
+    anyhow::ensure!(
+        count >= 1 && repeats >= 1,
+        "the landmark benchmark needs at least 1 input (--inputs) and 1 timed run (--repeats), got {count} and {repeats}"
+    );
     let marker = HandLandmarker::from_dir(models, Complexity::Full, device, Options::default())?;
     let (side, plane) = (LANDMARK_INPUT, LANDMARK_INPUT * LANDMARK_INPUT);
     let mut rng = ChaCha8Rng::seed_from_u64(23);

@@ -53,11 +53,7 @@ pub fn hand_scale(joints: &[(Joint, Point)], width: u32, height: u32) -> f32 {
             max = max.max(a.dist(*b));
         }
     }
-    if max > 1.0 {
-        max / 1.3
-    } else {
-        0.3 * width.min(height) as f32
-    }
+    if max > 1.0 { max / 1.3 } else { 0.3 * width.min(height) as f32 }
 }
 
 /// The crop around one joint: centred on it, side proportional to the hand scale.

@@ -32,15 +32,10 @@ pub const LIMITS: PhotoLimits = PhotoLimits { max_file_bytes: MAX_FILE_BYTES, ma
 pub fn load_rgb(path: &Path) -> Result<RgbImage, DataError> {
     let meta = std::fs::metadata(path).map_err(|source| DataError::Io { path: path.into(), source })?;
     if meta.len() > MAX_FILE_BYTES {
-        return Err(DataError::TooLarge {
-            path: path.into(),
-            reason: format!("{} bytes, the limit is {MAX_FILE_BYTES}", meta.len()),
-        });
+        return Err(DataError::TooLarge { path: path.into(), reason: format!("{} bytes, the limit is {MAX_FILE_BYTES}", meta.len()) });
     }
     let mut bytes = Vec::with_capacity(meta.len() as usize);
-    std::fs::File::open(path)
-        .and_then(|f| BufReader::new(f).read_to_end(&mut bytes))
-        .map_err(|source| DataError::Io { path: path.into(), source })?;
+    std::fs::File::open(path).and_then(|f| BufReader::new(f).read_to_end(&mut bytes)).map_err(|source| DataError::Io { path: path.into(), source })?;
     decode_rgb(&bytes).map_err(|e| e.at(path))
 }
 
@@ -83,9 +78,7 @@ pub fn decode_rgb(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if bytes.len() as u64 > MAX_FILE_BYTES {
         return Err(DecodeError::TooLarge(format!("{} bytes, the limit is {MAX_FILE_BYTES}", bytes.len())));
     }
-    let reader = ImageReader::new(Cursor::new(bytes))
-        .with_guessed_format()
-        .map_err(|e| DecodeError::Invalid(e.to_string()))?;
+    let reader = ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| DecodeError::Invalid(e.to_string()))?;
     use image::ImageFormat::{Jpeg, Png, WebP};
     match reader.format() {
         // The JPEG decoder fills a cut-off file with grey and reports success: refuse one whose
@@ -145,9 +138,7 @@ pub const TOO_LARGE_ADVICE: &str = "take the photo at a lower resolution (12 meg
 /// Check an image's dimensions against the limits.
 pub fn check_dimensions(w: u32, h: u32) -> Result<(), DecodeError> {
     if w > MAX_SIDE || h > MAX_SIDE || (w as u64) * (h as u64) > MAX_PIXELS {
-        return Err(DecodeError::TooLarge(format!(
-            "{w}×{h} pixels, the limits are {MAX_SIDE} per side and {MAX_PIXELS} in all: {TOO_LARGE_ADVICE}"
-        )));
+        return Err(DecodeError::TooLarge(format!("{w}×{h} pixels, the limits are {MAX_SIDE} per side and {MAX_PIXELS} in all: {TOO_LARGE_ADVICE}")));
     }
     if w < MIN_SIDE || h < MIN_SIDE {
         return Err(DecodeError::Invalid(format!("{w}×{h} pixels is too small (at least {MIN_SIDE} per side)")));
@@ -169,11 +160,7 @@ mod tests {
 
     #[test]
     fn decodes_gray_rgba_and_16_bit_to_rgb() {
-        for (c, n) in [
-            (image::ExtendedColorType::L8, 1),
-            (image::ExtendedColorType::Rgba8, 4),
-            (image::ExtendedColorType::Rgb16, 6),
-        ] {
+        for (c, n) in [(image::ExtendedColorType::L8, 1), (image::ExtendedColorType::Rgba8, 4), (image::ExtendedColorType::Rgb16, 6)] {
             let img = decode_rgb(&png(40, 36, c, n)).unwrap();
             assert_eq!(img.dimensions(), (40, 36));
         }
@@ -221,7 +208,9 @@ mod tests {
         heic.extend_from_slice(b"ftypheic\0\0\0\0mif1heic");
         heic.resize(4096, 0);
         match decode_rgb(&heic) {
-            Err(DecodeError::Invalid(m)) => assert!(m.starts_with("a HEIC photo, which cannot be read here (expected JPEG, PNG or WebP): set the camera to save JPEG"), "{m}"),
+            Err(DecodeError::Invalid(m)) => {
+                assert!(m.starts_with("a HEIC photo, which cannot be read here (expected JPEG, PNG or WebP): set the camera to save JPEG"), "{m}")
+            }
             other => panic!("{other:?}"),
         }
     }

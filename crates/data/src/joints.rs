@@ -24,19 +24,8 @@ pub enum Joint {
 
 impl Joint {
     /// Every joint, in the order of [`Joint::index`].
-    pub const ALL: [Joint; 11] = [
-        Joint::Mcp1,
-        Joint::Mcp2,
-        Joint::Mcp3,
-        Joint::Mcp4,
-        Joint::Mcp5,
-        Joint::Pip2,
-        Joint::Pip3,
-        Joint::Pip4,
-        Joint::Pip5,
-        Joint::Ip,
-        Joint::Wrist,
-    ];
+    pub const ALL: [Joint; 11] =
+        [Joint::Mcp1, Joint::Mcp2, Joint::Mcp3, Joint::Mcp4, Joint::Mcp5, Joint::Pip2, Joint::Pip3, Joint::Pip4, Joint::Pip5, Joint::Ip, Joint::Wrist];
     /// Number of joints.
     pub const COUNT: usize = 11;
 
@@ -104,11 +93,7 @@ impl FromStr for Joint {
             "THUMB_IP" | "IP1" => "IP",
             other => other,
         };
-        Joint::ALL
-            .iter()
-            .copied()
-            .find(|j| j.name() == t)
-            .ok_or_else(|| UnknownJoint(s.to_string()))
+        Joint::ALL.iter().copied().find(|j| j.name() == t).ok_or_else(|| UnknownJoint(s.to_string()))
     }
 }
 

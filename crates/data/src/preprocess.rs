@@ -138,15 +138,7 @@ pub fn sample_crop_into(img: &RgbImage, crop: &CropBox, size: usize, out: &mut [
 /// the `width × height` rectangle of `img` centred on `center` and rotated clockwise by `angle`
 /// radians, sampled bilinearly (pixel centres at half-integers) into `size × size`, channel-major,
 /// normalised by `sampling`. Non-finite geometry reads as the border (grey when replicating).
-pub fn sample_rotated_into(
-    img: &RgbImage,
-    center: Point,
-    (width, height): (f32, f32),
-    angle: f32,
-    size: usize,
-    sampling: &Sampling,
-    out: &mut [f32],
-) {
+pub fn sample_rotated_into(img: &RgbImage, center: Point, (width, height): (f32, f32), angle: f32, size: usize, sampling: &Sampling, out: &mut [f32]) {
     assert_eq!(out.len(), 3 * size * size, "output buffer has the wrong length");
     let (w, h) = (img.width() as i64, img.height() as i64);
     let raw = img.as_raw();

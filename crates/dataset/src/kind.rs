@@ -5,7 +5,8 @@ use jointscope_data::{DataError, TrainingPhotos};
 use std::path::Path;
 
 /// The generator summaries that can lie beside a manifest, and what they make its photos.
-const SUMMARIES: [(&str, TrainingPhotos); 2] = [(crate::synth::SUMMARY_FILE, TrainingPhotos::Drawn), (crate::real::SUMMARY_FILE, TrainingPhotos::SimulatedSigns)];
+const SUMMARIES: [(&str, TrainingPhotos); 2] =
+    [(crate::synth::SUMMARY_FILE, TrainingPhotos::Drawn), (crate::real::SUMMARY_FILE, TrainingPhotos::SimulatedSigns)];
 
 /// The manifest's photos: drawn, or real with painted signs, where the generator's summary beside
 /// it records this very manifest's checksum; photos with real labels where there is no summary.
@@ -19,7 +20,10 @@ pub fn training_photos(manifest: &Path) -> Result<TrainingPhotos, DataError> {
         if !path.exists() {
             continue;
         }
-        let unreadable = |reason: String| DataError::Manifest { path: manifest.into(), reason: format!("{} beside it cannot be read ({reason}), so what its photos are (drawn, painted or real) is unknown", path.display()) };
+        let unreadable = |reason: String| DataError::Manifest {
+            path: manifest.into(),
+            reason: format!("{} beside it cannot be read ({reason}), so what its photos are (drawn, painted or real) is unknown", path.display()),
+        };
         let text = std::fs::read_to_string(&path).map_err(|e| unreadable(e.to_string()))?;
         let recorded = serde_json::from_str::<serde_json::Value>(&text).map_err(|e| unreadable(e.to_string()))?;
         let recorded = recorded.get("manifest_sha256").and_then(|v| v.as_str()).ok_or_else(|| unreadable("no manifest_sha256".into()))?.to_string();
@@ -34,7 +38,10 @@ pub fn training_photos(manifest: &Path) -> Result<TrainingPhotos, DataError> {
             });
         }
         if found.is_some() {
-            return Err(DataError::Manifest { path: manifest.into(), reason: format!("{} holds both {} and {}", dir.display(), SUMMARIES[0].0, SUMMARIES[1].0) });
+            return Err(DataError::Manifest {
+                path: manifest.into(),
+                reason: format!("{} holds both {} and {}", dir.display(), SUMMARIES[0].0, SUMMARIES[1].0),
+            });
         }
         found = Some(kind);
     }

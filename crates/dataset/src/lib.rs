@@ -6,9 +6,9 @@ pub mod defects;
 pub mod fsio;
 pub mod kind;
 pub mod manifest;
-pub mod split;
 pub mod paint;
 pub mod real;
+pub mod split;
 pub mod synth;
 
 pub use jointscope_data::{DataError, DataSummary, Hand, Joint, Point, View};

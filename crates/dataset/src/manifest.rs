@@ -129,11 +129,7 @@ impl Manifest {
     pub fn read(path: &Path) -> Result<Manifest, DataError> {
         let report = validate(path)?;
         if let Some(first) = report.problems.first() {
-            return Err(DataError::Invalid {
-                path: path.into(),
-                count: report.problems.len(),
-                first: first.to_string(),
-            });
+            return Err(DataError::Invalid { path: path.into(), count: report.problems.len(), first: first.to_string() });
         }
         if report.rows.is_empty() {
             return Err(DataError::Empty(format!("{} has no rows", path.display())));
@@ -236,11 +232,7 @@ fn open(path: &Path) -> Result<(csv::Reader<std::fs::File>, Columns), DataError>
     let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
     let missing: Vec<&str> = REQUIRED_COLUMNS.iter().copied().filter(|c| col(c).is_none()).collect();
     if !missing.is_empty() {
-        return Err(err(format!(
-            "missing column(s) {} (the header must name {})",
-            missing.join(", "),
-            REQUIRED_COLUMNS.join(",")
-        )));
+        return Err(err(format!("missing column(s) {} (the header must name {})", missing.join(", "), REQUIRED_COLUMNS.join(","))));
     }
     let required = REQUIRED_COLUMNS.iter().map(|c| col(c).expect("checked")).collect();
     Ok((rdr, Columns { required, x: col("x"), y: col("y") }))
@@ -350,11 +342,9 @@ impl Seen {
         }
         if let (Some(hd), Some(v), false) = (f.hand, f.view, f.patient_id.is_empty()) {
             match self.meta.get(image) {
-                Some((first, pid, h0, v0)) if (pid, *h0, *v0) != (&f.patient_id, hd, v) => bad.push(format!(
-                    "image also appears on line {first} with patient {pid}, hand {}, view {}",
-                    h0.code(),
-                    v0.code()
-                )),
+                Some((first, pid, h0, v0)) if (pid, *h0, *v0) != (&f.patient_id, hd, v) => {
+                    bad.push(format!("image also appears on line {first} with patient {pid}, hand {}, view {}", h0.code(), v0.code()))
+                }
                 Some(_) => {}
                 None => {
                     self.meta.insert(image.clone(), (line, f.patient_id.clone(), hd, v));
@@ -371,8 +361,7 @@ pub fn write(path: &Path, rows: &[ManifestRow]) -> Result<(), DataError> {
     w.write_record(["image", "patient_id", "hand", "view", "joint", "label", "x", "y"]).map_err(|e| werr(&e))?;
     for r in rows {
         let (x, y) = r.point.map(|p| (format!("{:.2}", p.x), format!("{:.2}", p.y))).unwrap_or_default();
-        w.write_record([r.image.as_str(), &r.patient_id, r.hand.code(), r.view.code(), r.joint.name(), r.label.code(), &x, &y])
-            .map_err(|e| werr(&e))?;
+        w.write_record([r.image.as_str(), &r.patient_id, r.hand.code(), r.view.code(), r.joint.name(), r.label.code(), &x, &y]).map_err(|e| werr(&e))?;
     }
     let bytes = w.into_inner().map_err(|e| werr(&e))?;
     crate::fsio::write_atomic(path, &bytes)

@@ -15,8 +15,8 @@
 //! - **redness**: the skin's own colour shifts towards red (a gain on red, a loss on green and blue,
 //!   weighted by how much the pixel looks like this hand's skin), never a fixed red painted on;
 //! - **shine**: a faint highlight of stretched skin over the joint.
-use jointscope_data::{Joint, Point};
 use image::RgbImage;
+use jointscope_data::{Joint, Point};
 
 /// How strong each sign is at amplitude 1 (a visible severity of 1 at signal 1).
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -7,9 +7,9 @@ use crate::fsio;
 use crate::manifest::{self, Label, ManifestRow};
 use crate::paint::{self, Signs};
 use crate::synth::{Disease, Preset, sample_patient, to_jpeg};
+use image::RgbImage;
 use jointscope_data::geometry::{self, CropBox};
 use jointscope_data::{DataError, Hand, Joint, Point, View, image_io};
-use image::RgbImage;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -205,8 +205,7 @@ fn make(job: &Job, bases: &[BasePhoto], config: &RealConfig) -> Result<Painted, 
     let (img, lm) = load_scaled(&bases[job.base], config.max_side)?;
     let (w, h) = img.dimensions();
     let inside = joints_inside(&lm, w, h);
-    let amplitude: [f32; Joint::COUNT] =
-        std::array::from_fn(|j| if inside[j] { job.severity[j] * job.visible[j] * config.signal } else { 0.0 });
+    let amplitude: [f32; Joint::COUNT] = std::array::from_fn(|j| if inside[j] { job.severity[j] * job.visible[j] * config.signal } else { 0.0 });
     let mut rng = ChaCha8Rng::seed_from_u64(job.seed);
     let offset = (rng.random::<f32>(), rng.random::<f32>());
     let painted = paint::paint(&img, &lm, &amplitude, offset, &Signs::default());
@@ -214,7 +213,13 @@ fn make(job: &Job, bases: &[BasePhoto], config: &RealConfig) -> Result<Painted, 
 }
 
 /// Paint `jobs` on up to 8 threads, writing each image into `images`; results in job order.
-fn paint_all(jobs: &[Job], bases: &[BasePhoto], config: &RealConfig, images: &Path, progress: &(dyn Fn(usize, usize) + Sync)) -> Vec<Result<Painted, DataError>> {
+fn paint_all(
+    jobs: &[Job],
+    bases: &[BasePhoto],
+    config: &RealConfig,
+    images: &Path,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> Vec<Result<Painted, DataError>> {
     let done = std::sync::atomic::AtomicUsize::new(0);
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
     std::thread::scope(|s| {
@@ -279,7 +284,13 @@ pub fn generate(bases: &[BasePhoto], config: &RealConfig, out: &Path, progress: 
             sev_rows.push_str(&format!("{image},{},{s:.3},{:.3},{}\n", j.name(), job.visible[j.index()], inside as u8));
             outside += !inside as usize;
             line += 1;
-            let label = if !inside { Label::Unknown } else if s > 0.0 { Label::Inflamed } else { Label::Healthy };
+            let label = if !inside {
+                Label::Unknown
+            } else if s > 0.0 {
+                Label::Inflamed
+            } else {
+                Label::Healthy
+            };
             // A landmark MediaPipe puts beyond the photo's edge is clamped into it, as `locate` does.
             let q = p.landmarks[j.landmark()];
             let point = Some(Point::new(q.x.clamp(0.0, (p.size.0 - 1) as f32), q.y.clamp(0.0, (p.size.1 - 1) as f32)));

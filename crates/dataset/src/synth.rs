@@ -14,8 +14,8 @@
 //! with per-joint rates that favour MCP2–3, PIP2–3 and the wrist, as in RA.
 use crate::fsio;
 use crate::manifest::{self, Label, ManifestRow};
-use jointscope_data::{DataError, Hand, Joint, Point, View};
 use image::{Rgb, RgbImage};
+use jointscope_data::{DataError, Hand, Joint, Point, View};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -92,11 +92,7 @@ impl Preset {
         let base = SynthConfig::default();
         match self {
             Preset::Default => base,
-            Preset::Control => SynthConfig {
-                disease: Disease { independent: true, ..Disease::default() },
-                patient_appearance: 0.0,
-                ..base
-            },
+            Preset::Control => SynthConfig { disease: Disease { independent: true, ..Disease::default() }, patient_appearance: 0.0, ..base },
             Preset::RaLike => SynthConfig {
                 disease: Disease { symmetry: 0.8, burden_coupling: 1.0, occult_fraction: 0.3, occult_visibility: 0.1, ..Disease::default() },
                 ..base
@@ -259,14 +255,8 @@ pub struct Rendered {
     pub mask: Vec<bool>,
 }
 
-const SKIN_TONES: [[f32; 3]; 6] = [
-    [236.0, 200.0, 176.0],
-    [224.0, 174.0, 140.0],
-    [198.0, 138.0, 104.0],
-    [164.0, 110.0, 78.0],
-    [124.0, 82.0, 58.0],
-    [86.0, 56.0, 40.0],
-];
+const SKIN_TONES: [[f32; 3]; 6] =
+    [[236.0, 200.0, 176.0], [224.0, 174.0, 140.0], [198.0, 138.0, 104.0], [164.0, 110.0, 78.0], [124.0, 82.0, 58.0], [86.0, 56.0, 40.0]];
 
 /// Relative chance of each joint being inflamed in an active patient (index = `Joint::index`).
 const JOINT_WEIGHT: [f32; Joint::COUNT] = [0.6, 1.6, 1.5, 0.9, 0.8, 1.3, 1.3, 0.8, 0.7, 0.6, 1.4];
@@ -299,14 +289,7 @@ pub struct Disease {
 
 impl Default for Disease {
     fn default() -> Self {
-        Disease {
-            independent: false,
-            active_fraction: 0.45,
-            symmetry: 0.6,
-            burden_coupling: 0.0,
-            occult_fraction: 0.0,
-            occult_visibility: 0.1,
-        }
+        Disease { independent: false, active_fraction: 0.45, symmetry: 0.6, burden_coupling: 0.0, occult_fraction: 0.0, occult_visibility: 0.1 }
     }
 }
 
@@ -647,9 +630,9 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
 /// redness, and the creases over the joint, each from its natural level and its inflammation.
 struct Marks {
     shape: HandShape,
-    bumps: Vec<((f32, f32), f32, f32)>,                  // centre, sigma, height
-    redness: Vec<((f32, f32), f32, f32)>,                // centre, sigma, amount
-    creases: Vec<((f32, f32), (f32, f32), f32, f32)>,    // centre, axis, half-width, strength
+    bumps: Vec<((f32, f32), f32, f32)>,               // centre, sigma, height
+    redness: Vec<((f32, f32), f32, f32)>,             // centre, sigma, amount
+    creases: Vec<((f32, f32), (f32, f32), f32, f32)>, // centre, axis, half-width, strength
 }
 
 impl Marks {
@@ -841,19 +824,20 @@ impl Marks {
 
 /// How many fingertips' nails (an ellipse on the back of the last bone) cover hand point `p`.
 fn nails_at(p: (f32, f32), fingers: &[Finger], lm_hand: &[(f32, f32); 21], width: f32) -> usize {
-    (0..5).filter(|&f| {
-        let tip = lm_hand[4 + 4 * f];
-        let dip = lm_hand[3 + 4 * f];
-        let (ax, ay) = (tip.0 - dip.0, tip.1 - dip.1);
-        let len = (ax * ax + ay * ay).sqrt();
-        let (ux, uy) = (ax / len, ay / len);
-        let (dx, dy) = (p.0 - tip.0, p.1 - tip.1);
-        let along = dx * ux + dy * uy + 0.35 * len;
-        let across = -dx * uy + dy * ux;
-        let r = fingers[f].radius.1 * width * 0.7;
-        (along / (0.33 * len)).powi(2) + (across / r).powi(2) < 1.0
-    })
-    .count()
+    (0..5)
+        .filter(|&f| {
+            let tip = lm_hand[4 + 4 * f];
+            let dip = lm_hand[3 + 4 * f];
+            let (ax, ay) = (tip.0 - dip.0, tip.1 - dip.1);
+            let len = (ax * ax + ay * ay).sqrt();
+            let (ux, uy) = (ax / len, ay / len);
+            let (dx, dy) = (p.0 - tip.0, p.1 - tip.1);
+            let along = dx * ux + dy * uy + 0.35 * len;
+            let across = -dx * uy + dy * ux;
+            let r = fingers[f].radius.1 * width * 0.7;
+            (along / (0.33 * len)).powi(2) + (across / r).powi(2) < 1.0
+        })
+        .count()
 }
 
 /// Paint the photo: a background with the hand's shadow, the skin shaded from the height field,
@@ -954,9 +938,7 @@ fn gaussian(rng: &mut impl Rng) -> f32 {
 /// Encode as JPEG at `quality`.
 pub fn to_jpeg(img: &RgbImage, quality: u8) -> Vec<u8> {
     let mut out = Vec::new();
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality)
-        .encode_image(img)
-        .expect("JPEG encoding into memory cannot fail");
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, quality).encode_image(img).expect("JPEG encoding into memory cannot fail");
     out
 }
 
@@ -994,13 +976,7 @@ fn plan(config: &SynthConfig) -> Vec<Job> {
         let hand = if rng.random::<bool>() { Hand::Right } else { Hand::Left };
         let view = if rng.random::<f32>() < config.palmar_fraction { View::Palmar } else { View::Dorsal };
         let patient = format!("h{:05}", i + 1);
-        jobs.push(Job {
-            name: format!("{patient}_{}", hand.code()),
-            patient,
-            healthy: true,
-            spec: HandSpec::healthy(hand, view, traits),
-            seed: rng.random(),
-        });
+        jobs.push(Job { name: format!("{patient}_{}", hand.code()), patient, healthy: true, spec: HandSpec::healthy(hand, view, traits), seed: rng.random() });
     }
     jobs
 }
@@ -1037,8 +1013,7 @@ fn render_all(jobs: &[Job], config: &SynthConfig, images_dir: &Path, progress: &
                 })
             })
             .collect();
-        let mut all: Vec<(usize, Result<[Point; 21], DataError>)> =
-            chunks.into_iter().flat_map(|h| h.join().expect("generator thread panicked")).collect();
+        let mut all: Vec<(usize, Result<[Point; 21], DataError>)> = chunks.into_iter().flat_map(|h| h.join().expect("generator thread panicked")).collect();
         all.sort_by_key(|(i, _)| *i);
         all.into_iter().map(|(_, r)| r).collect()
     })

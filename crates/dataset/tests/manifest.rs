@@ -1,6 +1,6 @@
 //! Manifest validation reports every kind of bad row, with its line number.
-use jointscope_dataset::manifest::{self, Label, Manifest};
 use jointscope_data::{DataError, Joint};
+use jointscope_dataset::manifest::{self, Label, Manifest};
 use std::path::Path;
 
 fn write_png(path: &Path, w: u32, h: u32) {
@@ -110,7 +110,8 @@ fn rows_of_a_file_with_carriage_return_line_ends_keep_their_lines() {
     let d = dir.path();
     write_png(&d.join("good.png"), 100, 80);
     let m = d.join("manifest.csv");
-    std::fs::write(&m, "image,patient_id,hand,view,joint,label\rgood.png,p1,R,dorsal,MCP2,1\rmissing.png,p2,L,dorsal,MCP2,0\rgood.png,p1,R,dorsal,MCP9,0\r").unwrap();
+    std::fs::write(&m, "image,patient_id,hand,view,joint,label\rgood.png,p1,R,dorsal,MCP2,1\rmissing.png,p2,L,dorsal,MCP2,0\rgood.png,p1,R,dorsal,MCP9,0\r")
+        .unwrap();
     let report = manifest::validate(&m).unwrap();
     let lines: Vec<(usize, &str)> = report.problems.iter().map(|p| (p.line, p.message.as_str())).collect();
     assert_eq!(report.rows.iter().map(|r| r.line).collect::<Vec<_>>(), vec![2], "{lines:?}");

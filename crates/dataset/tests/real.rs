@@ -125,7 +125,9 @@ fn a_faint_sign_changes_the_joint_by_a_fraction_of_a_full_one() {
 /// Two subjects' drawn hands written as base photos, three photos each.
 fn bases(dir: &Path) -> Vec<BasePhoto> {
     let mut out = Vec::new();
-    for (k, (subject, hand)) in [("s1", Hand::Right), ("s1", Hand::Left), ("s1", Hand::Right), ("s2", Hand::Left), ("s2", Hand::Right), ("s2", Hand::Left)].into_iter().enumerate() {
+    for (k, (subject, hand)) in
+        [("s1", Hand::Right), ("s1", Hand::Left), ("s1", Hand::Right), ("s2", Hand::Left), ("s2", Hand::Right), ("s2", Hand::Left)].into_iter().enumerate()
+    {
         let (img, lm) = drawn(10 + k as u64, hand);
         let path = dir.join(format!("photo{k}.png"));
         img.save(&path).unwrap();

@@ -1,10 +1,10 @@
 //! The synthetic generator: deterministic per seed, landmarks on the drawn hand, prevalence near
 //! the target, and its output a valid manifest.
-use jointscope_dataset::manifest::{self, Label, Manifest};
 use jointscope_data::{Hand, View};
+use jointscope_data::{Joint, image_io};
+use jointscope_dataset::manifest::{self, Label, Manifest};
 use jointscope_dataset::split::{self, SplitSpec};
 use jointscope_dataset::synth::{self, HandSpec, PatientTraits, SynthConfig};
-use jointscope_data::{Joint, image_io};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 

@@ -8,7 +8,7 @@ use crate::DetectError;
 use burn::tensor::{Device, Tensor};
 use jointscope_data::preprocess::{MEAN, STD};
 use jointscope_landmarks::tflite::{Activation, TfliteModel};
-use jointscope_model::{Arch, EncoderKind, Encoder, LayerWeights, MEDIAPIPE_LAYERS, ModelConfig};
+use jointscope_model::{Arch, Encoder, EncoderKind, LayerWeights, MEDIAPIPE_LAYERS, ModelConfig};
 
 /// Layers of [`MEDIAPIPE_LAYERS`] used for the appearance features (stride 8, 40 channels).
 pub const APPEARANCE_LAYERS: usize = 15;

@@ -140,12 +140,7 @@ impl Classifier {
         let none = preprocess::Jitter::NONE;
         let sizes = (config.global_size, config.local_size);
         let (global, local) = preprocess::photo_views(img, located, scale, located.iter().map(|l| l.1), sizes, &none, || none);
-        let data = BatchData {
-            global,
-            local,
-            joint: located.iter().map(|(j, _)| j.index() as i64).collect(),
-            image: vec![0; located.len()],
-        };
+        let data = BatchData { global, local, joint: located.iter().map(|(j, _)| j.index() as i64).collect(), image: vec![0; located.len()] };
         data.to_batch(config, &self.device).map_err(|e| DetectError::Input(e.to_string()))
     }
 
@@ -222,4 +217,3 @@ struct Outputs {
     pooled: Vec<f32>,
     looks: Option<Vec<f32>>,
 }
-

@@ -99,7 +99,8 @@ impl Detector {
         let classifier = Classifier::from_dir(export, device)?;
         let classifier = match classifier.sidecar().appearance {
             Some(_) => {
-                let bytes = std::fs::read(&full).map_err(|e| DetectError::Weights(format!("cannot read {} ({e}): run scripts/fetch-models.sh", full.display())))?;
+                let bytes =
+                    std::fs::read(&full).map_err(|e| DetectError::Weights(format!("cannot read {} ({e}): run scripts/fetch-models.sh", full.display())))?;
                 classifier.with_appearance(&bytes)?
             }
             None => classifier,

@@ -15,15 +15,15 @@ pub mod quality;
 pub mod sidecar;
 mod video;
 
-pub use classifier::{Classifier, JointVerdict};
 #[cfg(not(target_family = "wasm"))]
 pub use classifier::read_export;
+pub use classifier::{Classifier, JointVerdict};
 pub use detector::{COLOURLESS, Detection, Detector, HandResult, STAGES, colourless, judgeable, rgba_to_rgb};
 pub use familiarity::{Familiarity, FeatureModel};
 pub use meaning::flag_meaning;
 pub use quality::{Check, Quality};
-pub use video::{FrameCheck, FrameHand, Tracking};
 pub use sidecar::{FORMAT_VERSION, NOTICE, SIDECAR_FILE, Sidecar, WEIGHTS_FILE};
+pub use video::{FrameCheck, FrameHand, Tracking};
 
 use jointscope_landmarks::LandmarkError;
 

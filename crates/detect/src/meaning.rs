@@ -81,7 +81,10 @@ mod tests {
     #[test]
     fn real_labels_say_patients_hands() {
         let s = meaning(Some(&test_metrics(Some(0.5), Some(0.9))), Some(TrainingPhotos::RealLabels));
-        assert!(s.ends_with("about 10 in 100 of the healthy ones (12 patients, 60 inflamed joints of 528; photos of patients' hands labelled at an examination)."), "{s}");
+        assert!(
+            s.ends_with("about 10 in 100 of the healthy ones (12 patients, 60 inflamed joints of 528; photos of patients' hands labelled at an examination)."),
+            "{s}"
+        );
     }
 
     #[test]

@@ -142,19 +142,13 @@ impl Sidecar {
     /// configuration, joint vocabulary, preprocessing, temperature and threshold.
     pub fn parse(json: &[u8]) -> Result<Self, DetectError> {
         if json.len() > MAX_SIDECAR_BYTES {
-            return Err(DetectError::Sidecar(format!(
-                "{} bytes, the limit is {MAX_SIDECAR_BYTES}: not a {SIDECAR_FILE} sidecar",
-                json.len()
-            )));
+            return Err(DetectError::Sidecar(format!("{} bytes, the limit is {MAX_SIDECAR_BYTES}: not a {SIDECAR_FILE} sidecar", json.len())));
         }
-        let version: serde_json::Value =
-            serde_json::from_slice(json).map_err(|e| DetectError::Sidecar(format!("not JSON: {e}")))?;
+        let version: serde_json::Value = serde_json::from_slice(json).map_err(|e| DetectError::Sidecar(format!("not JSON: {e}")))?;
         match version.get("format_version").and_then(|v| v.as_u64()) {
             Some(v) if v == u64::from(FORMAT_VERSION) => {}
             Some(v) => {
-                return Err(DetectError::Sidecar(format!(
-                    "format version {v}, but this jointscope reads version {FORMAT_VERSION}; export the weights again"
-                )));
+                return Err(DetectError::Sidecar(format!("format version {v}, but this jointscope reads version {FORMAT_VERSION}; export the weights again")));
             }
             None => return Err(DetectError::Sidecar("no format_version: not a jointscope.json sidecar".into())),
         }
@@ -166,10 +160,7 @@ impl Sidecar {
         }
         let expected = InputSpec::current(&s.architecture);
         if s.input != expected {
-            return Err(DetectError::Sidecar(format!(
-                "the weights were trained with preprocessing {:?}, this jointscope does {expected:?}",
-                s.input
-            )));
+            return Err(DetectError::Sidecar(format!("the weights were trained with preprocessing {:?}, this jointscope does {expected:?}", s.input)));
         }
         if !(s.temperature.is_finite() && s.temperature > 0.0) {
             return Err(DetectError::Sidecar(format!("temperature {} must be positive", s.temperature)));

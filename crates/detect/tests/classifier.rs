@@ -10,15 +10,7 @@ use jointscope_model::{Arch, ModelConfig};
 use rand::{Rng, SeedableRng};
 
 fn summary() -> DataSummary {
-    DataSummary {
-        manifest: "m.csv".into(),
-        images: 2,
-        patients: 1,
-        labelled_joints: 22,
-        inflamed_joints: 3,
-        prevalence: 3.0 / 22.0,
-        images_with_all_joints: 2,
-    }
+    DataSummary { manifest: "m.csv".into(), images: 2, patients: 1, labelled_joints: 22, inflamed_joints: 3, prevalence: 3.0 / 22.0, images_with_all_joints: 2 }
 }
 
 /// Freshly initialised weights of `arch` (small sizes) and a sidecar that describes them.
@@ -135,7 +127,12 @@ fn wrong_weights_and_sidecars_are_refused_with_what_differs() {
     assert!(edit(&|v| v["architecture"]["local_size"] = 30.into()).contains("local_size"));
     // A checksum that is not hex (multi-byte characters) is reported, not sliced mid-character.
     assert!(edit(&|v| v["weights"]["sha256"] = "ééééééééééééééé".into()).contains("altered"));
-    assert!(edit(&|v| { v.as_object_mut().unwrap().remove("format_version"); }).contains("not a jointscope.json"));
+    assert!(
+        edit(&|v| {
+            v.as_object_mut().unwrap().remove("format_version");
+        })
+        .contains("not a jointscope.json")
+    );
     assert!(msg(err(b"\x89PNG....", weights.clone())).contains("not JSON"));
     assert!(msg(err(&sidecar, b"not burnpack".to_vec())).contains("bytes"));
 }
@@ -208,9 +205,19 @@ fn a_feature_summary_that_does_not_fit_the_model_is_refused() {
         f(&mut v);
         err(&serde_json::to_vec(&v).unwrap(), weights.clone()).to_string()
     };
-    assert!(edit(&|v| { v["familiarity"]["means"].as_array_mut().unwrap().pop(); }).contains("means"));
+    assert!(
+        edit(&|v| {
+            v["familiarity"]["means"].as_array_mut().unwrap().pop();
+        })
+        .contains("means")
+    );
     assert!(edit(&|v| v["familiarity"]["variances"][0] = (-1.0).into()).contains("positive"));
-    assert!(edit(&|v| { v["familiarity"]["components"][0].as_array_mut().unwrap().pop(); }).contains("components"));
+    assert!(
+        edit(&|v| {
+            v["familiarity"]["components"][0].as_array_mut().unwrap().pop();
+        })
+        .contains("components")
+    );
     // Without a summary the classifier still judges, and says nothing about familiarity.
     let (plain, plain_weights) = export(Arch::Local);
     let c = Classifier::from_bytes(&plain, plain_weights, &Device::flex()).unwrap();

@@ -13,7 +13,9 @@ use jointscope_test_support::models_dir;
 
 fn marker() -> &'static HandLandmarker {
     static M: OnceLock<HandLandmarker> = OnceLock::new();
-    M.get_or_init(|| HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options::default()).expect("MediaPipe models: run scripts/fetch-models.sh"))
+    M.get_or_init(|| {
+        HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options::default()).expect("MediaPipe models: run scripts/fetch-models.sh")
+    })
 }
 
 /// The classifier's default joint-crop size, which `hand_size` is measured against.
@@ -144,4 +146,3 @@ fn a_real_thumbs_up_fails_fingers_straight() {
         assert!(failing(&q[0]).contains(&"fingers_straight"), "{name} fails {:?}", failing(&q[0]));
     }
 }
-

@@ -10,23 +10,23 @@
 //! intervals from a bootstrap that resamples both seeds and test patients; it adds the oracle row
 //! (what knowing the rest of the hand could add at most) and, for the rows the plan names, the
 //! figures at MediaPipe's joint positions (the path the page runs).
-use jointscope_train::augment::Mix;
-use jointscope_train::backend::BackendChoice;
-use crate::synthetic;
-use jointscope_train::choice::Choice;
-use jointscope_train::evaluate::{self, Cohort, Positions};
-use jointscope_train::losses::{LossConfig, LossKind};
-use jointscope_train::pretrain::{self, PretrainConfig};
 use crate::probe;
-use jointscope_train::progress::Progress;
-use jointscope_train::run::{self, EpochRecord, RunDir};
-use jointscope_train::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
+use crate::synthetic;
 use anyhow::{Context, bail};
 use jointscope_dataset::fsio::sha256_file;
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_dataset::synth::{Preset, SynthConfig};
 use jointscope_metrics::{Confusion, pr_auc, roc_auc};
 use jointscope_model::{Arch, EncoderKind, ModelConfig};
+use jointscope_train::augment::Mix;
+use jointscope_train::backend::BackendChoice;
+use jointscope_train::choice::Choice;
+use jointscope_train::evaluate::{self, Cohort, Positions};
+use jointscope_train::losses::{LossConfig, LossKind};
+use jointscope_train::pretrain::{self, PretrainConfig};
+use jointscope_train::progress::Progress;
+use jointscope_train::run::{self, EpochRecord, RunDir};
+use jointscope_train::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -174,25 +174,15 @@ pub fn rows(plan: &Plan, name: &str) -> anyhow::Result<Vec<Row>> {
             "full, contrastive pretraining" => Row { ssl: Some(pretrain::Objective::Contrastive), ..row(extra, true, true, true, Mix::None) },
             // The baseline with MediaPipe's encoder: from Google's weights, and from random ones
             // (which separates what the weights bring from what the architecture brings).
-            "MediaPipe init" => Row {
-                encoder: EncoderKind::Mediapipe,
-                mediapipe_weights: true,
-                against: "baseline".into(),
-                ..row(extra, false, false, false, Mix::None)
-            },
-            "MediaPipe init + imbalance + global-local" => Row {
-                encoder: EncoderKind::Mediapipe,
-                mediapipe_weights: true,
-                against: "MediaPipe init".into(),
-                ..row(extra, true, false, true, Mix::None)
-            },
+            "MediaPipe init" => {
+                Row { encoder: EncoderKind::Mediapipe, mediapipe_weights: true, against: "baseline".into(), ..row(extra, false, false, false, Mix::None) }
+            }
+            "MediaPipe init + imbalance + global-local" => {
+                Row { encoder: EncoderKind::Mediapipe, mediapipe_weights: true, against: "MediaPipe init".into(), ..row(extra, true, false, true, Mix::None) }
+            }
             // MediaPipe's encoder continued with the plan's self-supervised objective on the pool,
             // then fine-tuned as `MediaPipe init` is: the paper's ingredient on the one start that helps.
-            "MediaPipe init + SSL" => Row {
-                encoder: EncoderKind::Mediapipe,
-                against: "MediaPipe init".into(),
-                ..row(extra, false, true, false, Mix::None)
-            },
+            "MediaPipe init + SSL" => Row { encoder: EncoderKind::Mediapipe, against: "MediaPipe init".into(), ..row(extra, false, true, false, Mix::None) },
             "MediaPipe architecture (random init)" => {
                 Row { encoder: EncoderKind::Mediapipe, against: "baseline".into(), ..row(extra, false, false, false, Mix::None) }
             }
@@ -448,8 +438,7 @@ fn real_cohorts(c: &AblateConfig, real: &RealBenchmark) -> anyhow::Result<Cohort
     }
     let Some(photos) = &real.pool else { return Ok(Cohorts { train, test, train_sha, test_sha, pool: None }) };
     let photos = std::fs::canonicalize(photos).with_context(|| format!("the pool folder {}", photos.display()))?;
-    let test_subjects: std::collections::HashSet<String> =
-        jointscope_train::dataset::read_manifest(&test)?.rows.iter().map(|r| r.patient_id.clone()).collect();
+    let test_subjects: std::collections::HashSet<String> = jointscope_train::dataset::read_manifest(&test)?.rows.iter().map(|r| r.patient_id.clone()).collect();
     let subject_of = real.subjects.as_deref().map(crate::real_photos::subject_of_images).transpose()?.unwrap_or_default();
     let (order, left_out) = crate::pool::ordered_photos(&photos, &subject_of, &test_subjects)?;
     let names: Vec<String> = order.iter().map(|p| p.strip_prefix(&photos).unwrap_or(p).to_string_lossy().to_string()).collect();
@@ -505,9 +494,8 @@ fn pool_manifest(c: &AblateConfig, source: &PoolSource, progress: &dyn Progress)
         PoolSource::Photos { cache, order, size, view, .. } => (cache, order, size, view),
     };
     let name = cache.file_name().unwrap_or_default().to_string_lossy().to_string();
-    let pool = locked(&c.out, &format!("pool-{name}"), || {
-        crate::pool::prepare(cache, order, (*size, *view), &c.models, &burn::tensor::Device::flex(), progress)
-    })?;
+    let pool =
+        locked(&c.out, &format!("pool-{name}"), || crate::pool::prepare(cache, order, (*size, *view), &c.models, &burn::tensor::Device::flex(), progress))?;
     progress.note(&format!("pool {}: {} photos, {} tried, {} hands found, {} used", cache.display(), pool.photos, pool.tried, pool.hands, pool.used));
     Ok(pool.manifest)
 }
@@ -624,7 +612,8 @@ fn obtain(c: &AblateConfig, p: &Prepared, row: &Row, (seed, lr): (u64, f64), fou
     let config = RunConfig { train: TrainParams { init: init_dir, ..config.train }, ..config };
     let r = locked(&c.out, &format!("run-{identity}"), || run_unlocked(c, config, &identity, row, &p.cohorts.test, progress))?;
     let Some(slot) = slot(c, row, seed, lr) else { return Ok(r) };
-    let provenance = crate::results::Provenance { commit: c.commit.clone(), machine: jointscope_train::machine::Machine::current(), backend: c.backend.name().into() };
+    let provenance =
+        crate::results::Provenance { commit: c.commit.clone(), machine: jointscope_train::machine::Machine::current(), backend: c.backend.name().into() };
     crate::results::keep(&slot, &r.dir, &r, &provenance)?;
     Ok(crate::results::find(&slot)?.expect("just kept"))
 }
@@ -846,10 +835,12 @@ fn oracle(baseline: &RunResult, objective: jointscope_data::Objective) -> anyhow
         for x in &p {
             *per_image.entry(x.image.clone()).or_default() += usize::from(x.label);
         }
-        p.into_iter().map(|x| {
-            let others = per_image[&x.image] - usize::from(x.label);
-            (x, others as f32)
-        }).collect()
+        p.into_iter()
+            .map(|x| {
+                let others = per_image[&x.image] - usize::from(x.label);
+                (x, others as f32)
+            })
+            .collect()
     };
     let logit = |p: f32| (p.clamp(1e-6, 1.0 - 1e-6) / (1.0 - p.clamp(1e-6, 1.0 - 1e-6))).ln();
     let valid = with_counts(read_predictions(&RunDir(baseline.dir.clone()).eval("valid").join("predictions.csv"))?);
@@ -923,16 +914,7 @@ pub fn ablate(c: &AblateConfig, progress: &dyn Progress) -> anyhow::Result<Strin
     let probes = kept_diagnostics(c, (&rows, &seeds), &selected, &mut prepared, progress)?;
     progress.note("encoder diagnostics done");
 
-    let report = Report {
-        preset: c.name(),
-        plan: plan.clone(),
-        runs: runs.clone(),
-        rows: table_rows,
-        differences,
-        landmark_rows,
-        oracle: oracle_figs,
-        probes,
-    };
+    let report = Report { preset: c.name(), plan: plan.clone(), runs: runs.clone(), rows: table_rows, differences, landmark_rows, oracle: oracle_figs, probes };
     let md = table(&report);
     let name = c.name();
     run::write_report(&c.out, &format!("ablation-{name}"), &report, &md)?;
@@ -1008,7 +990,10 @@ fn pretrainings(c: &AblateConfig, cohorts: &Cohorts, rows: &[Row], seeds: &[u64]
     let mut out = HashMap::new();
     for row in rows {
         let Some(objective) = row.ssl else { continue };
-        let pool = cohorts.pool.as_ref().with_context(|| format!("the row {} pretrains, and the benchmark has no pool of photos to pretrain on (--pool)", row.name))?;
+        let pool = cohorts
+            .pool
+            .as_ref()
+            .with_context(|| format!("the row {} pretrains, and the benchmark has no pool of photos to pretrain on (--pool)", row.name))?;
         let mediapipe = row.encoder == EncoderKind::Mediapipe;
         for &seed in seeds {
             let pseed = plan.pretraining.seeds[seed as usize % plan.pretraining.seeds.len()];
@@ -1089,10 +1074,8 @@ fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Sele
             ("global–local", &|r: &Row| r.global_local),
         ] {
             // Main effect: every cross row with the factor against its twin without, pooled.
-            let cross: Vec<&Row> = rows
-                .iter()
-                .filter(|r| r.mix == Mix::None && r.ssl != Some(pretrain::Objective::Contrastive) && r.encoder.is_plain())
-                .collect();
+            let cross: Vec<&Row> =
+                rows.iter().filter(|r| r.mix == Mix::None && r.ssl != Some(pretrain::Objective::Contrastive) && r.encoder.is_plain()).collect();
             let (mut with, mut without) = (Vec::new(), Vec::new());
             for r in cross.iter().filter(|r| has(r)) {
                 if let Some(twin) = cross.iter().find(|t| !has(t) && t.name != r.name && same_except(r, t, factor)) {
@@ -1276,7 +1259,12 @@ fn hands_section(s: &mut String, seeds: &[u64], rows: &[Row], chosen: &HashMap<S
 /// Each pretrained row against the same row pretrained on the other pool (`c.versus_pool`),
 /// paired on the same test subjects and seeds: its runs are gathered (kept, or trained) as the
 /// rows' own are.
-fn versus_pool(c: &AblateConfig, (rows, seeds): (&[Row], &[u64]), chosen: &HashMap<String, Vec<Selected>>, progress: &dyn Progress) -> anyhow::Result<Vec<(String, String, Difference)>> {
+fn versus_pool(
+    c: &AblateConfig,
+    (rows, seeds): (&[Row], &[u64]),
+    chosen: &HashMap<String, Vec<Selected>>,
+    progress: &dyn Progress,
+) -> anyhow::Result<Vec<(String, String, Difference)>> {
     let (Some((view, size)), Some(real)) = (c.versus_pool, &c.real) else { return Ok(Vec::new()) };
     let ssl: Vec<Row> = rows.iter().filter(|r| r.ssl.is_some()).cloned().collect();
     if ssl.is_empty() {
@@ -1478,7 +1466,11 @@ pub fn table(r: &Report) -> String {
             let _ = writeln!(s, "| {name} | {} | {missed:?} |", cells.join(" | "));
         }
     }
-    let _ = writeln!(s, "\n## Runs\n\n| row | seed | lr | valid {} | best epoch | epochs run | left the prior | minutes |\n|---|---|---|---|---|---|---|---|", r.plan.training.select.name());
+    let _ = writeln!(
+        s,
+        "\n## Runs\n\n| row | seed | lr | valid {} | best epoch | epochs run | left the prior | minutes |\n|---|---|---|---|---|---|---|---|",
+        r.plan.training.select.name()
+    );
     for run in &r.runs {
         let _ = writeln!(
             s,

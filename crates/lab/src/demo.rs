@@ -1,16 +1,16 @@
 //! The whole pipeline on the synthetic benchmark: generate, train, evaluate, export.
-use jointscope_train::backend::BackendChoice;
 use crate::synthetic::{self, Prepared};
-use jointscope_train::evaluate::{self, Cohort, Evaluation, Positions};
-use jointscope_train::export;
-use jointscope_train::progress::Progress;
-use jointscope_train::run;
-use jointscope_train::train::{self, ModelMeta, RunConfig, TrainParams};
 use anyhow::{Context, bail};
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_dataset::synth::SynthConfig;
 use jointscope_detect::Sidecar;
 use jointscope_model::ModelConfig;
+use jointscope_train::backend::BackendChoice;
+use jointscope_train::evaluate::{self, Cohort, Evaluation, Positions};
+use jointscope_train::export;
+use jointscope_train::progress::Progress;
+use jointscope_train::run;
+use jointscope_train::train::{self, ModelMeta, RunConfig, TrainParams};
 use std::path::{Path, PathBuf};
 
 /// Marker that a folder holds a demo's output (so running the demo again may replace it).

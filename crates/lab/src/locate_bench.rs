@@ -1,12 +1,12 @@
 //! `jointscope locate-bench`: how well and how fast the MediaPipe landmark pipeline finds hands and
 //! joints, measured on synthetic photos whose true landmarks are known.
-use jointscope_train::backend;
-use jointscope_train::progress::Progress;
 use burn::tensor::Device;
 use image::{Rgb, RgbImage};
 use jointscope_data::{Hand, Joint, Point, View};
 use jointscope_dataset::synth::{self, HandSpec, PatientTraits};
 use jointscope_landmarks::{Complexity, DetectedHand, HandLandmarker, Options};
+use jointscope_train::backend;
+use jointscope_train::progress::Progress;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
@@ -232,7 +232,13 @@ pub fn bench(config: &BenchConfig, progress: &dyn Progress) -> anyhow::Result<Be
                 marker.detect_blocking(&c.image)?;
             }
             let ms = t.elapsed().as_secs_f64() * 1000.0 / dorsal.len().max(1) as f64;
-            timings.push(Timing { backend: name.clone(), complexity: format!("{complexity:?}").to_lowercase(), photos: dorsal.len(), ms_per_photo: ms, vs_flex_full: 0.0 });
+            timings.push(Timing {
+                backend: name.clone(),
+                complexity: format!("{complexity:?}").to_lowercase(),
+                photos: dorsal.len(),
+                ms_per_photo: ms,
+                vs_flex_full: 0.0,
+            });
             progress.note(&format!("timed {name} {complexity:?}"));
         }
     }
@@ -305,7 +311,13 @@ pub struct RealPhoto {
 
 /// Run the pipeline on every photo under `dir`, draw ours (green) and Google's (magenta, from
 /// `reference`) on each, into `out/overlay/`; and compare them landmark by landmark.
-pub fn real_photos(dir: &std::path::Path, reference: Option<&std::path::Path>, models: &std::path::Path, out: &std::path::Path, progress: &dyn Progress) -> anyhow::Result<Vec<RealPhoto>> {
+pub fn real_photos(
+    dir: &std::path::Path,
+    reference: Option<&std::path::Path>,
+    models: &std::path::Path,
+    out: &std::path::Path,
+    progress: &dyn Progress,
+) -> anyhow::Result<Vec<RealPhoto>> {
     use anyhow::Context;
     let photos = jointscope_train::locate::photos_in(dir)?;
     anyhow::ensure!(!photos.is_empty(), "{} holds no .jpg, .jpeg or .png photos", dir.display());
@@ -342,7 +354,8 @@ pub fn real_photos(dir: &std::path::Path, reference: Option<&std::path::Path>, m
             }
         }
         let ours_xy: Vec<Vec<(f32, f32)>> = ours.iter().map(|h| h.landmarks.iter().map(|p| (p[0], p[1])).collect()).collect();
-        let theirs_xy: Vec<Vec<(f32, f32)>> = theirs.map(|t| t.hands.iter().map(|h| h.landmarks.iter().map(|p| (p[0], p[1])).collect()).collect()).unwrap_or_default();
+        let theirs_xy: Vec<Vec<(f32, f32)>> =
+            theirs.map(|t| t.hands.iter().map(|h| h.landmarks.iter().map(|p| (p[0], p[1])).collect()).collect()).unwrap_or_default();
         let overlay = overlays.join(format!("{}.png", path.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default()));
         draw_overlay(&img, &ours_xy, &theirs_xy, &overlay)?;
         rows.push(RealPhoto { photo: name, ours: ours.len(), google: theirs.map(|t| t.hands.len()), matched, overlay });

@@ -64,7 +64,11 @@ pub fn table(points: &[Point], metric: &str) -> String {
             rows.push(&p.row);
         }
     }
-    let mut s = format!("| row | {} |\n|---|{}\n", sizes.iter().map(|n| format!("{n} subjects: test {metric} [95 % CI] (per seed)")).collect::<Vec<_>>().join(" | "), "---|".repeat(sizes.len()));
+    let mut s = format!(
+        "| row | {} |\n|---|{}\n",
+        sizes.iter().map(|n| format!("{n} subjects: test {metric} [95 % CI] (per seed)")).collect::<Vec<_>>().join(" | "),
+        "---|".repeat(sizes.len())
+    );
     for row in rows {
         let cells: Vec<String> = sizes
             .iter()
@@ -96,5 +100,13 @@ pub fn plot(points: &[Point], metric: &str, path: &Path) -> anyhow::Result<()> {
     }
     let max_x = points.iter().map(|p| p.subjects).max().unwrap_or(1) as f64;
     let chance = points.first().map(|p| p.prevalence);
-    plots::interval_chart(path, "How many patients: simulated signs on real hands", "subjects given", &format!("test {metric}"), (0.0, max_x * 1.1), &series, chance)
+    plots::interval_chart(
+        path,
+        "How many patients: simulated signs on real hands",
+        "subjects given",
+        &format!("test {metric}"),
+        (0.0, max_x * 1.1),
+        &series,
+        chance,
+    )
 }

@@ -4,8 +4,6 @@
 //! - the **counterfactual distance**: the same joint of the same drawn hand rendered healthy and
 //!   inflamed (identical otherwise), against two augmented views of the healthy one — how far the
 //!   signs move the features, in units of how far augmentation moves them.
-use jointscope_train::dataset::{Dataset, jitter};
-use jointscope_train::pretrain::colour_jitter;
 use burn::tensor::{Device, Tensor, TensorData};
 use jointscope_data::preprocess::{self, Jitter};
 use jointscope_data::{Joint, Point, View, geometry};
@@ -13,6 +11,8 @@ use jointscope_dataset::split::{Part, Split};
 use jointscope_dataset::synth::{HandSpec, Look, PatientTraits, render_hand_with};
 use jointscope_metrics::{pr_auc, roc_auc};
 use jointscope_model::Encoder;
+use jointscope_train::dataset::{Dataset, jitter};
+use jointscope_train::pretrain::colour_jitter;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -222,15 +222,7 @@ pub struct Diagnosis {
 /// The linear probe on `ds` split by `split` and the counterfactual distance (40 drawn hands,
 /// severity 0.7, drawn with `look`, augmented with colour jitter `colour`) of each named local
 /// encoder of crops of `size` px.
-pub fn diagnose(
-    encoders: &[(String, Encoder)],
-    size: usize,
-    ds: &Dataset,
-    split: &Split,
-    look: &Look,
-    colour: f32,
-    device: &Device,
-) -> Vec<Diagnosis> {
+pub fn diagnose(encoders: &[(String, Encoder)], size: usize, ds: &Dataset, split: &Split, look: &Look, colour: f32, device: &Device) -> Vec<Diagnosis> {
     encoders
         .iter()
         .map(|(name, e)| Diagnosis {
@@ -273,8 +265,8 @@ pub fn diagnose_pretraining(
     models: &std::path::Path,
     progress: &dyn jointscope_train::progress::Progress,
 ) -> anyhow::Result<Vec<Diagnosis>> {
-    use jointscope_train::pretrain::{META_FILE, PretrainMeta, init_from};
     use anyhow::Context;
+    use jointscope_train::pretrain::{META_FILE, PretrainMeta, init_from};
     let meta: PretrainMeta = jointscope_train::run::read_json(&dir.join(META_FILE))?;
     let config = &meta.config.model;
     let device = Device::flex();
@@ -289,7 +281,13 @@ pub fn diagnose_pretraining(
     if let Some(run) = run {
         let rd = jointscope_train::run::RunDir(run.to_path_buf());
         let m: jointscope_train::train::ModelMeta = jointscope_train::run::read_json(&rd.model_meta())?;
-        anyhow::ensure!(m.model.local_size == config.local_size, "{} has {} px crops, the pretraining {}", run.display(), m.model.local_size, config.local_size);
+        anyhow::ensure!(
+            m.model.local_size == config.local_size,
+            "{} has {} px crops, the pretraining {}",
+            run.display(),
+            m.model.local_size,
+            config.local_size
+        );
         encoders.push(("fine-tuned (supervised)".to_string(), local(jointscope_train::run::load_model_file(&m.model, &rd.model(), &device)?)?));
     }
     let manifest = jointscope_train::dataset::read_manifest(manifest)?;

@@ -1,11 +1,11 @@
 //! `jointscope quality-bench`: the capture check's values on drawn photos made to fail each check
 //! (`jointscope_dataset::defects`) and on real photos, which is how its limits were chosen.
-use jointscope_train::progress::Progress;
 use burn::tensor::Device;
 use jointscope_dataset::defects::{self, Defect};
 use jointscope_detect::quality::{self, LIMITS, Quality};
 use jointscope_landmarks::{Complexity, HandLandmarker, Options};
 use jointscope_model::ModelConfig;
+use jointscope_train::progress::Progress;
 use serde::Serialize;
 use std::path::PathBuf;
 
@@ -110,7 +110,11 @@ pub fn bench(config: &QualityBenchConfig, progress: &dyn Progress) -> anyhow::Re
                 real_without_hand.push(name.clone());
             }
             for h in hands {
-                real.push(RealHand { photo: name.clone(), handedness: format!("{:?}", h.handedness).to_lowercase(), quality: quality::assess(&img, &h, false, local, &LIMITS) });
+                real.push(RealHand {
+                    photo: name.clone(),
+                    handedness: format!("{:?}", h.handedness).to_lowercase(),
+                    quality: quality::assess(&img, &h, false, local, &LIMITS),
+                });
             }
         }
         progress.note("measured the real photos");
@@ -123,14 +127,23 @@ pub fn bench(config: &QualityBenchConfig, progress: &dyn Progress) -> anyhow::Re
 pub fn table(r: &QualityReport) -> String {
     let names: Vec<String> = r.conditions.iter().find(|c| !c.checks.is_empty()).map(|c| c.checks.iter().map(|k| k.name.clone()).collect()).unwrap_or_default();
     let limits: Vec<String> = quality::LIMITS.rows().iter().map(|(_, at_most, v)| format!("{}{}", if *at_most { "≤ " } else { "≥ " }, short(*v))).collect();
-    let mut s = format!("Drawn photos ({} px): hands passing each check (median value).\n\n| photos | found | all pass | {} |\n|---|---|---|{}\n", r.size, names.join(" | "), "---|".repeat(names.len()));
+    let mut s = format!(
+        "Drawn photos ({} px): hands passing each check (median value).\n\n| photos | found | all pass | {} |\n|---|---|---|{}\n",
+        r.size,
+        names.join(" | "),
+        "---|".repeat(names.len())
+    );
     s += &format!("| limit | | | {} |\n", limits.join(" | "));
     for c in &r.conditions {
         let cells: Vec<String> = c.checks.iter().map(|k| format!("{}/{} ({})", k.passed, c.found, short(k.median))).collect();
         s += &format!("| {} | {}/{} | {} | {} |\n", c.condition, c.found, c.photos, c.passed, cells.join(" | "));
     }
     if !r.real.is_empty() || !r.real_without_hand.is_empty() {
-        s += &format!("\nReal photos: each check's value (✗: fails).\n\n| photo | hand | ok | {} |\n|---|---|---|{}\n", names.join(" | "), "---|".repeat(names.len()));
+        s += &format!(
+            "\nReal photos: each check's value (✗: fails).\n\n| photo | hand | ok | {} |\n|---|---|---|{}\n",
+            names.join(" | "),
+            "---|".repeat(names.len())
+        );
         for h in &r.real {
             let cells: Vec<String> = h.quality.checks.iter().map(|c| format!("{}{}", short(c.value), if c.ok { "" } else { " ✗" })).collect();
             s += &format!("| {} | {} | {} | {} |\n", h.photo, h.handedness, if h.quality.ok { "yes" } else { "no" }, cells.join(" | "));
@@ -143,7 +156,13 @@ pub fn table(r: &QualityReport) -> String {
 }
 
 fn short(v: f32) -> String {
-    if v.abs() >= 100.0 { format!("{v:.0}") } else if v.abs() >= 10.0 { format!("{v:.1}") } else { format!("{v:.2}") }
+    if v.abs() >= 100.0 {
+        format!("{v:.0}")
+    } else if v.abs() >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
 }
 
 /// Write `<defect>.png` for every defect of the drawn hand of `seed` into the new folder `out`

@@ -44,7 +44,13 @@ fn read_subjects(path: &Path) -> anyhow::Result<HashMap<String, Info>> {
     for (i, rec) in r.records().enumerate() {
         let rec = rec.with_context(|| format!("{} line {}", path.display(), i + 2))?;
         let a = rec.get(aspect).unwrap_or("").to_ascii_lowercase();
-        let hand = if a.contains("right") { Hand::Right } else if a.contains("left") { Hand::Left } else { continue };
+        let hand = if a.contains("right") {
+            Hand::Right
+        } else if a.contains("left") {
+            Hand::Left
+        } else {
+            continue;
+        };
         let info = Info { subject: rec.get(id).unwrap_or("").to_string(), hand, dorsal: a.contains("dorsal") };
         out.insert(rec.get(name).unwrap_or("").to_string(), info);
     }

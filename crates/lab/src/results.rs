@@ -130,7 +130,10 @@ mod tests {
     #[test]
     fn a_slot_names_row_seed_rate_and_pool_in_safe_characters() {
         let r = Path::new("r");
-        assert_eq!(slot(r, "default", "MediaPipe init + SSL", 2, 0.0005, Some("real-pool-dorsal500")), PathBuf::from("r/default/MediaPipe_init_+_SSL/seed-2-lr-0.0005-real-pool-dorsal500"));
+        assert_eq!(
+            slot(r, "default", "MediaPipe init + SSL", 2, 0.0005, Some("real-pool-dorsal500")),
+            PathBuf::from("r/default/MediaPipe_init_+_SSL/seed-2-lr-0.0005-real-pool-dorsal500")
+        );
         assert_eq!(slot(r, "default", "+SSL", 0, 0.002, None), PathBuf::from("r/default/+SSL/seed-0-lr-0.002"));
         assert_eq!(slug("full − baseline/x"), "full___baseline_x");
     }

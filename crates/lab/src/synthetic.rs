@@ -1,7 +1,7 @@
 //! Preparing a folder for the synthetic benchmark without touching anything jointscope did not write.
-use jointscope_train::progress::Progress;
 use anyhow::bail;
 use jointscope_dataset::synth::{self, SynthConfig, SynthSummary};
+use jointscope_train::progress::Progress;
 use std::path::Path;
 
 /// What [`prepare`] did.
@@ -33,11 +33,7 @@ pub fn prepare(dir: &Path, config: &SynthConfig, progress: &dyn Progress) -> any
         }
         synth::remove_output(dir)?;
     } else if std::fs::read_dir(dir).is_ok_and(|mut d| d.next().is_some()) {
-        bail!(
-            "{} is not empty and holds no {} (it is not a benchmark jointscope generated): choose another folder",
-            dir.display(),
-            synth::SUMMARY_FILE
-        );
+        bail!("{} is not empty and holds no {} (it is not a benchmark jointscope generated): choose another folder", dir.display(), synth::SUMMARY_FILE);
     }
     progress.start("generating", (config.patients * 2 + config.healthy_images) as u64);
     let s = synth::generate(config, dir, &|_, _| progress.step(""));

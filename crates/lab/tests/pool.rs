@@ -69,7 +69,11 @@ fn the_pool_order_is_fixed() {
 
 /// Three photos with a hand and one without, in the pool's order.
 fn located_pool(dir: &Path, size: Option<usize>) -> (Vec<PathBuf>, Pool) {
-    pool_of(dir, &[("a.jpg", "11k_f_d.jpg"), ("b.jpg", "11k_m_d.jpg"), ("c.jpg", "mp_no_hand_pizza.jpg"), ("d.jpg", "mp_hand_landmarker_test.jpg")], (size, None))
+    pool_of(
+        dir,
+        &[("a.jpg", "11k_f_d.jpg"), ("b.jpg", "11k_m_d.jpg"), ("c.jpg", "mp_no_hand_pizza.jpg"), ("d.jpg", "mp_hand_landmarker_test.jpg")],
+        (size, None),
+    )
 }
 
 /// The pool of copies of committed photos (`name`, `from`) in `dir`, of `size` hands showing `view`.

@@ -298,19 +298,15 @@ impl Graph {
         let mut values: Vec<Option<Value>> = vec![None; self.tensor_count];
         values[self.input] = Some(Value::D4(x));
         for (k, (step, out)) in self.steps.iter().enumerate() {
-            let get = |i: usize| -> Result<Value, LandmarkError> {
-                values[i].clone().ok_or_else(|| bad(format!("step {k} reads tensor {i} before it is computed")))
-            };
+            let get =
+                |i: usize| -> Result<Value, LandmarkError> { values[i].clone().ok_or_else(|| bad(format!("step {k} reads tensor {i} before it is computed"))) };
             let result = apply(step, &get, batch)?;
             values[*out] = Some(result);
             for &v in &self.frees[k] {
                 values[v] = None;
             }
         }
-        self.outputs
-            .iter()
-            .map(|&o| values[o].take().ok_or_else(|| bad(format!("output {o} was not computed"))))
-            .collect()
+        self.outputs.iter().map(|&o| values[o].take().ok_or_else(|| bad(format!("output {o} was not computed")))).collect()
     }
 }
 
@@ -327,10 +323,7 @@ impl Operands<'_> {
     /// The tensor id of input `j`.
     fn id(&self, j: usize) -> Result<usize, LandmarkError> {
         let op = &self.model.ops[self.k];
-        op.inputs
-            .get(j)
-            .and_then(|&i| usize::try_from(i).ok())
-            .ok_or_else(|| bad(format!("operator {} ({:?}) lacks input {j}", self.k, op.kind)))
+        op.inputs.get(j).and_then(|&i| usize::try_from(i).ok()).ok_or_else(|| bad(format!("operator {} ({:?}) lacks input {j}", self.k, op.kind)))
     }
 
     fn shape(&self, i: usize) -> Vec<usize> {
@@ -413,11 +406,7 @@ fn apply(step: &Step, get: &dyn Fn(usize) -> Result<Value, LandmarkError>, batch
             let t = get(*x)?.d4("convolution")?;
             let [_, _, ih, iw] = t.dims();
             let [_, _, kh, kw] = weight.dims();
-            let padding = if *same {
-                [same_padding(ih, kh, stride[0], dilation[0]), same_padding(iw, kw, stride[1], dilation[1])]
-            } else {
-                [(0, 0), (0, 0)]
-            };
+            let padding = if *same { [same_padding(ih, kh, stride[0], dilation[0]), same_padding(iw, kw, stride[1], dilation[1])] } else { [(0, 0), (0, 0)] };
             let opts = ConvOptions::new_with_padding(*stride, padding, *dilation, *groups);
             activate(Value::D4(conv2d(t, weight.clone(), bias.clone(), opts)), *act)
         }
@@ -452,9 +441,7 @@ fn apply(step: &Step, get: &dyn Fn(usize) -> Result<Value, LandmarkError>, batch
         Step::Reshape { x, shape } => reshape(get(*x)?, shape, batch)?,
         Step::Resize { x, size, align_corners } => {
             let t = get(*x)?.d4("RESIZE_BILINEAR")?;
-            let opts = InterpolateOptions::new(InterpolateMode::Bilinear)
-                .with_align_corners(*align_corners)
-                .with_output_size(*size);
+            let opts = InterpolateOptions::new(InterpolateMode::Bilinear).with_align_corners(*align_corners).with_output_size(*size);
             Value::D4(interpolate(t, opts))
         }
     })
@@ -483,8 +470,24 @@ fn add(a: Value, b: &Operand, get: &dyn Fn(usize) -> Result<Value, LandmarkError
 /// The values joined along `axis`; all must have the first one's rank.
 fn concat(vs: Vec<Value>, axis: usize) -> Result<Value, LandmarkError> {
     Ok(match &vs[0] {
-        Value::D2(_) => Value::D2(Tensor::cat(vs.into_iter().map(|v| match v { Value::D2(t) => Ok(t), _ => Err(bad("CONCATENATION of mixed ranks")) }).collect::<Result<_, _>>()?, axis)),
-        Value::D3(_) => Value::D3(Tensor::cat(vs.into_iter().map(|v| match v { Value::D3(t) => Ok(t), _ => Err(bad("CONCATENATION of mixed ranks")) }).collect::<Result<_, _>>()?, axis)),
+        Value::D2(_) => Value::D2(Tensor::cat(
+            vs.into_iter()
+                .map(|v| match v {
+                    Value::D2(t) => Ok(t),
+                    _ => Err(bad("CONCATENATION of mixed ranks")),
+                })
+                .collect::<Result<_, _>>()?,
+            axis,
+        )),
+        Value::D3(_) => Value::D3(Tensor::cat(
+            vs.into_iter()
+                .map(|v| match v {
+                    Value::D3(t) => Ok(t),
+                    _ => Err(bad("CONCATENATION of mixed ranks")),
+                })
+                .collect::<Result<_, _>>()?,
+            axis,
+        )),
         Value::D4(_) => Value::D4(Tensor::cat(vs.into_iter().map(|v| v.d4("CONCATENATION")).collect::<Result<_, _>>()?, axis)),
     })
 }

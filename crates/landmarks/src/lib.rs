@@ -21,13 +21,31 @@ pub mod pipeline;
 pub mod roi;
 pub mod tflite;
 
-pub use pipeline::{Complexity, DetectedHand, HandLandmarker, LandmarkOutput, Options, LANDMARK_INPUT};
+pub use pipeline::{Complexity, DetectedHand, HandLandmarker, LANDMARK_INPUT, LandmarkOutput, Options};
 pub use roi::Roi;
 
 /// Pairs of the 21 hand landmarks joined along the fingers and across the palm's knuckles.
 pub const HAND_BONES: [(usize, usize); 20] = [
-    (0, 1), (1, 2), (2, 3), (3, 4), (0, 5), (5, 6), (6, 7), (7, 8), (5, 9), (9, 10),
-    (10, 11), (11, 12), (9, 13), (13, 14), (14, 15), (15, 16), (13, 17), (17, 18), (18, 19), (19, 20),
+    (0, 1),
+    (1, 2),
+    (2, 3),
+    (3, 4),
+    (0, 5),
+    (5, 6),
+    (6, 7),
+    (7, 8),
+    (5, 9),
+    (9, 10),
+    (10, 11),
+    (11, 12),
+    (9, 13),
+    (13, 14),
+    (14, 15),
+    (15, 16),
+    (13, 17),
+    (17, 18),
+    (18, 19),
+    (19, 20),
 ];
 
 /// What can go wrong loading or running the hand models.
@@ -56,4 +74,3 @@ impl LandmarkError {
         }
     }
 }
-

@@ -11,11 +11,11 @@ use jointscope_data::preprocess::Sampling;
 use jointscope_data::{Hand as Side, Joint, Point};
 use serde::{Deserialize, Serialize};
 
+use crate::LandmarkError;
 use crate::graph::Graph;
 use crate::palm::{self, PalmDetection};
 use crate::roi::{self, Roi};
 use crate::tflite::TfliteModel;
-use crate::LandmarkError;
 
 /// Side of the landmark model's square input.
 pub const LANDMARK_INPUT: usize = 224;
@@ -89,9 +89,7 @@ impl DetectedHand {
 
     /// Axis-aligned bounds of the landmarks (x0, y0, x1, y1).
     pub fn bounds(&self) -> (f32, f32, f32, f32) {
-        self.landmarks.iter().fold((f32::MAX, f32::MAX, f32::MIN, f32::MIN), |b, p| {
-            (b.0.min(p[0]), b.1.min(p[1]), b.2.max(p[0]), b.3.max(p[1]))
-        })
+        self.landmarks.iter().fold((f32::MAX, f32::MAX, f32::MIN, f32::MIN), |b, p| (b.0.min(p[0]), b.1.min(p[1]), b.2.max(p[0]), b.3.max(p[1])))
     }
 }
 
@@ -238,13 +236,7 @@ impl HandLandmarker {
     /// The landmark ROI MediaPipe derives from a palm detection (photo pixels).
     pub fn palm_roi(d: &PalmDetection) -> Roi {
         let rotation = roi::upright_rotation(d.keypoints[0], d.keypoints[2]);
-        let raw = Roi {
-            cx: (d.bbox.0 + d.bbox.2) / 2.0,
-            cy: (d.bbox.1 + d.bbox.3) / 2.0,
-            width: d.bbox.2 - d.bbox.0,
-            height: d.bbox.3 - d.bbox.1,
-            rotation,
-        };
+        let raw = Roi { cx: (d.bbox.0 + d.bbox.2) / 2.0, cy: (d.bbox.1 + d.bbox.3) / 2.0, width: d.bbox.2 - d.bbox.0, height: d.bbox.3 - d.bbox.1, rotation };
         raw.transform(2.6, 0.0, -0.5)
     }
 
@@ -277,16 +269,7 @@ impl HandLandmarker {
         // Raw score = P(left) for a mirrored photo; an unmirrored photo swaps the label.
         let p_left = if mirrored { out.handedness } else { 1.0 - out.handedness };
         let (handedness, handedness_score) = if p_left >= 0.5 { (Side::Left, p_left) } else { (Side::Right, 1.0 - p_left) };
-        DetectedHand {
-            handedness,
-            handedness_score,
-            presence: out.presence,
-            palm_score,
-            landmarks,
-            world_landmarks: world.collect(),
-            roi,
-            refined,
-        }
+        DetectedHand { handedness, handedness_score, presence: out.presence, palm_score, landmarks, world_landmarks: world.collect(), roi, refined }
     }
 
     /// Finds every hand (up to `max_hands`) in a photo. A photo with no hand gives an empty list.
@@ -372,10 +355,7 @@ impl HandLandmarker {
     /// score kept), or `None` when its landmarks give no region. What `refine` does within a photo
     /// and [`track`](Self::track) across frames.
     async fn follow(&self, img: &RgbImage, hands: &[DetectedHand], mirrored: bool) -> Result<Vec<Option<DetectedHand>>, LandmarkError> {
-        let rois: Vec<Option<Roi>> = hands
-            .iter()
-            .map(|h| Roi::from_landmarks(&h.landmarks.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>()))
-            .collect();
+        let rois: Vec<Option<Roi>> = hands.iter().map(|h| Roi::from_landmarks(&h.landmarks.iter().map(|p| (p[0], p[1])).collect::<Vec<_>>())).collect();
         let batch: Vec<Roi> = rois.iter().flatten().copied().collect();
         let mut outs = self.landmarks_in(img, &batch).await?.into_iter().zip(batch);
         Ok(rois

@@ -68,13 +68,7 @@ impl Roi {
         let (pmin_x, pmax_x, pmin_y, pmax_y) = bounds(projected);
         let (pcx, pcy) = ((pmin_x + pmax_x) / 2.0, (pmin_y + pmax_y) / 2.0);
         let (s, c) = rotation.sin_cos();
-        let roi = Roi {
-            cx: pcx * c - pcy * s + acx,
-            cy: pcx * s + pcy * c + acy,
-            width: pmax_x - pmin_x,
-            height: pmax_y - pmin_y,
-            rotation,
-        };
+        let roi = Roi { cx: pcx * c - pcy * s + acx, cy: pcx * s + pcy * c + acy, width: pmax_x - pmin_x, height: pmax_y - pmin_y, rotation };
         (roi.width > 1.0 && roi.height > 1.0).then(|| roi.transform(2.0, 0.0, -0.1))
     }
 

@@ -76,9 +76,7 @@ impl<'a> Table<'a> {
     fn indirect(&self, id: usize) -> Result<Option<usize>, LandmarkError> {
         match self.field(id)? {
             Some(p) => {
-                let target = p
-                    .checked_add(u32_at(self.buf, p)? as usize)
-                    .ok_or_else(|| bad("offset overflow"))?;
+                let target = p.checked_add(u32_at(self.buf, p)? as usize).ok_or_else(|| bad("offset overflow"))?;
                 Ok(Some(target))
             }
             None => Ok(None),
@@ -105,10 +103,7 @@ impl<'a> Table<'a> {
         if len == 0 {
             return Ok(&[]);
         }
-        start
-            .checked_add(len)
-            .and_then(|end| self.buf.get(start..end))
-            .ok_or_else(|| bad("byte vector runs past the end of the file"))
+        start.checked_add(len).and_then(|end| self.buf.get(start..end)).ok_or_else(|| bad("byte vector runs past the end of the file"))
     }
 
     fn i32s(&self, id: usize) -> Result<Vec<i32>, LandmarkError> {
@@ -174,20 +169,12 @@ impl TensorInfo {
         let n = self.len();
         let v: Vec<f32> = match self.dtype {
             DType::F32 => data.chunks_exact(4).map(|c| f32::from_le_bytes(c.try_into().unwrap())).collect(),
-            DType::F16 => data
-                .chunks_exact(2)
-                .map(|c| half::f16::from_le_bytes(c.try_into().unwrap()).to_f32())
-                .collect(),
+            DType::F16 => data.chunks_exact(2).map(|c| half::f16::from_le_bytes(c.try_into().unwrap()).to_f32()).collect(),
             DType::I32 => data.chunks_exact(4).map(|c| i32::from_le_bytes(c.try_into().unwrap()) as f32).collect(),
             DType::Other(t) => return Err(bad(format!("tensor {}: unsupported element type {t}", self.name))),
         };
         if v.len() != n {
-            return Err(bad(format!(
-                "tensor {}: {} values stored, shape {:?} needs {n}",
-                self.name,
-                v.len(),
-                self.shape
-            )));
+            return Err(bad(format!("tensor {}: {} values stored, shape {:?} needs {n}", self.name, v.len(), self.shape)));
         }
         Ok(Some(v))
     }
@@ -299,11 +286,7 @@ fn positive(v: i32, what: &str) -> Result<usize, LandmarkError> {
 
 /// One tensor of the graph: its shape (refused when too large), type and constant data, if any.
 fn tensor(t: &Table, buffers: &[Table], buf: &[u8]) -> Result<TensorInfo, LandmarkError> {
-    let shape = t
-        .i32s(0)?
-        .into_iter()
-        .map(|d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}"))))
-        .collect::<Result<Vec<_>, _>>()?;
+    let shape = t.i32s(0)?.into_iter().map(|d| usize::try_from(d).map_err(|_| bad(format!("negative dimension {d}")))).collect::<Result<Vec<_>, _>>()?;
     if shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).is_none_or(|n| n > 1 << 28) {
         return Err(bad(format!("tensor shape {shape:?} is too large")));
     }
@@ -376,10 +359,7 @@ fn op_kind(code: i32, opts: Option<Table>) -> Result<OpKind, LandmarkError> {
         RELU => OpKind::Relu,
         RELU6 => OpKind::Relu6,
         RESHAPE => OpKind::Reshape,
-        RESIZE_BILINEAR => OpKind::ResizeBilinear {
-            align_corners: opt_u8(2, 0)? != 0,
-            half_pixel_centers: opt_u8(3, 0)? != 0,
-        },
+        RESIZE_BILINEAR => OpKind::ResizeBilinear { align_corners: opt_u8(2, 0)? != 0, half_pixel_centers: opt_u8(3, 0)? != 0 },
         other => return Err(bad(format!("unsupported TFLite operator (builtin code {other})"))),
     })
 }
@@ -394,11 +374,7 @@ impl TfliteModel {
             return Err(bad("not a TFLite model (file identifier TFL3 missing)"));
         }
         let root = Table::at(buf, u32_at(buf, 0)? as usize)?;
-        let codes: Vec<i32> = root
-            .tables(1)?
-            .iter()
-            .map(|t| Ok(t.i32(3, 0)?.max(t.u8(0, 0)? as i8 as i32)))
-            .collect::<Result<_, LandmarkError>>()?;
+        let codes: Vec<i32> = root.tables(1)?.iter().map(|t| Ok(t.i32(3, 0)?.max(t.u8(0, 0)? as i8 as i32))).collect::<Result<_, LandmarkError>>()?;
         let buffers = root.tables(4)?;
         let subgraphs = root.tables(2)?;
         let graph = subgraphs.first().ok_or_else(|| bad("model has no subgraph"))?;

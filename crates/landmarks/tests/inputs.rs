@@ -4,8 +4,8 @@ use burn::tensor::Device;
 use image::codecs::jpeg::JpegEncoder;
 use image::codecs::png::PngEncoder;
 use image::{DynamicImage, ExtendedColorType, ImageEncoder, RgbImage};
-use jointscope_data::geometry::Point;
 use jointscope_data::Hand;
+use jointscope_data::geometry::Point;
 use jointscope_landmarks::{Complexity, DetectedHand, HandLandmarker, LandmarkError, Options};
 
 mod common;
@@ -130,4 +130,3 @@ fn a_photo_of_both_hands_gives_both() {
     // Measured 0.042 and 0.045: 0.07 allows 1.5×.
     assert!(e0 < 0.07 && e1 < 0.07);
 }
-

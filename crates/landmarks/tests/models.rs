@@ -3,7 +3,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 use jointscope_data::{Hand, Joint};
 use jointscope_landmarks::tflite::TfliteModel;
-use jointscope_landmarks::{Complexity, HandLandmarker, LandmarkError, Options, Roi, LANDMARK_INPUT};
+use jointscope_landmarks::{Complexity, HandLandmarker, LANDMARK_INPUT, LandmarkError, Options, Roi};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
@@ -111,7 +111,6 @@ fn flex_and_wgpu_agree_on_the_landmark_model() {
     assert!(max < 5e-4, "{max}");
     assert!((a.presence - b.presence).abs() < 1e-6, "{} vs {}", a.presence, b.presence);
 }
-
 
 #[test]
 fn a_photo_said_to_be_mirrored_gets_the_other_handedness_and_the_same_landmarks() {

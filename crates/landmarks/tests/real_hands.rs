@@ -17,7 +17,6 @@ fn photos() -> Vec<PathBuf> {
     p
 }
 
-
 /// Per landmark, the distance to Google's in Google's hand sizes (wrist to middle-finger MCP).
 fn errors(ours: &DetectedHand, theirs: &GoogleHand) -> Vec<f32> {
     let g = &theirs.landmarks;

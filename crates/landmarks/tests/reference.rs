@@ -9,7 +9,7 @@ use std::process::Command;
 use burn::tensor::{Device, Tensor, TensorData};
 use jointscope_data::Hand;
 use jointscope_landmarks::graph::Graph;
-use jointscope_landmarks::roi::{letterbox, sample, Roi};
+use jointscope_landmarks::roi::{Roi, letterbox, sample};
 use jointscope_landmarks::tflite::{Activation, OpKind, Padding, TfliteModel};
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -33,11 +33,7 @@ fn both(runtime: &str, model: &str, inputs: &[Vec<f32>], size: usize) -> Vec<(St
     let dir = tempfile::tempdir().unwrap();
     let plane = size * size;
     // NHWC for the reference runtimes.
-    let nhwc: Vec<u8> = inputs
-        .iter()
-        .flat_map(|x| (0..plane).flat_map(move |p| (0..3).map(move |c| x[c * plane + p])))
-        .flat_map(f32::to_le_bytes)
-        .collect();
+    let nhwc: Vec<u8> = inputs.iter().flat_map(|x| (0..plane).flat_map(move |p| (0..3).map(move |c| x[c * plane + p]))).flat_map(f32::to_le_bytes).collect();
     std::fs::write(dir.path().join("inputs.f32"), nhwc).unwrap();
     let script = jointscope_test_support::repo().join("scripts/tflite_reference.py");
     let out = Command::new(python())

@@ -112,7 +112,11 @@ fn curve(scores: &[f32], labels: &[bool], point: impl Fn(usize, usize) -> (f64, 
     let mut out = vec![start];
     let (mut tp, mut fp) = (0, 0);
     for (k, &i) in idx.iter().enumerate() {
-        if labels[i] { tp += 1 } else { fp += 1 }
+        if labels[i] {
+            tp += 1
+        } else {
+            fp += 1
+        }
         if k + 1 == idx.len() || scores[idx[k + 1]] != scores[i] {
             out.push(point(tp, fp));
         }

@@ -15,12 +15,12 @@
 //! other ablation: the whole-hand view alone, modulated by joint identity, so its activation map
 //! lies over the whole hand rather than the joint crop.
 use burn::module::Module;
-use jointscope_ops as ops;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{Embedding, EmbeddingConfig, GroupNorm, GroupNormConfig, Initializer, Linear, LinearConfig, PaddingConfig2d};
-use burn::tensor::activation::{relu, sigmoid};
 use burn::store::ModuleRecord;
+use burn::tensor::activation::{relu, sigmoid};
 use burn::tensor::{Bytes, Device, Int, Tensor, TensorData};
+use jointscope_ops as ops;
 use serde::{Deserialize, Serialize};
 
 /// Which parts of the model are used.
@@ -239,11 +239,8 @@ impl ModelConfig {
     /// the bytes are not burnpack or do not fit this configuration.
     pub fn load(&self, bytes: Vec<u8>, device: &Device) -> Result<JointNet, ModelError> {
         let model = self.init(device)?;
-        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes))
-            .map_err(|e| ModelError::Weights(format!("not a burnpack weights file: {e:?}")))?;
-        model
-            .try_load_record(record)
-            .map_err(|e| ModelError::Weights(format!("the weights do not fit a {} model: {e:?}", self.arch)))
+        let record = ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).map_err(|e| ModelError::Weights(format!("not a burnpack weights file: {e:?}")))?;
+        model.try_load_record(record).map_err(|e| ModelError::Weights(format!("the weights do not fit a {} model: {e:?}", self.arch)))
     }
 
     /// A freshly initialised encoder of this configuration's kind for `size`-pixel views.
@@ -279,15 +276,7 @@ impl ModelConfig {
         } else {
             (None, None, None, None)
         };
-        Ok(JointNet {
-            local,
-            global,
-            joint_embed,
-            context,
-            film,
-            context_bias,
-            evidence: Conv2dConfig::new([c, 1], [1, 1]).init(device),
-        })
+        Ok(JointNet { local, global, joint_embed, context, film, context_bias, evidence: Conv2dConfig::new([c, 1], [1, 1]).init(device) })
     }
 
     /// Channels of the encoders' output.
@@ -311,9 +300,8 @@ fn groups(channels: usize) -> usize {
 
 impl ConvBlock {
     fn new(cin: usize, cout: usize, stride: usize, device: &Device) -> Self {
-        let conv = |a: usize, s: usize| {
-            Conv2dConfig::new([a, cout], [3, 3]).with_stride([s, s]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device)
-        };
+        let conv =
+            |a: usize, s: usize| Conv2dConfig::new([a, cout], [3, 3]).with_stride([s, s]).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(device);
         Self {
             conv1: conv(cin, stride),
             norm1: GroupNormConfig::new(groups(cout), cout).init(device),
@@ -353,11 +341,7 @@ impl MobileNet {
             })
             .collect();
         let c = layers.last().map_or(3, |l| l.cout);
-        Self {
-            convs,
-            project: Conv2dConfig::new([c, 4 * width], [1, 1]).init(device),
-            norm: GroupNormConfig::new(groups(4 * width), 4 * width).init(device),
-        }
+        Self { convs, project: Conv2dConfig::new([c, 4 * width], [1, 1]).init(device), norm: GroupNormConfig::new(groups(4 * width), 4 * width).init(device) }
     }
 
     fn trunk(&self, mut x: Tensor<4>) -> Tensor<4> {
@@ -412,8 +396,17 @@ impl MobileNet {
 #[serde(tag = "op", rename_all = "snake_case")]
 pub enum Layer {
     /// A square convolution with symmetric padding: `input` is `[n, cin, h, w]`.
-    Conv { input: [usize; 4], out_channels: usize, kernel: usize, stride: usize, padding: usize },
-    GroupNorm { input: [usize; 4], groups: usize },
+    Conv {
+        input: [usize; 4],
+        out_channels: usize,
+        kernel: usize,
+        stride: usize,
+        padding: usize,
+    },
+    GroupNorm {
+        input: [usize; 4],
+        groups: usize,
+    },
 }
 
 impl Layer {

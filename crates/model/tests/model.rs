@@ -196,11 +196,7 @@ fn flex_and_wgpu_agree() {
         let config = tiny(arch);
         let model = config.init(&flex).unwrap();
         let bytes = model.clone().into_record().into_bytes().unwrap().to_vec();
-        let on_gpu = config
-            .init(&wgpu)
-            .unwrap()
-            .try_load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).unwrap())
-            .unwrap();
+        let on_gpu = config.init(&wgpu).unwrap().try_load_record(ModuleRecord::from_bytes(Bytes::from_bytes_vec(bytes)).unwrap()).unwrap();
         let input = batch(&config, 2, 6, 6);
         let a = model.forward(input.to_batch(&config, &flex).unwrap());
         let b = on_gpu.forward(input.to_batch(&config, &wgpu).unwrap());

@@ -1,16 +1,16 @@
 //! [`TrainOps`]: the backend extension, its flex forward and its autodiff backward.
 use crate::kernels::{self, ConvShape, NormShape};
 use crate::{Work, timed};
+use burn::backend::TensorMetadata;
+use burn::backend::autodiff::Autodiff;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::autodiff::Autodiff;
 use burn::backend::flex::FlexTensor;
 use burn::backend::ops::{ConvOptions, FloatTensorOps, ModuleOps};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Backend, Dispatch, Flex, backend_extension};
-use burn::backend::TensorMetadata;
 use burn::tensor::{Shape, Tensor, TensorData};
 
 /// The operations whose backward is ours. Implemented for flex (forward only: burn's own kernels)
@@ -121,7 +121,8 @@ impl Backward<Flex, 3> for NormBackward {
         let (x, groups, mean, std, gamma) = ops.state;
         let dims = dims4(&x);
         let s = NormShape { batch: dims[0], channels: dims[1], groups, positions: dims[2] * dims[3] };
-        let (dx, dgamma, dbeta) = timed(Work::NormBackward, || kernels::group_norm_backward(&s, f32s(&x), &mean, &std, f32s(&contiguous(&gamma)), f32s(&contiguous(&dy))));
+        let (dx, dgamma, dbeta) =
+            timed(Work::NormBackward, || kernels::group_norm_backward(&s, f32s(&x), &mean, &std, f32s(&contiguous(&gamma)), f32s(&contiguous(&dy))));
         if let Some(node) = node_x {
             grads.register::<Flex>(node.id, tensor(dx, dims));
         }

@@ -69,7 +69,8 @@ fn conv_run(c: &Conv2d, input: [usize; 4], f: impl Fn(&Conv2d, Tensor<4>) -> Ten
 }
 
 /// The convolutions of the plain encoder, a 1×1 projection and the evidence head.
-const CONVS: [(usize, usize, usize, usize, usize, usize); 5] = [(3, 16, 3, 2, 1, 32), (16, 16, 3, 1, 1, 16), (16, 32, 3, 2, 1, 16), (40, 64, 1, 1, 0, 8), (64, 1, 1, 1, 0, 8)];
+const CONVS: [(usize, usize, usize, usize, usize, usize); 5] =
+    [(3, 16, 3, 2, 1, 32), (16, 16, 3, 1, 1, 16), (16, 32, 3, 2, 1, 16), (40, 64, 1, 1, 0, 8), (64, 1, 1, 1, 0, 8)];
 
 #[test]
 fn convolution_forward_is_burns_bit_for_bit() {

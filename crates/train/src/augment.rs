@@ -89,10 +89,7 @@ pub fn apply(mix: Mix, p: f32, local: &mut [f32], targets: &mut [f32], side: usi
         let dst = &mut local[i * len..(i + 1) * len];
         match mix {
             Mix::Cutmix => {
-                let (w, h) = (
-                    rng.random_range(side / 5..=side / 2).max(1),
-                    rng.random_range(side / 5..=side / 2).max(1),
-                );
+                let (w, h) = (rng.random_range(side / 5..=side / 2).max(1), rng.random_range(side / 5..=side / 2).max(1));
                 let (x0, y0) = (rng.random_range(0..=side - w), rng.random_range(0..=side - h));
                 let inside = |x: usize, y: usize| x >= x0 && x < x0 + w && y >= y0 && y < y0 + h;
                 paste(dst, src, side, inside);

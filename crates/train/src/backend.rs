@@ -49,11 +49,7 @@ pub fn hardware_gpu() -> Option<String> {
         .get_or_init(|| {
             let instance = wgpu::Instance::default();
             let adapters = pollster::block_on(instance.enumerate_adapters(wgpu::Backends::PRIMARY));
-            adapters
-                .into_iter()
-                .map(|a| a.get_info())
-                .find(|i| i.device_type != wgpu::DeviceType::Cpu)
-                .map(|i| format!("{} ({:?})", i.name, i.backend))
+            adapters.into_iter().map(|a| a.get_info()).find(|i| i.device_type != wgpu::DeviceType::Cpu).map(|i| format!("{} ({:?})", i.name, i.backend))
         })
         .clone()
 }
@@ -80,9 +76,8 @@ pub fn select(choice: BackendChoice, progress: &dyn Progress) -> anyhow::Result<
 }
 
 fn wgpu(name: &str) -> anyhow::Result<Selected> {
-    let device = Device::wgpu_options()
-        .init()
-        .map_err(|e| anyhow::anyhow!("cannot initialise wgpu: {e} (on Linux without a GPU, install mesa-vulkan-drivers)"))?;
+    let device =
+        Device::wgpu_options().init().map_err(|e| anyhow::anyhow!("cannot initialise wgpu: {e} (on Linux without a GPU, install mesa-vulkan-drivers)"))?;
     Ok(Selected { device, name: name.into() })
 }
 
@@ -96,7 +91,9 @@ fn ndarray() -> anyhow::Result<Selected> {
 
 #[cfg(not(feature = "ndarray"))]
 fn ndarray() -> anyhow::Result<Selected> {
-    anyhow::bail!("this jointscope is built without burn's ndarray backend: build it with `cargo build --release --features ndarray` (for comparisons; burn 0.22 deprecates it)")
+    anyhow::bail!(
+        "this jointscope is built without burn's ndarray backend: build it with `cargo build --release --features ndarray` (for comparisons; burn 0.22 deprecates it)"
+    )
 }
 
 #[cfg(feature = "libtorch")]
@@ -107,5 +104,7 @@ fn libtorch() -> anyhow::Result<Selected> {
 
 #[cfg(not(feature = "libtorch"))]
 fn libtorch() -> anyhow::Result<Selected> {
-    anyhow::bail!("this jointscope is built without burn's LibTorch backend: build it with `LIBTORCH_USE_PYTORCH=1 cargo build --release --features libtorch` in a Python environment with PyTorch (for comparisons; burn 0.22 deprecates it)")
+    anyhow::bail!(
+        "this jointscope is built without burn's LibTorch backend: build it with `LIBTORCH_USE_PYTORCH=1 cargo build --release --features libtorch` in a Python environment with PyTorch (for comparisons; burn 0.22 deprecates it)"
+    )
 }

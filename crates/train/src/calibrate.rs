@@ -109,7 +109,10 @@ mod tests {
     #[test]
     fn a_hand_is_inflamed_when_any_of_its_joints_is() {
         let hands = by_hand(&[joint(3, 0.2, false), joint(1, 0.1, false), joint(3, 0.9, true), joint(1, 0.4, false)]);
-        assert_eq!(hands, vec![HandJoints { photo: 1, probs: vec![0.1, 0.4], inflamed: false }, HandJoints { photo: 3, probs: vec![0.2, 0.9], inflamed: true }]);
+        assert_eq!(
+            hands,
+            vec![HandJoints { photo: 1, probs: vec![0.1, 0.4], inflamed: false }, HandJoints { photo: 3, probs: vec![0.2, 0.9], inflamed: true }]
+        );
     }
 
     #[test]

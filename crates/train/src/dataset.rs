@@ -3,13 +3,13 @@
 use crate::progress::Progress;
 use anyhow::{Context, bail};
 use image::RgbImage;
+pub use jointscope_data::DataSummary;
 use jointscope_data::geometry::{self, Point};
 use jointscope_data::preprocess::{self, Jitter};
 use jointscope_data::{Joint, image_io};
 use jointscope_dataset::manifest::{ImageEntry, Manifest};
 use jointscope_dataset::split::{Part, Split};
 use jointscope_model::{BatchData, ModelConfig};
-pub use jointscope_data::DataSummary;
 use rand::Rng;
 
 /// One decoded photo with its located joints.
@@ -49,11 +49,7 @@ impl Dataset {
         progress.finish();
         let ds = ds?;
         if ds.photos.iter().all(|p| p.labelled.is_empty()) {
-            bail!(
-                "no labelled joint with a position in {} ({} labelled rows lack x,y)",
-                manifest.path.display(),
-                ds.unlocated
-            );
+            bail!("no labelled joint with a position in {} ({} labelled rows lack x,y)", manifest.path.display(), ds.unlocated);
         }
         Ok(ds)
     }
@@ -92,11 +88,9 @@ impl Dataset {
 
     /// Summary over the given photos.
     pub fn summary(&self, manifest: &str, photos: &[usize]) -> DataSummary {
-        let patients: std::collections::BTreeSet<&str> =
-            photos.iter().map(|&i| self.photos[i].entry.patient_id.as_str()).collect();
+        let patients: std::collections::BTreeSet<&str> = photos.iter().map(|&i| self.photos[i].entry.patient_id.as_str()).collect();
         let labelled: usize = photos.iter().map(|&i| self.photos[i].labelled.len()).sum();
-        let inflamed: usize =
-            photos.iter().map(|&i| self.photos[i].labelled.iter().filter(|l| l.2 > 0.5).count()).sum();
+        let inflamed: usize = photos.iter().map(|&i| self.photos[i].labelled.iter().filter(|l| l.2 > 0.5).count()).sum();
         DataSummary {
             manifest: manifest.into(),
             images: photos.len(),
@@ -144,8 +138,7 @@ impl Dataset {
                 Some(r) => jitter(r, 0.06, 0.1, 0.3),
                 None => Jitter::NONE,
             };
-            let (global, local) =
-                preprocess::photo_views(&p.image, &p.located, p.scale, joints.iter().map(|j| j.1), sizes, &g, local_jitter);
+            let (global, local) = preprocess::photo_views(&p.image, &p.located, p.scale, joints.iter().map(|j| j.1), sizes, &g, local_jitter);
             data.global.extend(global);
             data.local.extend(local);
             for (j, _, t) in joints {

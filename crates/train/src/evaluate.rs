@@ -11,8 +11,8 @@ use crate::run::{self, RunDir};
 use crate::train::{self, ModelMeta, RunConfig};
 use anyhow::Context;
 use jointscope_data::{Joint, Point, preprocess};
-use jointscope_landmarks::{Complexity, HandLandmarker, Options};
 use jointscope_dataset::split::Part;
+use jointscope_landmarks::{Complexity, HandLandmarker, Options};
 use jointscope_metrics::{Confusion, Report, ece, report, roc_auc};
 use jointscope_model::probability;
 use serde::{Deserialize, Serialize};
@@ -298,11 +298,7 @@ fn cam_examples(dir: &Path, ds: &Dataset, preds: &[Prediction], threshold: f32) 
             }
         })
         .collect();
-    plots::cam_grid(
-        &dir.join("cam.png"),
-        "Class-activation maps: confident hits, false alarms, misses (red = evidence of inflammation)",
-        &tiles,
-    )
+    plots::cam_grid(&dir.join("cam.png"), "Class-activation maps: confident hits, false alarms, misses (red = evidence of inflammation)", &tiles)
 }
 
 fn opt(v: Option<f64>, decimals: usize) -> String {

@@ -189,7 +189,14 @@ pub fn photos_in(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// A manifest of unlabelled rows for the photos under `dir`, so they can be used without one
 /// (e.g. for pretraining): MediaPipe's most confident hand in each photo gives its 11 joints, label
 /// `unknown`, the photo's path below `dir` as the patient. Written to `out`, a new file.
-pub fn manifest_from_photos(dir: &Path, out: &Path, models: &Path, complexity: Complexity, device: &Device, progress: &dyn Progress) -> anyhow::Result<PhotoFolder> {
+pub fn manifest_from_photos(
+    dir: &Path,
+    out: &Path,
+    models: &Path,
+    complexity: Complexity,
+    device: &Device,
+    progress: &dyn Progress,
+) -> anyhow::Result<PhotoFolder> {
     if out.exists() {
         bail!("{} exists already: not overwriting it", out.display());
     }
@@ -223,7 +230,16 @@ pub fn manifest_from_photos(dir: &Path, out: &Path, models: &Path, complexity: C
         let (wd, ht) = img.dimensions();
         for (joint, p) in hand.joints() {
             let (x, y) = (p.x.clamp(0.0, (wd - 1) as f32), p.y.clamp(0.0, (ht - 1) as f32));
-            w.write_record([abs.display().to_string(), patient.clone(), hand.handedness.code().into(), view.into(), joint.name().into(), "unknown".into(), format!("{x:.2}"), format!("{y:.2}")])?;
+            w.write_record([
+                abs.display().to_string(),
+                patient.clone(),
+                hand.handedness.code().into(),
+                view.into(),
+                joint.name().into(),
+                "unknown".into(),
+                format!("{x:.2}"),
+                format!("{y:.2}"),
+            ])?;
         }
     }
     progress.finish();

@@ -137,8 +137,7 @@ pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<(
                     buf.push((px[c] as f32 * (1.0 - a) + color[c] * a) as u8);
                 }
             }
-            let el: BitMapElement<(i32, i32)> =
-                BitMapElement::with_owned_buffer((cx as i32, cy as i32), (side, side), buf).ok_or("tile buffer too small")?;
+            let el: BitMapElement<(i32, i32)> = BitMapElement::with_owned_buffer((cx as i32, cy as i32), (side, side), buf).ok_or("tile buffer too small")?;
             root.draw(&el)?;
             for (k, line) in t.caption.lines().enumerate() {
                 root.draw(&Text::new(line.to_string(), (cx as i32, (cy + side + 4 + 16 * k as u32) as i32), ("sans-serif", 13)))?;

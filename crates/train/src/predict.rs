@@ -131,7 +131,14 @@ fn summarise(train: Vec<(usize, usize, Vec<f32>)>, valid: Vec<(usize, usize, Vec
 /// independently augmented views (the training augmentation's shift, scale, rotation, brightness
 /// and contrast), probabilities at `temperature`. A change between two checks smaller than this is
 /// within what retaking the photo does. `None` without labelled joints.
-pub fn retake_difference(model: &JointNet, config: &ModelConfig, ds: &Dataset, photos: &[usize], temperature: f32, device: &Device) -> anyhow::Result<Option<f32>> {
+pub fn retake_difference(
+    model: &JointNet,
+    config: &ModelConfig,
+    ds: &Dataset,
+    photos: &[usize],
+    temperature: f32,
+    device: &Device,
+) -> anyhow::Result<Option<f32>> {
     use rand::SeedableRng;
     let pass = |seed: u64| -> anyhow::Result<Vec<f32>> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);

@@ -380,8 +380,6 @@ fn check_config(config: &PretrainConfig) -> anyhow::Result<()> {
     Ok(())
 }
 
-
-
 /// Write the state after `state.done` epochs atomically (the folder is replaced whole).
 fn save_checkpoint(out: &Path, model: &Pretrainer, optim: &ModuleOptimizer, state: &Checkpoint) -> anyhow::Result<()> {
     let weights = model.valid().into_record().into_bytes().map_err(|e| anyhow::anyhow!("serialising the pretrainer: {e:?}"))?;
@@ -402,7 +400,12 @@ fn checkpoint_dir(out: &Path) -> Option<PathBuf> {
 
 /// Put the model and optimiser back as the checkpoint in `dir` left them, refusing one made with
 /// other settings.
-fn load_checkpoint(dir: &Path, config: &PretrainConfig, model: Pretrainer, optim: ModuleOptimizer) -> anyhow::Result<(Pretrainer, ModuleOptimizer, Checkpoint)> {
+fn load_checkpoint(
+    dir: &Path,
+    config: &PretrainConfig,
+    model: Pretrainer,
+    optim: ModuleOptimizer,
+) -> anyhow::Result<(Pretrainer, ModuleOptimizer, Checkpoint)> {
     let state: Checkpoint = run::read_json(&dir.join(CHECKPOINT_FILES[2]))?;
     if state.config != *config {
         bail!(

@@ -106,11 +106,7 @@ impl RunDir {
     pub fn save_checkpoint<S: Serialize>(&self, epoch: usize, model: &JointNet, state: &S, extra: &[(&str, Vec<u8>)]) -> anyhow::Result<()> {
         let dir = self.checkpoints();
         let weights = model_bytes(model)?;
-        let best = if self.model().exists() {
-            Some(std::fs::read(self.model()).with_context(|| format!("reading {}", self.model().display()))?)
-        } else {
-            None
-        };
+        let best = if self.model().exists() { Some(std::fs::read(self.model()).with_context(|| format!("reading {}", self.model().display()))?) } else { None };
         let state = serde_json::to_string_pretty(state)?;
         let mut files: Vec<(&str, &[u8])> = vec![("model.bpk", &weights), ("state.json", state.as_bytes())];
         if let Some(b) = &best {
@@ -118,9 +114,7 @@ impl RunDir {
         }
         files.extend(extra.iter().map(|(name, bytes)| (*name, bytes.as_slice())));
         fsio::write_dir_atomic(&dir.join(format!("epoch-{epoch:04}")), &files)?;
-        let mut all: Vec<usize> = std::fs::read_dir(&dir)?
-            .filter_map(|e| e.ok()?.file_name().to_string_lossy().strip_prefix("epoch-")?.parse().ok())
-            .collect();
+        let mut all: Vec<usize> = std::fs::read_dir(&dir)?.filter_map(|e| e.ok()?.file_name().to_string_lossy().strip_prefix("epoch-")?.parse().ok()).collect();
         all.sort();
         for old in all.iter().rev().skip(2) {
             let _ = std::fs::remove_dir_all(dir.join(format!("epoch-{old:04}")));
@@ -142,15 +136,7 @@ pub fn write_history(path: &Path, history: &[EpochRecord]) -> anyhow::Result<()>
     let opt = |v: Option<f64>| v.map(|a| format!("{a:.6}")).unwrap_or_default();
     let mut s = String::from("epoch,train_loss,valid_loss,valid_auc,valid_pr_auc,seconds\n");
     for r in history {
-        s.push_str(&format!(
-            "{},{:.6},{:.6},{},{},{:.2}\n",
-            r.epoch,
-            r.train_loss,
-            r.valid_loss,
-            opt(r.valid_auc),
-            opt(r.valid_pr_auc),
-            r.seconds
-        ));
+        s.push_str(&format!("{},{:.6},{:.6},{},{},{:.2}\n", r.epoch, r.train_loss, r.valid_loss, opt(r.valid_auc), opt(r.valid_pr_auc), r.seconds));
     }
     Ok(write_atomic(path, s.as_bytes())?)
 }

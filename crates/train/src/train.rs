@@ -6,9 +6,9 @@
 use crate::augment::{self, Mix};
 use crate::backend::{self, BackendChoice};
 use crate::calibrate::{self, Calibration};
+use crate::choice::Choice as _;
 use crate::dataset::{DataSummary, Dataset, Which, read_manifest};
 use crate::losses::LossConfig;
-use crate::choice::Choice as _;
 use crate::predict::{Prediction, mean_bce, predict, predict_of, scores_labels};
 use crate::progress::Progress;
 use crate::run::{self, EpochRecord, RunDir};
@@ -166,8 +166,7 @@ impl Sampler {
         match self {
             Sampler::Shuffle => order.shuffle(rng),
             Sampler::ClassBalanced => {
-                let (pos, neg): (Vec<usize>, Vec<usize>) =
-                    train.iter().partition(|&&i| ds.photos[i].labelled.iter().any(|l| l.2 > 0.5));
+                let (pos, neg): (Vec<usize>, Vec<usize>) = train.iter().partition(|&&i| ds.photos[i].labelled.iter().any(|l| l.2 > 0.5));
                 if pos.is_empty() || neg.is_empty() {
                     order.shuffle(rng);
                 } else {
@@ -266,7 +265,6 @@ fn one() -> f32 {
 fn default_confidence() -> f32 {
     0.9
 }
-
 
 /// Fewest inflamed joints and patients a validation or test split should have for a threshold or a
 /// patient-level bootstrap interval to mean much: below 10 positives one joint moves sensitivity by
@@ -386,8 +384,7 @@ fn open_run(run: &RunDir, config: Option<RunConfig>, resume: bool) -> anyhow::Re
     if run.config().exists() {
         bail!("{} already holds a run: pass --resume to continue it, or choose another --run", run.0.display());
     }
-    config.manifest = std::fs::canonicalize(&config.manifest)
-        .with_context(|| format!("manifest {} not found", config.manifest.display()))?;
+    config.manifest = std::fs::canonicalize(&config.manifest).with_context(|| format!("manifest {} not found", config.manifest.display()))?;
     config.manifest_sha256 = Some(jointscope_dataset::fsio::sha256_file(&config.manifest)?);
     config.model.validate()?;
     if config.train.init_mediapipe && config.model.encoder != jointscope_model::EncoderKind::Mediapipe {
@@ -447,7 +444,6 @@ fn initial_model(
     }
     Ok((model, state))
 }
-
 
 /// The optimisers of a run: one for everything, and one for the encoders when they learn at
 /// their own rate (`encoder_lr_scale` ≠ 1) or start frozen.

@@ -118,13 +118,16 @@ fn masked_reconstruction_steps_lower_its_loss() {
     let mut rng = ChaCha8Rng::seed_from_u64(5);
     // Smooth images (a gradient per item) so the blanked patches are predictable from the rest.
     let images = |n: usize, rng: &mut ChaCha8Rng| -> Vec<f32> {
-        (0..n).flat_map(|_| {
-            let (a, b) = (rng.random_range(-1.0f32..1.0), rng.random_range(-1.0f32..1.0));
-            (0..3 * 16 * 16).map(move |k| a * ((k % 16) as f32 / 16.0) + b * ((k / 16 % 16) as f32 / 16.0))
-        }).collect()
+        (0..n)
+            .flat_map(|_| {
+                let (a, b) = (rng.random_range(-1.0f32..1.0), rng.random_range(-1.0f32..1.0));
+                (0..3 * 16 * 16).map(move |k| a * ((k % 16) as f32 / 16.0) + b * ((k / 16 % 16) as f32 / 16.0))
+            })
+            .collect()
     };
     let (g, l) = (images(4, &mut rng), images(6, &mut rng));
-    let (gm, lm): (Vec<f32>, Vec<f32>) = ((0..4).flat_map(|_| patch_mask(16, 0.5, &mut rng)).collect(), (0..6).flat_map(|_| patch_mask(16, 0.5, &mut rng)).collect());
+    let (gm, lm): (Vec<f32>, Vec<f32>) =
+        ((0..4).flat_map(|_| patch_mask(16, 0.5, &mut rng)).collect(), (0..6).flat_map(|_| patch_mask(16, 0.5, &mut rng)).collect());
     let t = |v: &Vec<f32>, n: usize, c: usize| Tensor::<4>::from_data(TensorData::new(v.clone(), [n, c, 16, 16]), &device);
     let loss = |m: &Pretrainer| m.masked_loss(t(&g, 4, 3), t(&gm, 4, 1), t(&l, 6, 3), t(&lm, 6, 1));
     let mut optim = AdamWConfig::new().init();

@@ -59,8 +59,8 @@ fn one_training_step_lowers_the_loss() {
 #[test]
 fn class_balanced_sampling_draws_half_its_photos_from_positive_ones() {
     use jointscope_data::{Hand, View};
-    use jointscope_dataset::manifest::ImageEntry;
     use jointscope_data::{Joint, Point};
+    use jointscope_dataset::manifest::ImageEntry;
     use jointscope_train::dataset::{Dataset, Photo};
     use jointscope_train::train::Sampler;
     let photo = |i: usize, positive: bool| Photo {

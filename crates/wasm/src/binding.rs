@@ -5,9 +5,9 @@ use burn::tensor::Device;
 use burn::tensor::{Tensor, TensorData};
 use jointscope_data::{Joint, Point};
 use jointscope_detect::{DetectError, Detector, Tracking};
-use jointscope_landmarks::{LandmarkError, Options};
 #[cfg(feature = "bench")]
 use jointscope_landmarks::{HandLandmarker, LANDMARK_INPUT};
+use jointscope_landmarks::{LandmarkError, Options};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -129,10 +129,7 @@ async fn device(backend: &str) -> Result<Device, JsValue> {
     match backend {
         "cpu" => Ok(Device::flex()),
         #[cfg(feature = "webgpu")]
-        "webgpu" => Device::wgpu_options()
-            .init_async()
-            .await
-            .map_err(|e| backend_error(format!("WebGPU could not be initialised: {e}"))),
+        "webgpu" => Device::wgpu_options().init_async().await.map_err(|e| backend_error(format!("WebGPU could not be initialised: {e}"))),
         other => Err(backend_error(format!("backend {other:?} is not in this bundle (it has {:?})", backends()))),
     }
 }
@@ -184,9 +181,7 @@ impl JointDetector {
     #[wasm_bindgen(js_name = detectRgba, unchecked_return_type = "Promise<Detection>")]
     pub fn detect_rgba(&self, rgba: Vec<u8>, width: u32, height: u32, mirrored: bool) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
-        wasm_bindgen_futures::future_to_promise(async move {
-            to_js(&inner.detect_rgba_as(&rgba, width, height, mirrored).await.map_err(|e| js_error(&e))?)
-        })
+        wasm_bindgen_futures::future_to_promise(async move { to_js(&inner.detect_rgba_as(&rgba, width, height, mirrored).await.map_err(|e| js_error(&e))?) })
     }
 
     /// Video mode, for a live camera's capture check: one frame's RGBA pixels at `timestampMs`
@@ -214,8 +209,7 @@ impl JointDetector {
     pub fn judge_encoded(&self, bytes: Vec<u8>, #[wasm_bindgen(unchecked_param_type = "JointAt[]")] joints: JsValue) -> js_sys::Promise {
         let inner = Rc::clone(&self.inner);
         wasm_bindgen_futures::future_to_promise(async move {
-            let joints: Vec<JointAt> =
-                serde_wasm_bindgen::from_value(joints).map_err(|e| js_error(&DetectError::Input(format!("joints: {e}"))))?;
+            let joints: Vec<JointAt> = serde_wasm_bindgen::from_value(joints).map_err(|e| js_error(&DetectError::Input(format!("joints: {e}"))))?;
             let located: Vec<(Joint, Point)> = joints.into_iter().map(|j| (j.joint, Point::new(j.x, j.y))).collect();
             let img = jointscope_data::image_io::decode_rgb(&bytes).map_err(|e| js_error(&DetectError::Image(e.to_string())))?;
             to_js(&inner.classifier().judge(&img, &located).await.map_err(|e| js_error(&e))?)
@@ -259,7 +253,6 @@ impl JointDetector {
         })
     }
 }
-
 
 /// MediaPipe's hand-landmark model alone (no palm detection, no classifier), so that it can be
 /// timed against other runtimes on identical inputs in the same browser (`bench/web`; feature

@@ -2,8 +2,8 @@
 #![allow(dead_code)] // each test file uses a subset
 
 use jointscope_data::geometry::Point;
-use jointscope_dataset::synth::{render_hand, HandSpec, PatientTraits, Rendered};
 use jointscope_data::{Hand, View};
+use jointscope_dataset::synth::{HandSpec, PatientTraits, Rendered, render_hand};
 use jointscope_landmarks::DetectedHand;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
