@@ -42,6 +42,16 @@ if ! command -v cargo >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# rustfmt and clippy, which the test command runs (the minimal profile leaves them out).
+if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+  if command -v rustup >/dev/null 2>&1; then
+    echo "setup: adding rustfmt and clippy with rustup"
+    rustup component add rustfmt clippy >/dev/null
+  else
+    echo "setup: cargo fmt and cargo clippy are missing; install the rustfmt and clippy components" >&2
+    exit 1
+  fi
+fi
 rust_minor=$(rustc --version | sed -E 's/^rustc 1\.([0-9]+).*/\1/')
 if [ "${rust_minor:-0}" -lt 95 ]; then
   if command -v rustup >/dev/null 2>&1; then

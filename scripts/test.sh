@@ -15,6 +15,10 @@ if [ ! -d "${XDG_RUNTIME_DIR:-}" ]; then
   export XDG_RUNTIME_DIR
   trap 'rm -rf "$XDG_RUNTIME_DIR"' EXIT
 fi
+# Lint first: formatting as rustfmt.toml says, and no clippy warning in any target.
+cargo fmt --all -- --check
+(cd fuzz && cargo fmt -- --check)
+cargo clippy --workspace --all-targets --locked -- -D warnings
 cargo test --release --workspace --locked
 # The browser side: both wasm bundles and the page (and the CPU bundle with the benchmarks'
 # entries, for their tests), then real headless Chromium against them.

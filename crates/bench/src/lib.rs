@@ -18,6 +18,9 @@ use serde::Serialize;
 use std::path::Path;
 use std::time::Instant;
 
+/// Reads a layer's parameter gradients out of a backward pass.
+type ParamGrads = Box<dyn Fn(&burn::tensor::Gradients) -> anyhow::Result<Vec<Vec<f32>>>>;
+
 /// One measured configuration.
 #[derive(Debug, Clone, Serialize)]
 pub struct Figures {
@@ -435,7 +438,7 @@ pub fn gradient_cases(config: &ModelConfig, crops: usize) -> anyhow::Result<Vec<
         let input = layer.input();
         let x = values(input.iter().product(), 2.0);
         let xt = tensor(&x, input).require_grad();
-        let (y, params, pgrads): (Tensor<4>, Vec<Vec<f32>>, Box<dyn Fn(&burn::tensor::Gradients) -> anyhow::Result<Vec<Vec<f32>>>>) = match layer {
+        let (y, params, pgrads): (Tensor<4>, Vec<Vec<f32>>, ParamGrads) = match layer {
             Layer::Conv { input, out_channels, kernel, stride, padding } => {
                 let (w, b) = (values(out_channels * input[1] * kernel * kernel, 0.3), values(out_channels, 0.3));
                 let mut conv = conv_with_weight(tensor(&w, [out_channels, input[1], kernel, kernel]), stride, padding, &ad);

@@ -333,10 +333,10 @@ impl Seen {
         match check {
             Err(e) => bad.push(e.clone()),
             Ok((w, h)) => {
-                if let Some(p) = f.point {
-                    if p.x < 0.0 || p.y < 0.0 || p.x >= *w as f32 || p.y >= *h as f32 {
-                        bad.push(format!("joint position ({}, {}) is outside the {w}×{h} image", p.x, p.y));
-                    }
+                if let Some(p) = f.point
+                    && (p.x < 0.0 || p.y < 0.0 || p.x >= *w as f32 || p.y >= *h as f32)
+                {
+                    bad.push(format!("joint position ({}, {}) is outside the {w}×{h} image", p.x, p.y));
                 }
             }
         }

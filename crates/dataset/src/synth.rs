@@ -21,6 +21,13 @@ use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
+/// A point or vector in hand units.
+type V2 = (f32, f32);
+/// A capsule (or a crease): two points, then two widths (or half-width and strength).
+type Capsule = (V2, V2, f32, f32);
+/// A round mark: centre, sigma, amount.
+type Spot = (V2, f32, f32);
+
 /// Generator settings. The defaults are the shipped benchmark.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SynthConfig {
@@ -321,8 +328,8 @@ pub fn sample_patient(rng: &mut impl Rng, prevalence: f32, d: &Disease) -> Patie
         let burden: f32 = if c > 0.0 { rng.random() } else { 0.5 };
         let rate = 1.0 + c * (1.5 * burden - 0.75);
         let mean_w: f32 = JOINT_WEIGHT.iter().sum::<f32>() / Joint::COUNT as f32;
-        for j in 0..Joint::COUNT {
-            let q = (prevalence / (active * mean_w) * JOINT_WEIGHT[j] * rate).clamp(0.0, 0.95);
+        for (j, weight) in JOINT_WEIGHT.iter().enumerate() {
+            let q = (prevalence / (active * mean_w) * weight * rate).clamp(0.0, 0.95);
             let first = rng.random::<f32>() < q;
             let other_p = if first { d.symmetry } else { (q * (1.0 - d.symmetry) / (1.0 - q)).clamp(0.0, 1.0) };
             let second = rng.random::<f32>() < other_p;
@@ -452,10 +459,10 @@ fn polygon_sdf(p: (f32, f32), v: &[(f32, f32)]) -> f32 {
 
 /// Per-pixel description of the hand in hand units.
 struct HandShape {
-    segments: Vec<((f32, f32), (f32, f32), f32, f32)>,
-    palm: Vec<(f32, f32)>,
-    knuckles: Vec<((f32, f32), f32)>,
-    forearm: ((f32, f32), (f32, f32), f32, f32),
+    segments: Vec<Capsule>,
+    palm: Vec<V2>,
+    knuckles: Vec<(V2, f32)>,
+    forearm: Capsule,
 }
 
 impl HandShape {
@@ -572,7 +579,7 @@ pub fn render_no_hand(size: u32, blobs: usize, rng: &mut ChaCha8Rng) -> RgbImage
     let camera = Camera::sample(rng);
     let noise_sigma: f32 = rng.random_range(1.5..7.0);
     // (centre, radii, angle, colour)
-    let shapes: Vec<((f32, f32), (f32, f32), f32, [f32; 3])> = (0..blobs)
+    let shapes: Vec<(V2, V2, f32, [f32; 3])> = (0..blobs)
         .map(|_| {
             let tone = SKIN_TONES[rng.random_range(0..SKIN_TONES.len())];
             let c = (rng.random_range(0.2..0.8), rng.random_range(0.2..0.8));
@@ -622,7 +629,7 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
         Point::new(x, y)
     });
     let (sdf, height) = fields(&marks, &pose, size);
-    let (image, mask) = paint(spec, &fingers, &lm_hand, &marks, &pose, (&sdf, &height), size, rng);
+    let (image, mask) = paint(Sketch { spec, fingers: &fingers, landmarks: &lm_hand, marks: &marks }, &pose, (&sdf, &height), size, rng);
     Rendered { image, landmarks, mask }
 }
 
@@ -630,9 +637,9 @@ pub fn render_hand_with(spec: &HandSpec, size: u32, look: &Look, rng: &mut ChaCh
 /// redness, and the creases over the joint, each from its natural level and its inflammation.
 struct Marks {
     shape: HandShape,
-    bumps: Vec<((f32, f32), f32, f32)>,               // centre, sigma, height
-    redness: Vec<((f32, f32), f32, f32)>,             // centre, sigma, amount
-    creases: Vec<((f32, f32), (f32, f32), f32, f32)>, // centre, axis, half-width, strength
+    bumps: Vec<Spot>,      // centre, sigma, height
+    redness: Vec<Spot>,    // centre, sigma, amount
+    creases: Vec<Capsule>, // centre, axis, half-width, strength
 }
 
 impl Marks {
@@ -650,9 +657,9 @@ impl Marks {
         // Shape: segments, palm, knuckles (natural bulk + swelling).
         let mut segments = Vec::new();
         let mut knuckles = Vec::new();
-        let mut bumps: Vec<((f32, f32), f32, f32)> = Vec::new();
-        let mut redness: Vec<((f32, f32), f32, f32)> = Vec::new();
-        let mut creases: Vec<((f32, f32), (f32, f32), f32, f32)> = Vec::new();
+        let mut bumps: Vec<Spot> = Vec::new();
+        let mut redness: Vec<Spot> = Vec::new();
+        let mut creases: Vec<Capsule> = Vec::new();
         let per_joint = |rng: &mut ChaCha8Rng, lo: f32, hi: f32| rng.random_range(lo..hi);
         for (f, finger) in fingers.iter().enumerate() {
             let (r0, r1) = (finger.radius.0 * tr.width, finger.radius.1 * tr.width);
@@ -840,19 +847,19 @@ fn nails_at(p: (f32, f32), fingers: &[Finger], lm_hand: &[(f32, f32); 21], width
         .count()
 }
 
+/// The hand to paint, in hand units: what it is, its fingers, its landmarks and its marks.
+#[derive(Clone, Copy)]
+struct Sketch<'a> {
+    spec: &'a HandSpec,
+    fingers: &'a [Finger],
+    landmarks: &'a [(f32, f32); 21],
+    marks: &'a Marks,
+}
+
 /// Paint the photo: a background with the hand's shadow, the skin shaded from the height field,
 /// reddened and creased per joint, nails on the back, then the camera's response and noise.
-#[allow(clippy::too_many_arguments)]
-fn paint(
-    spec: &HandSpec,
-    fingers: &[Finger],
-    lm_hand: &[(f32, f32); 21],
-    marks: &Marks,
-    pose: &Pose,
-    (sdf, height): (&[f32], &[f32]),
-    size: u32,
-    rng: &mut ChaCha8Rng,
-) -> (RgbImage, Vec<bool>) {
+fn paint(hand: Sketch, pose: &Pose, (sdf, height): (&[f32], &[f32]), size: u32, rng: &mut ChaCha8Rng) -> (RgbImage, Vec<bool>) {
+    let Sketch { spec, fingers, landmarks: lm_hand, marks } = hand;
     let tr = spec.traits;
     let s_img = size as f32;
     let n = size as usize;

@@ -159,10 +159,10 @@ impl Classifier {
         if logits.len() != joints || cam.len() != FEATURE_SIDE * FEATURE_SIDE * joints || pooled.len() != dim * joints {
             return Err(DetectError::Backend(format!("the model returned {} logits for {joints} joints", logits.len())));
         }
-        if let (Some(summary), Some(l)) = (&self.sidecar.appearance, &looks) {
-            if l.len() != summary.dim() * joints {
-                return Err(DetectError::Backend(format!("{} appearance features for {joints} joints", l.len())));
-            }
+        if let (Some(summary), Some(l)) = (&self.sidecar.appearance, &looks)
+            && l.len() != summary.dim() * joints
+        {
+            return Err(DetectError::Backend(format!("{} appearance features for {joints} joints", l.len())));
         }
         Ok(Outputs { logits, cam, pooled, looks })
     }

@@ -180,7 +180,7 @@ impl FeatureModel {
             return Err(format!("familiarity: {k} components and {} variances for {dim} features", self.variances.len()));
         }
         let positive = |v: f32| v.is_finite() && v > 0.0;
-        if !self.variances.iter().all(|&v| positive(v)) || !positive(self.residual_variance) || !(self.limit > 0.0) {
+        if !self.variances.iter().all(|&v| positive(v)) || !positive(self.residual_variance) || self.limit.is_nan() || self.limit <= 0.0 {
             return Err("familiarity: variances and the limit must be positive".into());
         }
         Ok(())

@@ -61,8 +61,11 @@ pub fn ordered_photos(photos: &Path, subject_of: &HashMap<String, String>, exclu
 /// joints' positions.
 struct Located {
     path: String,
-    hand: Option<(String, String, Vec<(String, f32, f32)>)>,
+    hand: Option<LocatedHand>,
 }
+
+/// A found hand: its side and view codes and its joints' names and positions.
+type LocatedHand = (String, String, Vec<(String, f32, f32)>);
 
 /// The cache's text (empty when there is none yet).
 fn read_cache(path: &Path) -> anyhow::Result<String> {

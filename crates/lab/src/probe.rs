@@ -140,9 +140,9 @@ pub struct Counterfactual {
     pub median_ratio: f64,
 }
 
-/// The counterfactual distance over `n` drawn hands (one random joint each, severity `severity`),
+/// The counterfactual distance over `n` drawn hands (one random joint each, at `severity`),
 /// drawn with `look`, augmented as pretraining augments crops (with colour jitter `colour`).
-pub fn counterfactual(encoder: &Encoder, size: usize, n: usize, severity: f32, look: &Look, colour: f32, seed: u64, device: &Device) -> Counterfactual {
+pub fn counterfactual(encoder: &Encoder, size: usize, (n, severity): (usize, f32), look: &Look, colour: f32, seed: u64, device: &Device) -> Counterfactual {
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let (mut signs, mut views, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
     let dist = |a: &[f32], b: &[f32]| a.iter().zip(b).map(|(x, y)| ((x - y) as f64).powi(2)).sum::<f64>().sqrt();
@@ -228,7 +228,7 @@ pub fn diagnose(encoders: &[(String, Encoder)], size: usize, ds: &Dataset, split
         .map(|(name, e)| Diagnosis {
             encoder: name.clone(),
             probe: linear_probe(e, size, ds, split, device),
-            counterfactual: counterfactual(e, size, 40, 0.7, look, colour, 99, device),
+            counterfactual: counterfactual(e, size, (40, 0.7), look, colour, 99, device),
         })
         .collect()
 }

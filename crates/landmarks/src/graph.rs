@@ -142,7 +142,7 @@ enum Step {
 #[derive(Debug)]
 enum Operand {
     Value(usize),
-    Const(Tensor<4>),
+    Const(Box<Tensor<4>>),
 }
 
 /// A TFLite graph ready to run on one burn device.
@@ -160,7 +160,7 @@ pub struct Graph {
 
 /// What one operator becomes: a step to run, or a constant for later operators.
 enum Lowered {
-    Step(Step),
+    Step(Box<Step>),
     Constant(Vec<f32>),
 }
 
@@ -185,7 +185,7 @@ impl Graph {
         let mut steps = Vec::new();
         for (k, op) in model.ops.iter().enumerate() {
             match Self::lower(model, k, &consts, device)? {
-                Lowered::Step(step) => steps.push((step, op.outputs[0])),
+                Lowered::Step(step) => steps.push((*step, op.outputs[0])),
                 Lowered::Constant(v) => consts[op.outputs[0]] = Some(v),
             }
         }
@@ -262,7 +262,7 @@ impl Graph {
                 Step::Resize { x: o.id(0)?, size: [h, w], align_corners: *align_corners }
             }
         };
-        Ok(Lowered::Step(step))
+        Ok(Lowered::Step(Box::new(step)))
     }
 
     /// For each step, the values whose last use it is (graph outputs are kept), so intermediate
@@ -363,7 +363,7 @@ impl Operands<'_> {
         if v.len() != c {
             return Err(bad("ADD with a non-per-channel constant is not supported"));
         }
-        Ok(Operand::Const(self.upload(v.clone()).reshape([1, c, 1, 1])))
+        Ok(Operand::Const(Box::new(self.upload(v.clone()).reshape([1, c, 1, 1]))))
     }
 
     /// MEAN, supported over the two spatial axes of a 4-D input only.
@@ -450,7 +450,7 @@ fn apply(step: &Step, get: &dyn Fn(usize) -> Result<Value, LandmarkError>, batch
 /// `a + b` for a constant or a computed `b` of the same rank.
 fn add(a: Value, b: &Operand, get: &dyn Fn(usize) -> Result<Value, LandmarkError>) -> Result<Value, LandmarkError> {
     Ok(match (a, b) {
-        (Value::D4(a), Operand::Const(c)) => Value::D4(a + c.clone()),
+        (Value::D4(a), Operand::Const(c)) => Value::D4(a + c.as_ref().clone()),
         (a, Operand::Const(_)) => return Err(bad(format!("ADD of a constant to shape {:?}", a.tfl_shape()))),
         (Value::D2(a), Operand::Value(b)) => match get(*b)? {
             Value::D2(b) => Value::D2(a + b),

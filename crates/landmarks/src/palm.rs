@@ -53,7 +53,7 @@ pub fn decode(boxes: &[f32], scores: &[f32], anchors: &[(f32, f32)], min_score: 
     for (i, &(ax, ay)) in anchors.iter().enumerate() {
         let (Some(&logit), Some(raw)) = (scores.get(i), boxes.get(i * NUM_COORDS..(i + 1) * NUM_COORDS)) else { break };
         let score = 1.0 / (1.0 + (-logit.clamp(-100.0, 100.0)).exp());
-        if !(score >= min_score) || raw.iter().any(|v| !v.is_finite()) {
+        if score.is_nan() || score < min_score || raw.iter().any(|v| !v.is_finite()) {
             continue;
         }
         let (cx, cy) = (raw[0] / scale + ax, raw[1] / scale + ay);

@@ -6,6 +6,9 @@
 
 use crate::LandmarkError;
 
+/// A constant tensor's shape and values.
+type ShapedValues = (Vec<usize>, Vec<f32>);
+
 fn bad(msg: impl Into<String>) -> LandmarkError {
     LandmarkError::Model(msg.into())
 }
@@ -281,7 +284,7 @@ fn padding(c: u8) -> Result<Padding, LandmarkError> {
 }
 
 fn positive(v: i32, what: &str) -> Result<usize, LandmarkError> {
-    if v >= 1 && v <= 64 { Ok(v as usize) } else { Err(bad(format!("{what} {v} out of range"))) }
+    if (1..=64).contains(&v) { Ok(v as usize) } else { Err(bad(format!("{what} {v} out of range"))) }
 }
 
 /// One tensor of the graph: its shape (refused when too large), type and constant data, if any.
@@ -432,13 +435,13 @@ impl TfliteModel {
         // DEQUANTIZE outputs read as their (constant) inputs.
         let mut source: Vec<usize> = (0..self.tensors.len()).collect();
         for op in &self.ops {
-            if let (OpKind::Dequantize, Some(&i), Some(&o)) = (&op.kind, op.inputs.first(), op.outputs.first()) {
-                if let Ok(i) = usize::try_from(i) {
-                    source[o] = i;
-                }
+            if let (OpKind::Dequantize, Some(&i), Some(&o)) = (&op.kind, op.inputs.first(), op.outputs.first())
+                && let Ok(i) = usize::try_from(i)
+            {
+                source[o] = i;
             }
         }
-        let constant = |op: &Op, j: usize| -> Result<Option<(Vec<usize>, Vec<f32>)>, LandmarkError> {
+        let constant = |op: &Op, j: usize| -> Result<Option<ShapedValues>, LandmarkError> {
             let Some(id) = op.inputs.get(j).and_then(|&i| usize::try_from(i).ok()) else { return Ok(None) };
             let t = &self.tensors[source[id]];
             Ok(t.values_f32()?.map(|v| (t.shape.clone(), v)))

@@ -24,9 +24,12 @@ fn errors(ours: &DetectedHand, theirs: &GoogleHand) -> Vec<f32> {
     (0..21).map(|i| (ours.landmarks[i][0] - g[i][0]).hypot(ours.landmarks[i][1] - g[i][1]) / size).collect()
 }
 
+/// A hand of ours matched to one of Google's: photo, Google's hand index, ours, errors.
+type Matched = (String, String, bool, f32, f32);
+
 /// Our hands matched to Google's (each of Google's to our nearest by mean error), as
 /// (photo, Google's hand index, our hand, errors); and the photos' hand counts.
-fn compare(options: Options) -> (Vec<(String, String, bool, f32, f32)>, Vec<(String, usize, usize)>) {
+fn compare(options: Options) -> (Vec<Matched>, Vec<(String, usize, usize)>) {
     let photos = photos();
     let reference = google(&photos, false);
     let marker = HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), options).unwrap();

@@ -124,7 +124,7 @@ fn palm_models_match_the_tflite_interpreter_which_onnx_conversion_cannot_handle(
     let r = synthetic_hand(1, Hand::Left, 320);
     let planar = sample(&r.image, &letterbox(r.image.width(), r.image.height()), 192);
     for model in ["palm_detection_full.tflite", "palm_detection_lite.tflite"] {
-        let outs = both("litert", model, &[planar.clone()], 192);
+        let outs = both("litert", model, std::slice::from_ref(&planar), 192);
         for (name, reference, mine) in &outs {
             let d = max_diff(reference, mine);
             eprintln!("{model} {name}: max |burn − tflite| = {d:.2e} over {} values", mine.len());

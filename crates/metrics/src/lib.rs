@@ -292,7 +292,7 @@ pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f
     }
     let groups: Vec<Vec<usize>> = groups.into_values().collect();
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut draws: Vec<Vec<f64>> = vec![Vec::with_capacity(resamples); 7];
+    let mut draws: Vec<Vec<f64>> = (0..7).map(|_| Vec::with_capacity(resamples)).collect();
     let (mut s, mut l) = (Vec::new(), Vec::new());
     for _ in 0..resamples {
         s.clear();

@@ -219,7 +219,7 @@ impl ModelConfig {
                 return Err(ModelError::Config(format!("{name} = {s} must be 8 × a power of two, at most 1024")));
             }
         }
-        if self.width < 4 || self.width % 4 != 0 || self.width > 256 {
+        if self.width < 4 || !self.width.is_multiple_of(4) || self.width > 256 {
             return Err(ModelError::Config(format!("width = {} must be a multiple of 4 in 4..=256", self.width)));
         }
         if self.encoder == EncoderKind::Mediapipe {
@@ -354,10 +354,10 @@ impl MobileNet {
             if layer.relu6 {
                 x = x.clamp(0.0, 6.0);
             }
-            if layer.closes_block {
-                if let Some(k) = kept.take() {
-                    x = x + k;
-                }
+            if layer.closes_block
+                && let Some(k) = kept.take()
+            {
+                x = x + k;
             }
         }
         x
@@ -555,7 +555,7 @@ impl BatchData {
                 l
             )));
         }
-        if self.global.is_empty() || self.global.len() % g != 0 {
+        if self.global.is_empty() || !self.global.len().is_multiple_of(g) {
             return Err(ModelError::Input(format!("{} global values is not a multiple of {g}", self.global.len())));
         }
         let images = self.global.len() / g;

@@ -116,17 +116,18 @@ fn symmetric_padding(conv: &Conv2d) -> Option<usize> {
 #[cfg(not(target_family = "wasm"))]
 fn norm_fits(norm: &GroupNorm, x: &Tensor<4>) -> bool {
     let f32s = |p: Option<&burn::module::Param<Tensor<1>>>| p.is_some_and(|p| p.val().dtype() == DType::F32);
-    let groups_fit = norm.num_groups > 0 && norm.num_channels % norm.num_groups == 0;
+    let groups_fit = norm.num_groups > 0 && norm.num_channels.is_multiple_of(norm.num_groups);
     x.dims()[1] == norm.num_channels && groups_fit && f32s(norm.gamma.as_ref()) && f32s(norm.beta.as_ref())
 }
 
 /// `conv.forward(x)`, with our backward where it applies.
 pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
     #[cfg(not(target_family = "wasm"))]
-    if own_backward() && on_flex_autodiff(&x) {
-        if let (Some(padding), Some(bias)) = (symmetric_padding(conv), conv.bias.as_ref()) {
-            return extension::conv2d(x, conv.weight.val(), bias.val(), conv.stride[0], padding);
-        }
+    if own_backward()
+        && on_flex_autodiff(&x)
+        && let (Some(padding), Some(bias)) = (symmetric_padding(conv), conv.bias.as_ref())
+    {
+        return extension::conv2d(x, conv.weight.val(), bias.val(), conv.stride[0], padding);
     }
     conv.forward(x)
 }
@@ -134,10 +135,12 @@ pub fn conv2d(conv: &Conv2d, x: Tensor<4>) -> Tensor<4> {
 /// `norm.forward(x)`, with our backward where it applies.
 pub fn group_norm(norm: &GroupNorm, x: Tensor<4>) -> Tensor<4> {
     #[cfg(not(target_family = "wasm"))]
-    if own_backward() && on_flex_autodiff(&x) && norm_fits(norm, &x) {
-        if let (Some(gamma), Some(beta)) = (norm.gamma.as_ref(), norm.beta.as_ref()) {
-            return extension::group_norm(x, gamma.val(), beta.val(), norm.num_groups, norm.epsilon);
-        }
+    if own_backward()
+        && on_flex_autodiff(&x)
+        && norm_fits(norm, &x)
+        && let (Some(gamma), Some(beta)) = (norm.gamma.as_ref(), norm.beta.as_ref())
+    {
+        return extension::group_norm(x, gamma.val(), beta.val(), norm.num_groups, norm.epsilon);
     }
     norm.forward(x)
 }

@@ -89,7 +89,7 @@ fn convolution_gradients_match_burns() {
     // burn's transposed convolution), dW 7.6e-7, db 2.4e-7; bound 5e-6.
     for (cin, cout, k, s, p, side) in CONVS {
         let c = conv(cin, cout, k, s, p, &d);
-        let ours = conv_run(&c, [6, cin, side, side], |c, x| jointscope_ops::conv2d(c, x));
+        let ours = conv_run(&c, [6, cin, side, side], jointscope_ops::conv2d);
         let burns = conv_run(&c, [6, cin, side, side], |c, x| c.forward(x));
         for (name, i) in [("dx", 1), ("dW", 2), ("db", 3)] {
             let r = relative(&burns[i], &ours[i]);
@@ -133,7 +133,7 @@ fn group_norm_gradients_match_burns() {
     // dβ 6.7e-7; bound 5e-6.
     for (groups, input) in NORMS {
         let n = norm(groups, input[1], &d);
-        let ours = norm_run(&n, input, |n, x| jointscope_ops::group_norm(n, x));
+        let ours = norm_run(&n, input, jointscope_ops::group_norm);
         let burns = norm_run(&n, input, |n, x| n.forward(x));
         for (name, i) in [("dx", 1), ("dgamma", 2), ("dbeta", 3)] {
             let r = relative(&burns[i], &ours[i]);
@@ -151,8 +151,8 @@ fn gradients_do_not_depend_on_the_thread_count() {
     let run = |threads: usize| {
         let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().expect("a thread pool");
         pool.install(|| {
-            let mut a = conv_run(&c, [10, 16, 16, 16], |c, x| jointscope_ops::conv2d(c, x)).to_vec();
-            a.extend(norm_run(&n, [10, 16, 16, 16], |n, x| jointscope_ops::group_norm(n, x)));
+            let mut a = conv_run(&c, [10, 16, 16, 16], jointscope_ops::conv2d).to_vec();
+            a.extend(norm_run(&n, [10, 16, 16, 16], jointscope_ops::group_norm));
             a
         })
     };
@@ -166,7 +166,7 @@ fn a_grouped_convolution_keeps_burns_backward() {
     let d = device();
     let mut grouped = Conv2dConfig::new([8, 8], [3, 3]).with_groups(8).with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1)).init(&d);
     grouped.bias = Some(Param::from_tensor(random([8], 5, &d)));
-    let ours = conv_run(&grouped, [2, 8, 8, 8], |c, x| jointscope_ops::conv2d(c, x));
+    let ours = conv_run(&grouped, [2, 8, 8, 8], jointscope_ops::conv2d);
     let burns = conv_run(&grouped, [2, 8, 8, 8], |c, x| c.forward(x));
     assert_eq!(ours, burns);
 }
@@ -177,7 +177,7 @@ fn a_grouped_convolution_keeps_burns_backward() {
 fn a_plain_convolution_takes_our_backward() {
     let d = device();
     let c = conv(16, 16, 3, 1, 1, &d);
-    let (ours, burns) = (conv_run(&c, [6, 16, 16, 16], |c, x| jointscope_ops::conv2d(c, x)), conv_run(&c, [6, 16, 16, 16], |c, x| c.forward(x)));
+    let (ours, burns) = (conv_run(&c, [6, 16, 16, 16], jointscope_ops::conv2d), conv_run(&c, [6, 16, 16, 16], |c, x| c.forward(x)));
     assert_ne!(ours[2], burns[2], "the weight gradient is burn's to the bit");
 }
 
@@ -186,6 +186,6 @@ fn a_plain_convolution_takes_our_backward() {
 fn a_group_norm_takes_our_backward() {
     let d = device();
     let n = norm(4, 16, &d);
-    let (ours, burns) = (norm_run(&n, [6, 16, 16, 16], |n, x| jointscope_ops::group_norm(n, x)), norm_run(&n, [6, 16, 16, 16], |n, x| n.forward(x)));
+    let (ours, burns) = (norm_run(&n, [6, 16, 16, 16], jointscope_ops::group_norm), norm_run(&n, [6, 16, 16, 16], |n, x| n.forward(x)));
     assert_ne!(ours[1], burns[1], "the group norm's input gradient is burn's to the bit");
 }
