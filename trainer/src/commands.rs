@@ -564,7 +564,7 @@ fn ablate_cmd(a: &AblateArgs, models: &Path, bars: &Bars) -> anyhow::Result<i32>
     }
     if !a.subjects_curve.is_empty() {
         let points = jointscope_lab::patients::curve(&config, &a.subjects_curve, bars)?;
-        let metric = &config.plan.metrics[0];
+        let metric = config.plan.metrics[0].name();
         println!("{}", jointscope_lab::patients::table(&points, metric));
         if let Some(path) = &a.plot {
             jointscope_lab::patients::plot(&points, metric, path)?;

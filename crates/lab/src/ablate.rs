@@ -25,7 +25,7 @@ use jointscope_train::evaluate::{self, Cohort, Positions};
 use jointscope_train::losses::{LossConfig, LossKind};
 use jointscope_train::pretrain::{self, PretrainConfig};
 use jointscope_train::progress::Progress;
-use jointscope_train::run::{self, EpochRecord, RunDir};
+use jointscope_train::run::{self, RunDir};
 use jointscope_train::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
@@ -35,14 +35,21 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+/// A row measured on MediaPipe's joint positions: its name, each seed's figures, the seeds that
+/// could not be measured.
+type LandmarkRow = (String, Vec<Vec<f64>>, Vec<usize>);
+
 /// The committed plan, as the binary was built with it.
 pub const PLAN: &str = include_str!("../plans/ablation-plan.json");
 
 /// The ablation protocol (see `crates/lab/plans/ablation-plan.json` for what each field means).
+/// A field the runner does not know is refused, so a misspelt setting cannot silently fall back.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Plan {
-    pub primary_metric: String,
-    pub metrics: Vec<String>,
+    pub primary_metric: Metric,
+    /// The table's metrics; the first is the one intervals and the patients curve report.
+    pub metrics: Vec<Metric>,
     pub seeds: Vec<u64>,
     pub test_cohort: TestCohort,
     pub bootstrap_resamples: usize,
@@ -53,15 +60,74 @@ pub struct Plan {
     pub global_local_context_dropout: f32,
     pub presets: BTreeMap<String, PresetPlan>,
     pub landmark_position_rows: Vec<String>,
+    /// Prose for the reader of the plan file (what it is, what each row means, how a run is
+    /// selected, the oracle, the null check); kept as written, never read by the runner.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub about: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oracle: Option<serde_json::Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub null_check: Option<serde_json::Value>,
+}
+
+/// A figure of the ablation's tables (serde names as the plans and reports write them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Metric {
+    #[serde(rename = "PR-AUC")]
+    PrAuc,
+    #[serde(rename = "ROC-AUC")]
+    RocAuc,
+    /// At the threshold chosen on validation.
+    #[serde(rename = "F1")]
+    F1,
+    #[serde(rename = "G-mean")]
+    GMean,
+    /// At the test set's own F1-optimal threshold (how far the chosen threshold is from the best).
+    #[serde(rename = "F1 @ F1-optimal")]
+    F1AtOptimal,
+    #[serde(rename = "G-mean @ F1-optimal")]
+    GMeanAtOptimal,
+    #[serde(rename = "sensitivity")]
+    Sensitivity,
+    #[serde(rename = "specificity")]
+    Specificity,
+}
+
+impl Metric {
+    /// The name the tables print (the serde name).
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::PrAuc => "PR-AUC",
+            Metric::RocAuc => "ROC-AUC",
+            Metric::F1 => "F1",
+            Metric::GMean => "G-mean",
+            Metric::F1AtOptimal => "F1 @ F1-optimal",
+            Metric::GMeanAtOptimal => "G-mean @ F1-optimal",
+            Metric::Sensitivity => "sensitivity",
+            Metric::Specificity => "specificity",
+        }
+    }
+}
+
+impl std::fmt::Display for Metric {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TestCohort {
     pub patients: usize,
     pub seed: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanTraining {
     pub epochs: usize,
     pub batch_images: usize,
@@ -72,6 +138,7 @@ pub struct PlanTraining {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanPretraining {
     pub objective: pretrain::Objective,
     pub epochs: usize,
@@ -81,12 +148,14 @@ pub struct PlanPretraining {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PlanFineTuning {
     pub frozen_epochs: usize,
     pub encoder_lr_scale: f64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct PresetPlan {
     /// The 2×2×2 cross; otherwise baseline and full method only.
     pub cross: bool,
@@ -638,7 +707,7 @@ fn run_unlocked(c: &AblateConfig, config: RunConfig, hash: &str, row: &Row, test
     // Validation predictions too: selection, the F1-optimal threshold and the oracle read them.
     evaluate::evaluate(&dir, &Cohort::Split(Part::Valid), &Positions::Manifest, 0, &jointscope_train::progress::Silent)?;
     let meta: ModelMeta = run::read_json(&rd.model_meta())?;
-    let history = read_history(&rd.history())?;
+    let history = run::read_history(&rd.history())?;
     let at_best = history.iter().find(|r| r.epoch == meta.best_epoch);
     let valid = at_best.and_then(|r| match config.train.recipe.select {
         Select::RocAuc => r.valid_auc,
@@ -653,30 +722,12 @@ fn run_unlocked(c: &AblateConfig, config: RunConfig, hash: &str, row: &Row, test
         valid,
         best_epoch: meta.best_epoch,
         epochs_run: history.len(),
-        stuck: !(best_auc >= 0.6),
+        stuck: best_auc.is_nan() || best_auc < 0.6,
         seconds: started.elapsed().as_secs_f64(),
         identity: hash.to_string(),
     };
     run::write_json(&done, &result)?;
     Ok(result)
-}
-
-fn read_history(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
-    let mut out = Vec::new();
-    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    for rec in r.records() {
-        let rec = rec?;
-        let opt = |i: usize| rec.get(i).and_then(|v| v.parse().ok());
-        out.push(EpochRecord {
-            epoch: rec[0].parse()?,
-            train_loss: rec[1].parse()?,
-            valid_loss: rec[2].parse()?,
-            valid_auc: opt(3),
-            valid_pr_auc: opt(4),
-            seconds: opt(5).unwrap_or(0.0),
-        });
-    }
-    Ok(out)
 }
 
 /// A selected run's per-joint test predictions: (patient, image, label, probability).
@@ -689,13 +740,8 @@ struct Scored {
 }
 
 fn read_predictions(path: &Path) -> anyhow::Result<Vec<Scored>> {
-    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let mut out = Vec::new();
-    for rec in r.records() {
-        let rec = rec?;
-        out.push(Scored { image: rec[0].to_string(), patient: rec[1].to_string(), label: &rec[5] == "1", prob: rec[6].parse()? });
-    }
-    Ok(out)
+    let rows = jointscope_train::evaluate::read_predictions(path)?;
+    Ok(rows.into_iter().map(|r| Scored { image: r.image, patient: r.patient_id, label: r.label == 1, prob: r.probability }).collect())
 }
 
 /// A run's two thresholds: the one it chose on validation (its calibrated threshold) and the
@@ -708,23 +754,22 @@ struct Thresholds {
 
 /// The metrics of predictions at the thresholds (NaN where undefined); `… @ F1-optimal` names
 /// the figure at the validation-F1-optimal threshold.
-fn figures(p: &[&Scored], t: Thresholds, names: &[String]) -> Vec<f64> {
+fn figures(p: &[&Scored], t: Thresholds, names: &[Metric]) -> Vec<f64> {
     let s: Vec<f32> = p.iter().map(|x| x.prob).collect();
     let l: Vec<bool> = p.iter().map(|x| x.label).collect();
     let c = Confusion::at(&s, &l, t.chosen);
     let f = Confusion::at(&s, &l, t.f1_optimal);
     names
         .iter()
-        .map(|m| match m.as_str() {
-            "PR-AUC" => pr_auc(&s, &l),
-            "ROC-AUC" => roc_auc(&s, &l),
-            "F1" => c.f1(),
-            "G-mean" => c.g_mean(),
-            "F1 @ F1-optimal" => f.f1(),
-            "G-mean @ F1-optimal" => f.g_mean(),
-            "sensitivity" => c.sensitivity(),
-            "specificity" => c.specificity(),
-            _ => None,
+        .map(|m| match m {
+            Metric::PrAuc => pr_auc(&s, &l),
+            Metric::RocAuc => roc_auc(&s, &l),
+            Metric::F1 => c.f1(),
+            Metric::GMean => c.g_mean(),
+            Metric::F1AtOptimal => f.f1(),
+            Metric::GMeanAtOptimal => f.g_mean(),
+            Metric::Sensitivity => c.sensitivity(),
+            Metric::Specificity => c.specificity(),
         })
         .map(|v| v.unwrap_or(f64::NAN))
         .collect()
@@ -756,13 +801,13 @@ pub struct Difference {
 /// The mean over seeds of `f(a) − f(b)` for two rows with a 95 % interval from a bootstrap that
 /// draws seeds with replacement and, within each replicate, test patients with replacement (the
 /// same patients for both rows: the comparison is paired).
-fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[String], resamples: usize, seed: u64) -> Difference {
+fn paired(a: &[&Selected], b: &[&Selected], metric: usize, names: &[Metric], resamples: usize, seed: u64) -> Difference {
     resampled(a, Some(b), metric, names, resamples, seed)
 }
 
 /// The mean over seeds of `f(a)` (of `f(a) − f(b)` with `b`) with its 95 % interval, resampling
 /// seeds and, within each replicate, test patients (the same patients for both rows).
-pub(crate) fn resampled(a: &[&Selected], b: Option<&[&Selected]>, metric: usize, names: &[String], resamples: usize, seed: u64) -> Difference {
+pub(crate) fn resampled(a: &[&Selected], b: Option<&[&Selected]>, metric: usize, names: &[Metric], resamples: usize, seed: u64) -> Difference {
     let patients: Vec<String> = {
         let mut p: Vec<String> = a[0].predictions.iter().map(|x| x.patient.clone()).collect();
         p.sort();
@@ -802,7 +847,7 @@ pub(crate) fn resampled(a: &[&Selected], b: Option<&[&Selected]>, metric: usize,
 }
 
 /// The 95 % interval of one run's `metric` from a bootstrap over its test patients.
-fn patient_interval(sel: &Selected, metric: usize, names: &[String], resamples: usize, seed: u64) -> (f64, f64) {
+fn patient_interval(sel: &Selected, metric: usize, names: &[Metric], resamples: usize, seed: u64) -> (f64, f64) {
     let mut by_patient: BTreeMap<&str, Vec<&Scored>> = BTreeMap::new();
     for x in &sel.predictions {
         by_patient.entry(x.patient.as_str()).or_default().push(x);
@@ -1068,22 +1113,18 @@ fn differences(c: &AblateConfig, rows: &[Row], chosen: &HashMap<String, Vec<Sele
     let mut compare = |label: String, a: Vec<&Selected>, b: Vec<&Selected>| differences.extend(each_metric(plan, &label, &a, &b));
     compare("full − baseline".into(), refs("full"), refs("baseline"));
     if plan.presets[c.plan_key()].cross {
-        for (factor, has) in [
-            ("imbalance-aware loss", &(|r: &Row| r.imbalance) as &dyn Fn(&Row) -> bool),
-            ("SSL initialisation", &|r: &Row| r.ssl.is_some()),
-            ("global–local", &|r: &Row| r.global_local),
-        ] {
+        for factor in Factor::ALL {
             // Main effect: every cross row with the factor against its twin without, pooled.
             let cross: Vec<&Row> =
                 rows.iter().filter(|r| r.mix == Mix::None && r.ssl != Some(pretrain::Objective::Contrastive) && r.encoder.is_plain()).collect();
             let (mut with, mut without) = (Vec::new(), Vec::new());
-            for r in cross.iter().filter(|r| has(r)) {
-                if let Some(twin) = cross.iter().find(|t| !has(t) && t.name != r.name && same_except(r, t, factor)) {
+            for r in cross.iter().filter(|r| factor.has(r)) {
+                if let Some(twin) = cross.iter().find(|t| !factor.has(t) && t.name != r.name && factor.rest(r) == factor.rest(t)) {
                     with.extend(refs(&r.name));
                     without.extend(refs(&twin.name));
                 }
             }
-            compare(format!("{factor} (main effect over the cross)"), with, without);
+            compare(format!("{} (main effect over the cross)", factor.label()), with, without);
         }
     }
     for (a, b) in extra_pairs(c, rows) {
@@ -1102,7 +1143,7 @@ fn landmark_rows(
     selected: &HashMap<(String, u64), &RunResult>,
     prepared: &mut Option<Prepared>,
     progress: &dyn Progress,
-) -> anyhow::Result<Vec<(String, Vec<Vec<f64>>, Vec<usize>)>> {
+) -> anyhow::Result<Vec<LandmarkRow>> {
     let (plan, names) = (&c.plan, &c.plan.metrics);
     let mut landmark_rows = Vec::new();
     for name in plan.landmark_position_rows.iter().filter(|n| rows.iter().any(|r| &r.name == *n)) {
@@ -1153,7 +1194,7 @@ fn partial_table(
     runs: &[RunResult],
     selected: &HashMap<(String, u64), &RunResult>,
     chosen: &HashMap<String, Vec<Selected>>,
-    names: &[String],
+    names: &[Metric],
 ) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "# Partial ablation: {} runs of the rows asked for (the full report needs every row)\n", runs.len());
@@ -1161,7 +1202,7 @@ fn partial_table(
         s,
         "| row | seed | lr | valid {} | {} | {} 95 % CI (test patients) | prevalence | minutes |\n|---|---|---|---|{}|---|---|---|",
         plan.training.select.name(),
-        names.join(" | "),
+        metric_names(names),
         names[0],
         names.iter().map(|_| "---").collect::<Vec<_>>().join("|")
     );
@@ -1212,7 +1253,11 @@ fn extra_pairs<'a>(c: &AblateConfig, rows: &'a [Row]) -> Vec<(&'a str, &'a str)>
 /// The paired difference `a − b` in each of the plan's metrics, labelled.
 fn each_metric(plan: &Plan, label: &str, a: &[&Selected], b: &[&Selected]) -> Vec<(String, String, Difference)> {
     let names = &plan.metrics;
-    names.iter().enumerate().map(|(m, metric)| (label.to_string(), metric.clone(), paired(a, b, m, names, plan.bootstrap_resamples, 17 + m as u64))).collect()
+    names
+        .iter()
+        .enumerate()
+        .map(|(m, metric)| (label.to_string(), metric.to_string(), paired(a, b, m, names, plan.bootstrap_resamples, 17 + m as u64)))
+        .collect()
 }
 
 /// The verdict per hand of each selected run with a hand rule, on the test cohort: a hand (an
@@ -1338,14 +1383,50 @@ fn differences_section(s: &mut String, differences: &[(String, String, Differenc
     }
 }
 
-/// Whether two cross rows differ only in `factor`.
-fn same_except(a: &Row, b: &Row, factor: &str) -> bool {
-    let key = |r: &Row| match factor {
-        "imbalance-aware loss" => (r.ssl.is_some(), r.global_local),
-        "SSL initialisation" => (r.imbalance, r.global_local),
-        _ => (r.imbalance, r.ssl.is_some()),
-    };
-    key(a) == key(b)
+/// The metrics' names as a table header's cells.
+fn metric_names(names: &[Metric]) -> String {
+    names.iter().map(|m| m.name()).collect::<Vec<_>>().join(" | ")
+}
+
+/// One of the paper's three ingredients, a factor of the 2×2×2 cross.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Factor {
+    Imbalance,
+    Ssl,
+    GlobalLocal,
+}
+
+impl Factor {
+    const ALL: [Factor; 3] = [Factor::Imbalance, Factor::Ssl, Factor::GlobalLocal];
+
+    /// The name the report prints.
+    fn label(self) -> &'static str {
+        match self {
+            Factor::Imbalance => "imbalance-aware loss",
+            Factor::Ssl => "SSL initialisation",
+            Factor::GlobalLocal => "global–local",
+        }
+    }
+
+    /// Whether `r` has this ingredient.
+    fn has(self, r: &Row) -> bool {
+        match self {
+            Factor::Imbalance => r.imbalance,
+            Factor::Ssl => r.ssl.is_some(),
+            Factor::GlobalLocal => r.global_local,
+        }
+    }
+
+    /// The other two ingredients of `r`, in the order of [`Factor::ALL`]: two cross rows that
+    /// differ only in this factor have the same rest.
+    fn rest(self, r: &Row) -> [bool; 2] {
+        let [a, b] = match self {
+            Factor::Imbalance => [Factor::Ssl, Factor::GlobalLocal],
+            Factor::Ssl => [Factor::Imbalance, Factor::GlobalLocal],
+            Factor::GlobalLocal => [Factor::Imbalance, Factor::Ssl],
+        };
+        [a.has(r), b.has(r)]
+    }
 }
 
 /// The encoder diagnostics, read from the results folder where they were kept for the same runs
@@ -1438,7 +1519,7 @@ pub fn table(r: &Report) -> String {
         r.plan.training.patience,
         r.plan.primary_metric
     );
-    let _ = writeln!(s, "| row | {} |\n|---|{}|", names.join(" | "), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+    let _ = writeln!(s, "| row | {} |\n|---|{}|", metric_names(names), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
     let row_line = |s: &mut String, name: &str, figs: &[Vec<f64>]| {
         let cells: Vec<String> = (0..names.len())
             .map(|m| {
@@ -1455,7 +1536,8 @@ pub fn table(r: &Report) -> String {
     differences_section(&mut s, &r.differences);
     if !r.landmark_rows.is_empty() {
         let _ = writeln!(s, "\n## At MediaPipe's joint positions (the page's path; joints of photos without a hand count as missed)\n");
-        let _ = writeln!(s, "| row | {} | photos without a hand |\n|---|{}|---|", names.join(" | "), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
+        let _ =
+            writeln!(s, "| row | {} | photos without a hand |\n|---|{}|---|", metric_names(names), names.iter().map(|_| "---").collect::<Vec<_>>().join("|"));
         for (name, figs, missed) in &r.landmark_rows {
             let cells: Vec<String> = (0..names.len())
                 .map(|m| {

@@ -19,6 +19,9 @@ use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+/// One photo's joints where MediaPipe put them.
+type JointPositions = Vec<(Joint, Point)>;
+
 /// Which photos an evaluation scores.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cohort {
@@ -57,7 +60,7 @@ pub enum Positions {
 /// Landmark positions of the joints of every photo of a manifest (None: no hand found), cached in
 /// `<manifest>.landmarks.csv` beside it (image, joint, x, y; a photo without a hand has one row
 /// with empty joint and position).
-fn landmark_positions(manifest: &Path, ds: &Dataset, models: &Path, progress: &dyn Progress) -> anyhow::Result<Vec<Option<Vec<(Joint, Point)>>>> {
+fn landmark_positions(manifest: &Path, ds: &Dataset, models: &Path, progress: &dyn Progress) -> anyhow::Result<Vec<Option<JointPositions>>> {
     use std::collections::HashMap;
     let cache = manifest.with_extension("landmarks.csv");
     let mut found: HashMap<String, Option<Vec<(Joint, Point)>>> = HashMap::new();
@@ -321,24 +324,56 @@ fn write_outputs(dir: &Path, ds: &Dataset, preds: &[Prediction], eval: &Evaluati
         writeln!(pj, "{},{},{},{},{},{},{}", r.joint, r.n, r.positives, opt(r.sensitivity, 4), opt(r.specificity, 4), opt(r.f1, 4), opt(r.roc_auc, 4))?;
     }
     run::write_atomic(&dir.join("per_joint.csv"), pj.as_bytes())?;
-    let mut pr = String::from("image,patient_id,joint,x,y,label,probability,inflamed\n");
+    let mut pr = csv::Writer::from_writer(Vec::new());
     for p in preds {
         let photo = &ds.photos[p.photo];
         let pt = photo.labelled.iter().find(|l| l.0 == p.joint).map(|l| l.1).expect("predicted joints are labelled");
-        writeln!(
-            pr,
-            "{},{},{},{:.2},{:.2},{},{:.7},{}",
-            photo.entry.image,
-            photo.entry.patient_id,
-            p.joint.name(),
-            pt.x,
-            pt.y,
-            p.target as u8,
-            p.prob,
-            u8::from(p.prob >= threshold)
-        )?;
+        pr.serialize(PredictionRow {
+            image: photo.entry.image.clone(),
+            patient_id: photo.entry.patient_id.clone(),
+            joint: p.joint.name().to_string(),
+            x: pt.x,
+            y: pt.y,
+            label: p.target as u8,
+            probability: p.prob,
+            inflamed: u8::from(p.prob >= threshold),
+        })?;
     }
-    Ok(run::write_atomic(&dir.join("predictions.csv"), pr.as_bytes())?)
+    let bytes = pr.into_inner().map_err(|e| anyhow::anyhow!("writing predictions.csv: {e}"))?;
+    Ok(run::write_atomic(&dir.join("predictions.csv"), &bytes)?)
+}
+
+/// Written with 2 decimals (positions in pixels).
+fn two_decimals<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{v:.2}"))
+}
+
+/// Written with 7 decimals (probabilities: within 5e-8 of the computed value).
+fn seven_decimals<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{v:.7}"))
+}
+
+/// One row of an evaluation's `predictions.csv`: a labelled joint, where it is, its truth (1 =
+/// inflamed), the calibrated probability and the verdict at the run's threshold.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PredictionRow {
+    pub image: String,
+    pub patient_id: String,
+    pub joint: String,
+    #[serde(serialize_with = "two_decimals")]
+    pub x: f32,
+    #[serde(serialize_with = "two_decimals")]
+    pub y: f32,
+    pub label: u8,
+    #[serde(serialize_with = "seven_decimals")]
+    pub probability: f32,
+    pub inflamed: u8,
+}
+
+/// The rows of a `predictions.csv`, read by their column names.
+pub fn read_predictions(path: &Path) -> anyhow::Result<Vec<PredictionRow>> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    r.deserialize().collect::<Result<_, _>>().with_context(|| format!("reading {}", path.display()))
 }
 
 /// The metrics as a text table.

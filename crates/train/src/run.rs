@@ -52,7 +52,40 @@ pub struct EpochRecord {
     /// Validation PR-AUC (average precision).
     #[serde(default)]
     pub valid_pr_auc: Option<f64>,
+    #[serde(default)]
     pub seconds: f64,
+}
+
+/// An [`EpochRecord`] as `history.csv` writes it: losses and AUCs to 6 decimals, seconds to 2, an
+/// absent AUC empty (the checkpoint keeps the full values).
+#[derive(Serialize)]
+struct HistoryRow<'a> {
+    epoch: usize,
+    #[serde(serialize_with = "six_decimals")]
+    train_loss: &'a f64,
+    #[serde(serialize_with = "six_decimals")]
+    valid_loss: &'a f64,
+    #[serde(serialize_with = "six_decimals_or_empty")]
+    valid_auc: &'a Option<f64>,
+    #[serde(serialize_with = "six_decimals_or_empty")]
+    valid_pr_auc: &'a Option<f64>,
+    #[serde(serialize_with = "two_decimals")]
+    seconds: &'a f64,
+}
+
+fn six_decimals<S: serde::Serializer>(v: &&f64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{v:.6}"))
+}
+
+fn six_decimals_or_empty<S: serde::Serializer>(v: &&Option<f64>, s: S) -> Result<S::Ok, S::Error> {
+    match **v {
+        Some(v) => s.collect_str(&format_args!("{v:.6}")),
+        None => s.serialize_str(""),
+    }
+}
+
+fn two_decimals<S: serde::Serializer>(v: &&f64, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{v:.2}"))
 }
 
 /// Paths inside a run directory.
@@ -133,10 +166,51 @@ impl RunDir {
 
 /// Write the epoch history as CSV.
 pub fn write_history(path: &Path, history: &[EpochRecord]) -> anyhow::Result<()> {
-    let opt = |v: Option<f64>| v.map(|a| format!("{a:.6}")).unwrap_or_default();
-    let mut s = String::from("epoch,train_loss,valid_loss,valid_auc,valid_pr_auc,seconds\n");
+    let mut w = csv::Writer::from_writer(Vec::new());
     for r in history {
-        s.push_str(&format!("{},{:.6},{:.6},{},{},{:.2}\n", r.epoch, r.train_loss, r.valid_loss, opt(r.valid_auc), opt(r.valid_pr_auc), r.seconds));
+        w.serialize(HistoryRow {
+            epoch: r.epoch,
+            train_loss: &r.train_loss,
+            valid_loss: &r.valid_loss,
+            valid_auc: &r.valid_auc,
+            valid_pr_auc: &r.valid_pr_auc,
+            seconds: &r.seconds,
+        })?;
     }
-    Ok(write_atomic(path, s.as_bytes())?)
+    let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
+    Ok(write_atomic(path, &bytes)?)
+}
+
+/// A run's `history.csv`, read by its column names (files written before `valid_pr_auc` and
+/// `seconds` were recorded read them as absent and 0).
+pub fn read_history(path: &Path) -> anyhow::Result<Vec<EpochRecord>> {
+    let mut r = csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
+    r.deserialize().collect::<Result<_, _>>().with_context(|| format!("reading {}", path.display()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(epoch: usize, valid_auc: Option<f64>) -> EpochRecord {
+        EpochRecord { epoch, train_loss: 0.1234567, valid_loss: 0.5, valid_auc, valid_pr_auc: Some(0.25), seconds: 1.499 }
+    }
+
+    #[test]
+    fn history_csv_keeps_six_decimals_and_leaves_an_absent_auc_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.csv");
+        write_history(&path, &[record(1, None), record(2, Some(0.75))]).unwrap();
+        let expected = "epoch,train_loss,valid_loss,valid_auc,valid_pr_auc,seconds\n1,0.123457,0.500000,,0.250000,1.50\n2,0.123457,0.500000,0.750000,0.250000,1.50\n";
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
+    }
+
+    #[test]
+    fn history_csv_is_read_by_column_name_and_an_older_file_without_the_last_columns_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("history.csv");
+        std::fs::write(&path, "valid_loss,epoch,train_loss,valid_auc\n0.5,3,0.25,\n").unwrap();
+        let read = read_history(&path).unwrap();
+        assert_eq!(read, vec![EpochRecord { epoch: 3, train_loss: 0.25, valid_loss: 0.5, valid_auc: None, valid_pr_auc: None, seconds: 0.0 }]);
+    }
 }
