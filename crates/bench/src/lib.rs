@@ -59,10 +59,8 @@ fn time_runs(warmup: usize, repeats: usize, mut f: impl FnMut() -> anyhow::Resul
 }
 
 /// The median of timed repetitions; the callers check there is at least one.
-fn median(mut v: Vec<f64>) -> anyhow::Result<f64> {
-    anyhow::ensure!(!v.is_empty(), "nothing was timed");
-    v.sort_by(f64::total_cmp);
-    Ok(v[v.len() / 2])
+fn median(v: Vec<f64>) -> anyhow::Result<f64> {
+    jointscope_metrics::stats::median(&v).context("nothing was timed")
 }
 
 /// A seeded batch: `images` whole-hand views and 11 joint crops each, every tenth joint positive.

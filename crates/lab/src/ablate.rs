@@ -16,7 +16,7 @@ use anyhow::{Context, bail};
 use jointscope_dataset::fsio::sha256_file;
 use jointscope_dataset::split::{Part, SplitSpec};
 use jointscope_dataset::synth::{Preset, SynthConfig};
-use jointscope_metrics::{Confusion, pr_auc, roc_auc};
+use jointscope_metrics::{Confusion, pr_auc, roc_auc, stats};
 use jointscope_model::{Arch, EncoderKind, ModelConfig};
 use jointscope_train::augment::Mix;
 use jointscope_train::backend::BackendChoice;
@@ -27,7 +27,7 @@ use jointscope_train::pretrain::{self, PretrainConfig};
 use jointscope_train::progress::Progress;
 use jointscope_train::run::{self, RunDir};
 use jointscope_train::train::{self, ModelMeta, Recipe, RunConfig, Sampler, Select, TrainParams};
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
@@ -836,8 +836,8 @@ pub(crate) fn resampled(a: &[&Selected], b: Option<&[&Selected]>, metric: usize,
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut draws = Vec::with_capacity(resamples);
     for _ in 0..resamples {
-        let chosen: Vec<&str> = (0..all.len()).map(|_| all[rng.random_range(0..all.len())]).collect();
-        let seeds: Vec<usize> = (0..a.len()).map(|_| rng.random_range(0..a.len())).collect();
+        let chosen: Vec<&str> = stats::draw(&mut rng, all.len()).into_iter().map(|i| all[i]).collect();
+        let seeds = stats::draw(&mut rng, a.len());
         let d: Vec<f64> = seeds.iter().map(|&k| diff_on(k, &chosen)).filter(|v| v.is_finite()).collect();
         if !d.is_empty() {
             draws.push(d.iter().sum::<f64>() / d.len() as f64);
@@ -856,7 +856,7 @@ fn patient_interval(sel: &Selected, metric: usize, names: &[Metric], resamples: 
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let draws: Vec<f64> = (0..resamples)
         .map(|_| {
-            let pick: Vec<&Scored> = (0..groups.len()).flat_map(|_| groups[rng.random_range(0..groups.len())].iter().copied()).collect();
+            let pick: Vec<&Scored> = stats::draw(&mut rng, groups.len()).into_iter().flat_map(|g| groups[g].iter().copied()).collect();
             figures(&pick, sel.thresholds, names)[metric]
         })
         .filter(|v| v.is_finite())
@@ -864,11 +864,9 @@ fn patient_interval(sel: &Selected, metric: usize, names: &[Metric], resamples: 
     interval(draws)
 }
 
-/// The 2.5 % and 97.5 % quantiles of bootstrap draws (NaN without any).
-fn interval(mut draws: Vec<f64>) -> (f64, f64) {
-    draws.sort_by(f64::total_cmp);
-    let q = |p: f64| draws.get(((p * (draws.len().max(1) - 1) as f64).round()) as usize).copied().unwrap_or(f64::NAN);
-    (q(0.025), q(0.975))
+/// The 95 % percentile interval of bootstrap draws (NaN without any).
+fn interval(draws: Vec<f64>) -> (f64, f64) {
+    stats::interval95(draws).unwrap_or((f64::NAN, f64::NAN))
 }
 
 /// The oracle of one seed: the baseline's logit and the true number of other inflamed joints in
@@ -1492,16 +1490,6 @@ fn diagnostics(c: &AblateConfig, train: &Path, pretrained: &[(pretrain::Objectiv
     Ok(probe::diagnose(&encoders, c.model.local_size, &ds, &split, &look, c.plan.pretraining.colour, &device))
 }
 
-fn mean_sd(v: &[f64]) -> (f64, f64) {
-    let v: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
-    if v.is_empty() {
-        return (f64::NAN, f64::NAN);
-    }
-    let m = v.iter().sum::<f64>() / v.len() as f64;
-    let sd = if v.len() > 1 { (v.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (v.len() - 1) as f64).sqrt() } else { 0.0 };
-    (m, sd)
-}
-
 /// The report as Markdown.
 pub fn table(r: &Report) -> String {
     let names = &r.plan.metrics;
@@ -1523,7 +1511,7 @@ pub fn table(r: &Report) -> String {
     let row_line = |s: &mut String, name: &str, figs: &[Vec<f64>]| {
         let cells: Vec<String> = (0..names.len())
             .map(|m| {
-                let (mean, sd) = mean_sd(&figs.iter().map(|f| f[m]).collect::<Vec<_>>());
+                let (mean, sd) = stats::mean_sd(&figs.iter().map(|f| f[m]).collect::<Vec<_>>());
                 if mean.is_finite() { format!("{mean:.3} ± {sd:.3}") } else { "undefined".into() }
             })
             .collect();
@@ -1541,7 +1529,7 @@ pub fn table(r: &Report) -> String {
         for (name, figs, missed) in &r.landmark_rows {
             let cells: Vec<String> = (0..names.len())
                 .map(|m| {
-                    let (mean, sd) = mean_sd(&figs.iter().map(|f| f[m]).collect::<Vec<_>>());
+                    let (mean, sd) = stats::mean_sd(&figs.iter().map(|f| f[m]).collect::<Vec<_>>());
                     format!("{mean:.3} ± {sd:.3}")
                 })
                 .collect();

@@ -173,15 +173,13 @@ fn measure(name: &str, cases: &[Case], marker: &HandLandmarker) -> anyhow::Resul
         sizes.push(size);
     }
     let mean = |v: &[f32]| if v.is_empty() { f32::NAN } else { v.iter().sum::<f32>() / v.len() as f32 };
-    let mut sorted = errs.clone();
-    sorted.sort_by(f32::total_cmp);
     Ok(SetFigures {
         set: name.into(),
         photos: cases.len(),
         found,
         handedness_correct: correct,
         mean_error: mean(&errs),
-        median_error: sorted.get(sorted.len() / 2).copied().unwrap_or(f32::NAN),
+        median_error: jointscope_metrics::stats::median(&errs.iter().map(|&e| e as f64).collect::<Vec<_>>()).map_or(f32::NAN, |m| m as f32),
         joint_mean_error: mean(&joint_errs),
         mean_error_px: mean(&px),
         mean_hand_size_px: mean(&sizes),

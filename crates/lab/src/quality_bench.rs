@@ -74,7 +74,7 @@ fn figures(condition: &str, photos: usize, found: &[Quality]) -> ConditionFigure
                 name: name.clone(),
                 passed: found.iter().filter(|q| q.checks[k].ok).count(),
                 min: v.first().copied().unwrap_or(f32::NAN),
-                median: v.get(v.len() / 2).copied().unwrap_or(f32::NAN),
+                median: jointscope_metrics::stats::median(&v.iter().map(|&x| x as f64).collect::<Vec<_>>()).map_or(f32::NAN, |m| m as f32),
                 max: v.last().copied().unwrap_or(f32::NAN),
             }
         })

@@ -2,10 +2,11 @@
 //! specificity, precision, F1, G-mean, ROC-AUC, PR-AUC (average precision), threshold selection,
 //! calibration error, and patient-clustered bootstrap confidence intervals. A metric the data
 //! cannot define (sensitivity without positives, an AUC with one class) is `None`, never 0.
-use rand::{Rng, SeedableRng};
+use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+
+pub mod stats;
 
 /// Counts at one threshold.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -286,19 +287,15 @@ pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f
     assert_eq!(scores.len(), labels.len());
     assert_eq!(scores.len(), clusters.len());
     let point = point_metrics(scores, labels, threshold);
-    let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
-    for (i, c) in clusters.iter().enumerate() {
-        groups.entry(c.as_str()).or_default().push(i);
-    }
-    let groups: Vec<Vec<usize>> = groups.into_values().collect();
+    let groups = stats::groups(clusters);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
     let mut draws: Vec<Vec<f64>> = (0..7).map(|_| Vec::with_capacity(resamples)).collect();
     let (mut s, mut l) = (Vec::new(), Vec::new());
     for _ in 0..resamples {
         s.clear();
         l.clear();
-        for _ in 0..groups.len() {
-            for &i in &groups[rng.random_range(0..groups.len())] {
+        for g in stats::draw(&mut rng, groups.len()) {
+            for &i in &groups[g] {
                 s.push(scores[i]);
                 l.push(labels[i]);
             }
@@ -311,13 +308,8 @@ pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f
     }
     let est = |k: usize| -> Estimate {
         let value = point[k];
-        let mut d = draws[k].clone();
-        if value.is_none() || d.is_empty() {
-            return Estimate { value, ci: None };
-        }
-        d.sort_by(|a, b| a.total_cmp(b));
-        let q = |p: f64| d[((p * (d.len() - 1) as f64).round() as usize).min(d.len() - 1)];
-        Estimate { value, ci: Some((q(0.025), q(0.975))) }
+        let ci = value.and_then(|_| stats::interval95(draws[k].clone()));
+        Estimate { value, ci }
     };
     Report {
         threshold,
@@ -338,6 +330,7 @@ pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::Rng;
 
     fn from_confusion(tp: usize, fp: usize, tn: usize, fn_: usize) -> (Vec<f32>, Vec<bool>) {
         let mut s = Vec::new();
