@@ -201,7 +201,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("history.csv");
         write_history(&path, &[record(1, None), record(2, Some(0.75))]).unwrap();
-        let expected = "epoch,train_loss,valid_loss,valid_auc,valid_pr_auc,seconds\n1,0.123457,0.500000,,0.250000,1.50\n2,0.123457,0.500000,0.750000,0.250000,1.50\n";
+        let expected =
+            "epoch,train_loss,valid_loss,valid_auc,valid_pr_auc,seconds\n1,0.123457,0.500000,,0.250000,1.50\n2,0.123457,0.500000,0.750000,0.250000,1.50\n";
         assert_eq!(std::fs::read_to_string(&path).unwrap(), expected);
     }
 
