@@ -196,10 +196,10 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
         let mut data = BatchData::default();
         for (i, (img, joints)) in photos.iter().enumerate() {
             let scale = jointscope_data::geometry::hand_scale(joints, img.width(), img.height());
-            let g = jointscope_train::dataset::jitter(&mut rng, 0.04, 0.08, 0.15);
+            let g = jointscope_train::dataset::jitter(&mut rng, jointscope_train::dataset::TRAIN_GLOBAL_JITTER);
             let (global, local) =
                 jointscope_data::preprocess::photo_views(img, joints, scale, joints.iter().map(|j| j.1), (config.global_size, config.local_size), &g, || {
-                    jointscope_train::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), 0.06, 0.1, 0.3)
+                    jointscope_train::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), jointscope_train::dataset::TRAIN_LOCAL_JITTER)
                 });
             data.global.extend(global);
             data.local.extend(local);

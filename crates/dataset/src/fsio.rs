@@ -12,6 +12,32 @@ fn parent_of(path: &Path) -> &Path {
     }
 }
 
+/// `f` of every job on up to 8 threads (job `i` on thread `i mod threads`), the results in job
+/// order; `progress(done, total)` after each. Each job's result depends only on the job, so the
+/// output does not depend on the number of threads.
+pub fn parallel_map<J: Sync, T: Send>(jobs: &[J], progress: &(dyn Fn(usize, usize) + Sync), f: impl Fn(&J) -> T + Sync) -> Vec<T> {
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let (done, f) = (&done, &f);
+                s.spawn(move || {
+                    let mut out = Vec::new();
+                    for (i, job) in jobs.iter().enumerate().filter(|(i, _)| i % threads == t) {
+                        out.push((i, f(job)));
+                        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, jobs.len());
+                    }
+                    out
+                })
+            })
+            .collect();
+        let mut all: Vec<(usize, T)> = handles.into_iter().flat_map(|h| h.join().expect("a worker thread panicked")).collect();
+        all.sort_by_key(|(i, _)| *i);
+        all.into_iter().map(|(_, r)| r).collect()
+    })
+}
+
 fn werr(path: &Path, e: impl std::fmt::Display) -> DataError {
     DataError::Write { path: path.into(), reason: e.to_string() }
 }
@@ -85,6 +111,24 @@ pub fn sha256_file(path: &Path) -> Result<String, DataError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parallel_map_keeps_job_order_and_counts_every_job() {
+        let jobs: Vec<u64> = (0..50).collect();
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let last = std::sync::atomic::AtomicUsize::new(0);
+        let out = parallel_map(
+            &jobs,
+            &|done, total| {
+                calls.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                last.fetch_max(done, std::sync::atomic::Ordering::Relaxed);
+                assert_eq!(total, 50);
+            },
+            |j| j * j,
+        );
+        assert_eq!(out, (0..50).map(|j| j * j).collect::<Vec<u64>>());
+        assert_eq!((calls.into_inner(), last.into_inner()), (50, 50));
+    }
 
     #[test]
     fn an_atomic_write_replaces_the_file_and_leaves_no_temporary() {

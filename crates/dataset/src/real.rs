@@ -220,30 +220,12 @@ fn paint_all(
     images: &Path,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Result<Painted, DataError>> {
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    std::thread::scope(|s| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| {
-                let done = &done;
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    for (i, job) in jobs.iter().enumerate().filter(|(i, _)| i % threads == t) {
-                        let path = images.join(format!("{}.jpg", job.name));
-                        let r = make(job, bases, config).and_then(|p| {
-                            std::fs::write(&path, &p.jpeg).map_err(|e| DataError::Write { path: path.clone(), reason: e.to_string() })?;
-                            Ok(Painted { jpeg: Vec::new(), ..p })
-                        });
-                        out.push((i, r));
-                        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, jobs.len());
-                    }
-                    out
-                })
-            })
-            .collect();
-        let mut all: Vec<_> = handles.into_iter().flat_map(|h| h.join().expect("painting thread panicked")).collect();
-        all.sort_by_key(|(i, _)| *i);
-        all.into_iter().map(|(_, r)| r).collect()
+    crate::fsio::parallel_map(jobs, progress, |job| {
+        let path = images.join(format!("{}.jpg", job.name));
+        make(job, bases, config).and_then(|p| {
+            std::fs::write(&path, &p.jpeg).map_err(|e| DataError::Write { path: path.clone(), reason: e.to_string() })?;
+            Ok(Painted { jpeg: Vec::new(), ..p })
+        })
     })
 }
 

@@ -12,7 +12,7 @@ use jointscope_dataset::synth::{HandSpec, Look, PatientTraits, render_hand_with}
 use jointscope_metrics::{pr_auc, roc_auc};
 use jointscope_model::Encoder;
 use jointscope_train::dataset::{Dataset, jitter};
-use jointscope_train::pretrain::colour_jitter;
+use jointscope_train::pretrain::{PRETRAIN_JOINT_JITTER, colour_jitter};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
@@ -165,7 +165,7 @@ pub fn counterfactual(encoder: &Encoder, size: usize, (n, severity): (usize, f32
         let mut crops = preprocess::joint_view(&h.image, at, scale, size, &Jitter::NONE);
         crops.extend(preprocess::joint_view(&i.image, at, scale, size, &Jitter::NONE));
         for _ in 0..2 {
-            let mut v = preprocess::joint_view(&h.image, at, scale, size, &jitter(&mut rng, 0.12, 0.25, 0.6));
+            let mut v = preprocess::joint_view(&h.image, at, scale, size, &jitter(&mut rng, PRETRAIN_JOINT_JITTER));
             colour_jitter(&mut v, colour, &mut rng);
             crops.extend(v);
         }

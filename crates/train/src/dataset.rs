@@ -130,12 +130,12 @@ impl Dataset {
                 continue;
             }
             let g = match rng.as_deref_mut() {
-                Some(r) => jitter(r, 0.04, 0.08, 0.15),
+                Some(r) => jitter(r, TRAIN_GLOBAL_JITTER),
                 None => Jitter::NONE,
             };
             let sizes = (config.global_size, config.local_size);
             let local_jitter = || match rng.as_deref_mut() {
-                Some(r) => jitter(r, 0.06, 0.1, 0.3),
+                Some(r) => jitter(r, TRAIN_LOCAL_JITTER),
                 None => Jitter::NONE,
             };
             let (global, local) = preprocess::photo_views(&p.image, &p.located, p.scale, joints.iter().map(|j| j.1), sizes, &g, local_jitter);
@@ -153,9 +153,23 @@ impl Dataset {
     }
 }
 
-/// A random augmentation: shift up to `shift` of the side, scale by up to ±`scale`, rotate by up to
-/// ±`angle` radians, and jitter brightness and contrast.
-pub fn jitter(rng: &mut dyn rand::RngCore, shift: f32, scale: f32, angle: f32) -> Jitter {
+/// How far an augmentation may move a view: shift up to `shift` of the side, scale by up to
+/// ±`scale`, rotate by up to ±`angle` radians.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct JitterRange {
+    pub shift: f32,
+    pub scale: f32,
+    pub angle: f32,
+}
+
+/// Training's augmentation of the whole-hand view.
+pub const TRAIN_GLOBAL_JITTER: JitterRange = JitterRange { shift: 0.04, scale: 0.08, angle: 0.15 };
+/// Training's augmentation of each joint's crop.
+pub const TRAIN_LOCAL_JITTER: JitterRange = JitterRange { shift: 0.06, scale: 0.1, angle: 0.3 };
+
+/// A random augmentation within `range`, with brightness and contrast jittered too.
+pub fn jitter(rng: &mut dyn rand::RngCore, range: JitterRange) -> Jitter {
+    let JitterRange { shift, scale, angle } = range;
     Jitter {
         shift: (rng.random_range(-shift..=shift), rng.random_range(-shift..=shift)),
         scale: 1.0 + rng.random_range(-scale..=scale),

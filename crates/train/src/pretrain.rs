@@ -15,7 +15,7 @@
 //! The checkpoint (`encoders.bpk`) holds the two encoders under the same paths as [`JointNet`]'s
 //! (`local.*`, `global.*`), so fine-tuning loads them with [`load_encoders`].
 use crate::backend::{self, BackendChoice};
-use crate::dataset::{Dataset, jitter, read_manifest};
+use crate::dataset::{Dataset, JitterRange, jitter, read_manifest};
 use crate::progress::Progress;
 use crate::run;
 use anyhow::{Context, bail};
@@ -234,6 +234,12 @@ pub fn nt_xent(z: Tensor<2>, tau: f32, groups: Option<&[usize]>) -> Tensor<1> {
     log_softmax(sim, 1).gather(1, positives).mean().neg()
 }
 
+/// Pretraining's augmentation of the whole-hand view (stronger than training's: the two views of
+/// a pair must differ).
+pub const PRETRAIN_GLOBAL_JITTER: JitterRange = JitterRange { shift: 0.1, scale: 0.2, angle: 0.5 };
+/// Pretraining's augmentation of each joint's crop (the probes augment crops the same way).
+pub const PRETRAIN_JOINT_JITTER: JitterRange = JitterRange { shift: 0.12, scale: 0.25, angle: 0.6 };
+
 /// Per-channel white balance and exposure of a normalised view, in place: each channel's pixel
 /// values (0..1) are multiplied by exposure × its own gain, both within ±`amount`.
 pub fn colour_jitter(view: &mut [f32], amount: f32, rng: &mut impl Rng) {
@@ -288,7 +294,7 @@ fn views(ds: &Dataset, photos: &[usize], config: &PretrainConfig, copies: usize,
             continue;
         }
         for view in g.iter_mut() {
-            let mut v = preprocess::global_view(&p.image, &p.located, m.global_size, &jitter(rng, 0.1, 0.2, 0.5));
+            let mut v = preprocess::global_view(&p.image, &p.located, m.global_size, &jitter(rng, PRETRAIN_GLOBAL_JITTER));
             colour_jitter(&mut v, config.colour, rng);
             view.extend(v);
         }
@@ -296,7 +302,7 @@ fn views(ds: &Dataset, photos: &[usize], config: &PretrainConfig, copies: usize,
         joints.shuffle(rng);
         for (_, pt) in joints.into_iter().take(k) {
             for view in l.iter_mut() {
-                let mut v = preprocess::joint_view(&p.image, pt, p.scale, m.local_size, &jitter(rng, 0.12, 0.25, 0.6));
+                let mut v = preprocess::joint_view(&p.image, pt, p.scale, m.local_size, &jitter(rng, PRETRAIN_JOINT_JITTER));
                 colour_jitter(&mut v, config.colour, rng);
                 view.extend(v);
             }

@@ -57,36 +57,17 @@ pub(crate) fn make(job: &Job, config: &SynthConfig) -> (Vec<u8>, [Point; 21]) {
     (to_jpeg(&r.image, q), r.landmarks)
 }
 
-/// Paint every job into `images_dir` on up to 8 threads; each job's landmarks or write error, in job order.
+/// Draw every job into `images_dir` on up to 8 threads; each job's landmarks or write error, in job order.
 pub(crate) fn render_all(
     jobs: &[Job],
     config: &SynthConfig,
     images_dir: &Path,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> Vec<Result<[Point; 21], DataError>> {
-    let werr = |p: &Path, e: &dyn std::fmt::Display| DataError::Write { path: p.into(), reason: e.to_string() };
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    std::thread::scope(|s| {
-        let chunks: Vec<_> = (0..threads)
-            .map(|t| {
-                let done = &done;
-                s.spawn(move || {
-                    let mut out = Vec::new();
-                    for (i, job) in jobs.iter().enumerate().filter(|(i, _)| i % threads == t) {
-                        let (bytes, lm) = make(job, config);
-                        let path = images_dir.join(format!("{}.jpg", job.name));
-                        let r = std::fs::write(&path, bytes).map(|_| lm).map_err(|e| werr(&path, &e));
-                        out.push((i, r));
-                        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1, jobs.len());
-                    }
-                    out
-                })
-            })
-            .collect();
-        let mut all: Vec<(usize, Result<[Point; 21], DataError>)> = chunks.into_iter().flat_map(|h| h.join().expect("generator thread panicked")).collect();
-        all.sort_by_key(|(i, _)| *i);
-        all.into_iter().map(|(_, r)| r).collect()
+    crate::fsio::parallel_map(jobs, progress, |job| {
+        let (bytes, lm) = make(job, config);
+        let path = images_dir.join(format!("{}.jpg", job.name));
+        std::fs::write(&path, bytes).map(|_| lm).map_err(|e| DataError::Write { path, reason: e.to_string() })
     })
 }
 
