@@ -34,11 +34,6 @@ impl Joint {
         Joint::ALL.iter().position(|j| *j == self).expect("joint in ALL")
     }
 
-    /// The joint with this index, if any.
-    pub fn from_index(i: usize) -> Option<Joint> {
-        Joint::ALL.get(i).copied()
-    }
-
     /// Canonical name as written in manifests ("MCP1", "PIP3", "IP", "WRIST").
     pub fn name(self) -> &'static str {
         match self {

@@ -6,7 +6,6 @@
 
 use burn::tensor::{Device, Tensor, TensorData, Transaction};
 use image::RgbImage;
-use jointscope_data::geometry::{self, CropBox};
 use jointscope_data::preprocess::Sampling;
 use jointscope_data::{Hand as Side, Joint, Point};
 use serde::{Deserialize, Serialize};
@@ -78,13 +77,6 @@ impl DetectedHand {
                 (j, Point::new(p[0], p[1]))
             })
             .collect()
-    }
-
-    /// The joint crop for every joint, sized by the hand (the same rule the trainer uses).
-    pub fn joint_crops(&self, width: u32, height: u32) -> Vec<(Joint, CropBox)> {
-        let joints = self.joints();
-        let scale = geometry::hand_scale(&joints, width, height);
-        joints.into_iter().map(|(j, p)| (j, geometry::joint_crop(p, scale))).collect()
     }
 
     /// Axis-aligned bounds of the landmarks (x0, y0, x1, y1).
