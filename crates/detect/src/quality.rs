@@ -186,41 +186,89 @@ pub fn colour_cast(pixels: &[[u8; 3]]) -> f32 {
     (hi / lo.max(1.0)) as f32
 }
 
-/// Each check's name, whether its limit is a maximum, and what to do when it fails, in the order
-/// of [`Limits::values`] and of [`Quality::checks`].
-pub const CHECKS: [(&str, bool, &str); 10] = [
-    ("presence", false, "Show one whole hand clearly to the camera."),
-    ("joints_in_frame", false, "Move the camera back: the whole hand and the wrist must be in the picture, with some room around them."),
-    ("back_of_hand", false, "Show the back of your hand, flat towards the camera (not the palm, not sideways)."),
-    ("fingers_straight", false, "Stretch your fingers out straight."),
-    ("fingers_apart", false, "Spread your fingers a little, so they do not touch."),
-    ("hand_size", false, "Hold the camera closer: the hand should fill most of the picture."),
-    ("sharpness", false, "Hold the camera and your hand still: the photo is blurred."),
-    ("exposure", false, "Find more light: the hand is too dark."),
-    ("highlights", true, "Avoid direct light or flash: part of the hand is too bright to see."),
-    ("colour_cast", true, "Use daylight or white light: the colours are tinted."),
-];
+/// One of the capture check's checks. Its name is what the result carries (`checks[].name`) and
+/// the page explains; the order of [`Kind::ALL`] is the order of the result's checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Presence,
+    JointsInFrame,
+    BackOfHand,
+    FingersStraight,
+    FingersApart,
+    HandSize,
+    Sharpness,
+    Exposure,
+    Highlights,
+    ColourCast,
+}
 
-impl Limits {
-    /// The limits in the order of [`CHECKS`].
-    pub fn values(&self) -> [f32; 10] {
-        [
-            self.presence,
-            self.joint_margin,
-            self.back_of_hand,
-            self.straight,
-            self.apart,
-            self.hand_size,
-            self.sharpness,
-            self.exposure,
-            self.highlights,
-            self.colour_cast,
-        ]
+impl Kind {
+    pub const ALL: [Kind; 10] = [
+        Kind::Presence,
+        Kind::JointsInFrame,
+        Kind::BackOfHand,
+        Kind::FingersStraight,
+        Kind::FingersApart,
+        Kind::HandSize,
+        Kind::Sharpness,
+        Kind::Exposure,
+        Kind::Highlights,
+        Kind::ColourCast,
+    ];
+
+    /// The name in the result.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Presence => "presence",
+            Kind::JointsInFrame => "joints_in_frame",
+            Kind::BackOfHand => "back_of_hand",
+            Kind::FingersStraight => "fingers_straight",
+            Kind::FingersApart => "fingers_apart",
+            Kind::HandSize => "hand_size",
+            Kind::Sharpness => "sharpness",
+            Kind::Exposure => "exposure",
+            Kind::Highlights => "highlights",
+            Kind::ColourCast => "colour_cast",
+        }
     }
 
-    /// (name, at most, limit) per check, in the order of [`CHECKS`].
-    pub fn rows(&self) -> Vec<(&'static str, bool, f32)> {
-        CHECKS.iter().zip(self.values()).map(|(&(name, at_most, _), v)| (name, at_most, v)).collect()
+    /// Whether the limit is a maximum (else a minimum).
+    pub fn at_most(self) -> bool {
+        matches!(self, Kind::Highlights | Kind::ColourCast)
+    }
+
+    /// What to do when the check fails.
+    pub fn advice(self) -> &'static str {
+        match self {
+            Kind::Presence => "Show one whole hand clearly to the camera.",
+            Kind::JointsInFrame => "Move the camera back: the whole hand and the wrist must be in the picture, with some room around them.",
+            Kind::BackOfHand => "Show the back of your hand, flat towards the camera (not the palm, not sideways).",
+            Kind::FingersStraight => "Stretch your fingers out straight.",
+            Kind::FingersApart => "Spread your fingers a little, so they do not touch.",
+            Kind::HandSize => "Hold the camera closer: the hand should fill most of the picture.",
+            Kind::Sharpness => "Hold the camera and your hand still: the photo is blurred.",
+            Kind::Exposure => "Find more light: the hand is too dark.",
+            Kind::Highlights => "Avoid direct light or flash: part of the hand is too bright to see.",
+            Kind::ColourCast => "Use daylight or white light: the colours are tinted.",
+        }
+    }
+}
+
+impl Limits {
+    /// The limit of `kind`.
+    pub fn limit(&self, kind: Kind) -> f32 {
+        match kind {
+            Kind::Presence => self.presence,
+            Kind::JointsInFrame => self.joint_margin,
+            Kind::BackOfHand => self.back_of_hand,
+            Kind::FingersStraight => self.straight,
+            Kind::FingersApart => self.apart,
+            Kind::HandSize => self.hand_size,
+            Kind::Sharpness => self.sharpness,
+            Kind::Exposure => self.exposure,
+            Kind::Highlights => self.highlights,
+            Kind::ColourCast => self.colour_cast,
+        }
     }
 }
 
@@ -241,25 +289,24 @@ pub fn assess(img: &RgbImage, hand: &DetectedHand, mirrored: bool, local_size: u
     let n = pixels.len().max(1) as f32;
     let exposure = pixels.iter().map(|p| (0.299 * p[0] as f32 + 0.587 * p[1] as f32 + 0.114 * p[2] as f32) / 255.0).sum::<f32>() / n;
     let highlights = pixels.iter().filter(|p| p.iter().any(|&v| v >= 250)).count() as f32 / n;
-    let values = [
-        hand.presence,
-        margin,
-        back_of_hand(hand, mirrored),
-        straightness(hand),
-        apart(hand),
-        crop / local_size as f32,
-        sharpness(&grey),
-        exposure,
-        highlights,
-        colour_cast(&pixels),
-    ];
-    let checks: Vec<Check> = CHECKS
-        .iter()
-        .zip(values)
-        .zip(limits.values())
-        .map(|((&(name, at_most, advice), value), limit)| {
+    let value = |kind: Kind| match kind {
+        Kind::Presence => hand.presence,
+        Kind::JointsInFrame => margin,
+        Kind::BackOfHand => back_of_hand(hand, mirrored),
+        Kind::FingersStraight => straightness(hand),
+        Kind::FingersApart => apart(hand),
+        Kind::HandSize => crop / local_size as f32,
+        Kind::Sharpness => sharpness(&grey),
+        Kind::Exposure => exposure,
+        Kind::Highlights => highlights,
+        Kind::ColourCast => colour_cast(&pixels),
+    };
+    let checks: Vec<Check> = Kind::ALL
+        .into_iter()
+        .map(|kind| {
+            let (value, limit, at_most) = (value(kind), limits.limit(kind), kind.at_most());
             let ok = if at_most { value <= limit } else { value >= limit };
-            Check { name: name.into(), ok, value, limit, at_most, advice: if ok { String::new() } else { advice.into() } }
+            Check { name: kind.name().into(), ok, value, limit, at_most, advice: if ok { String::new() } else { kind.advice().into() } }
         })
         .collect();
     Quality { ok: checks.iter().all(|c| c.ok), checks }

@@ -126,7 +126,8 @@ pub fn bench(config: &QualityBenchConfig, progress: &dyn Progress) -> anyhow::Re
 /// hand, each check's value (✗ where it fails).
 pub fn table(r: &QualityReport) -> String {
     let names: Vec<String> = r.conditions.iter().find(|c| !c.checks.is_empty()).map(|c| c.checks.iter().map(|k| k.name.clone()).collect()).unwrap_or_default();
-    let limits: Vec<String> = quality::LIMITS.rows().iter().map(|(_, at_most, v)| format!("{}{}", if *at_most { "≤ " } else { "≥ " }, short(*v))).collect();
+    let limits: Vec<String> =
+        quality::Kind::ALL.iter().map(|&k| format!("{}{}", if k.at_most() { "≤ " } else { "≥ " }, short(quality::LIMITS.limit(k)))).collect();
     let mut s = format!(
         "Drawn photos ({} px): hands passing each check (median value).\n\n| photos | found | all pass | {} |\n|---|---|---|{}\n",
         r.size,
