@@ -121,8 +121,10 @@ class Engine {
   }
 
   // A trap inside wasm (which our Rust never means to raise) leaves the instance unusable:
-  // rebuild it so the next photo works, and report a readable error for this one.
+  // rebuild it so the next photo works, and report a readable error for this one. Where the
+  // rebuild fails too, this call says so and every later call is refused with the reason.
   async #guard(call) {
+    if (!this.detector) throw typedError("StateError", this.lost ?? "the detector is closed");
     try {
       return await call();
     } catch (e) {
@@ -130,8 +132,10 @@ class Engine {
       if (err.name === "RuntimeError") {
         try {
           this.detector = (await createEngine(this.recipe)).detector;
-        } catch {
-          /* the next call reports it */
+        } catch (r) {
+          this.detector = null;
+          this.lost = `the detector failed and could not be restarted (${asError(r).message}): start a new one`;
+          throw typedError("InternalError", `the detector failed on this photo (${err.message}) and could not be restarted (${asError(r).message})`);
         }
         throw typedError("InternalError", `the detector failed on this photo and was restarted (${err.message})`);
       }

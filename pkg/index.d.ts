@@ -6,7 +6,7 @@ export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Side
 /** Where a backend failed, what kind of input was bad, …: switch on `error.name`. */
 export type JointscopeErrorName =
   | "SidecarError" | "WeightsError" | "ModelError" | "ImageError" | "InputError"
-  | "BackendError" | "NetworkError" | "InternalError" | "StateError" | "WorkerError" | "UnsupportedError";
+  | "BackendError" | "NetworkError" | "InternalError" | "StateError" | "WorkerError" | "UnsupportedError" | "ProtocolError";
 
 export type Backend = "auto" | "webgpu" | "cpu";
 export type Bytes = ArrayBuffer | Uint8Array | Blob;
@@ -44,6 +44,8 @@ export interface DetectOptions {
 
 /** The joints judged on each hand, by their `joint` names, in the order of a hand's `joints`. */
 export declare const JOINTS: readonly Joint[];
+/** Every name a detector's error can carry. */
+export declare const ERROR_NAMES: readonly JointscopeErrorName[];
 /** The bones between the 21 hand landmarks, as pairs of indices into `landmarks`. */
 export declare const HAND_CONNECTIONS: readonly (readonly [number, number])[];
 

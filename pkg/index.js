@@ -344,3 +344,4 @@ export class JointDetector extends EventTarget {
 }
 
 export { webgpuAvailable, simdAvailable };
+export { ERROR_NAMES } from "./errors.js";

@@ -1,6 +1,7 @@
-// The detector in a Web Worker, so the page stays responsive. Messages: { id, op, args } →
-// { id, ok: true, value } or { id, ok: false, error: { name, message } }.
-import { createEngine } from "./engine.js";
+// The detector in a Web Worker, so the page stays responsive. Messages: { id, op, args } with op
+// one of `ops` below → { id, ok: true, value } or { id, ok: false, error: { name, message } }; an
+// op the worker does not have is answered with a ProtocolError naming it.
+import { createEngine, typedError } from "./engine.js";
 
 let engine = null;
 
@@ -37,8 +38,12 @@ function needEngine() {
   return engine;
 }
 
-self.onmessage = async ({ data: { id, op, args } }) => {
+self.onmessage = async ({ data }) => {
+  const { id, op, args } = data ?? {};
   try {
+    if (typeof op !== "string" || !Object.hasOwn(ops, op)) {
+      throw typedError("ProtocolError", `the detector worker has no operation ${JSON.stringify(op)} (it has ${Object.keys(ops).join(", ")})`);
+    }
     const value = await ops[op](args);
     self.postMessage({ id, ok: true, value });
   } catch (e) {

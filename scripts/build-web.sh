@@ -86,7 +86,7 @@ else
   rm -rf dist/web
   mkdir -p dist/web/pkg/wasm dist/web/weights
   cp web/* dist/web/
-  cp pkg/index.js pkg/engine.js pkg/worker.js pkg/index.d.ts dist/web/pkg/
+  cp pkg/*.js pkg/index.d.ts dist/web/pkg/   # the package's modules, whatever they are
   cp -r pkg/models dist/web/pkg/
   for bundle in $bundles; do cp -r "pkg/wasm/$bundle" dist/web/pkg/wasm/; done
   if [ -f "$weights/jointscope.bpk" ]; then

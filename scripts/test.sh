@@ -15,12 +15,15 @@ if [ ! -d "${XDG_RUNTIME_DIR:-}" ]; then
   export XDG_RUNTIME_DIR
   trap 'rm -rf "$XDG_RUNTIME_DIR"' EXIT
 fi
-# Lint first: formatting as rustfmt.toml says, and no clippy warning in any target.
+# Lint first: formatting as rustfmt.toml says, no clippy warning in any target, and ESLint's
+# recommended rules on the JavaScript (tests/eslint.config.mjs).
 cargo fmt --all -- --check
 (cd fuzz && cargo fmt -- --check)
 cargo clippy --workspace --all-targets --locked -- -D warnings
+(cd tests && npm ci --no-audit --no-fund)
+tests/node_modules/.bin/eslint -c tests/eslint.config.mjs web pkg tests
 cargo test --release --workspace --locked
 # The browser side: both wasm bundles and the page (and the CPU bundle with the benchmarks'
 # entries, for their tests), then real headless Chromium against them.
 bash scripts/build-web.sh --bench cpu
-(cd tests && npm ci --no-audit --no-fund && npm test)
+(cd tests && npm test)

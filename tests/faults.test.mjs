@@ -77,6 +77,24 @@ test("with the storage full a check is refused with what to do, stays open, and 
   await context.close();
 });
 
+test("a history import that fails at its second check stores none of them, as the page says", async () => {
+  const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
+  // The store refuses the second check written (as a full disk would, mid-import).
+  await page.evaluate(() => {
+    const add = IDBObjectStore.prototype.add;
+    let n = 0;
+    IDBObjectStore.prototype.add = function (...args) {
+      if (++n === 2) throw new DOMException("the disk is full (simulated)", "QuotaExceededError");
+      return add.apply(this, args);
+    };
+  });
+  await page.setInputFiles("#history-import", fx.historyFile);
+  await statusMatches(page, /could not be imported: .*\. Nothing was changed\.$/);
+  assert.equal(await page.evaluate(async () => (await (await import("/history.js")).all()).length), 0);
+  assert.equal(await page.locator("#history-list li").count(), 0);
+  await context.close();
+});
+
 test("a damaged stored check is skipped and reported, and the others load", async () => {
   const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
   await page.setInputFiles("#history-import", fx.historyFile);

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { mkdirSync, cpSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, REAL, SHOTS, Session, fixtures, upload, variant, stamp, worstOf } from "./fixtures.mjs";
+import { ROOT, REAL, Session, fixtures, upload } from "./fixtures.mjs";
 
 let fx, session;
 before(async () => {
@@ -25,6 +25,26 @@ test("backend auto on a software adapter (SwiftShader here) runs on the CPU and 
   assert.equal(result.hands, 1, JSON.stringify(result));
   const webgpu = session.requests.filter((r) => r.page === page && r.url.includes("/wasm/webgpu/"));
   assert.deepEqual(webgpu.map((r) => r.url), []);
+  await context.close();
+});
+
+test("the detector's worker answers a message it does not know with a ProtocolError naming it", async () => {
+  const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
+  const reply = await page.evaluate(
+    () =>
+      new Promise((resolve) => {
+        const w = new Worker("/pkg/worker.js", { type: "module" });
+        w.onmessage = ({ data }) => {
+          w.terminate();
+          resolve(data);
+        };
+        w.postMessage({ id: 7, op: "detekt", args: {} });
+      }),
+  );
+  assert.equal(reply.id, 7);
+  assert.equal(reply.ok, false);
+  assert.equal(reply.error.name, "ProtocolError");
+  assert.match(reply.error.message, /no operation "detekt" \(it has create, detect, detectForVideo, memoryBytes, judge, close\)/);
   await context.close();
 });
 

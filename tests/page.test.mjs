@@ -4,10 +4,9 @@
 // accessibility, and privacy (no request leaves the origin, none carries a body).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, cpSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, REAL, SHOTS, Session, fixtures, upload, variant, stamp, worstOf } from "./fixtures.mjs";
+import { ROOT, REAL, SHOTS, Session, fixtures, upload, worstOf } from "./fixtures.mjs";
 import { fakeCamera } from "./fake-camera.mjs";
 
 let fx, session;

@@ -8,9 +8,9 @@ import { fileURLToPath } from "node:url";
 import { prepare } from "./fixtures.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const files = process.argv.slice(2).length ? process.argv.slice(2) : ["page.test.mjs", "collect.test.mjs", "package.test.mjs", "service-worker.test.mjs", "faults.test.mjs"];
+const files = process.argv.slice(2).length ? process.argv.slice(2) : ["contracts.test.mjs", "page.test.mjs", "collect.test.mjs", "package.test.mjs", "service-worker.test.mjs", "faults.test.mjs"];
 const dir = mkdtempSync(join(tmpdir(), "jointscope-e2e-"));
-let status = 1;
+let status;
 try {
   prepare(dir);
   const run = spawnSync(process.execPath, ["--test", "--test-concurrency=1", "--test-timeout=600000", ...files], {

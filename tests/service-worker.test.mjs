@@ -2,10 +2,9 @@
 // reaches a browser that has the old one cached.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdirSync, cpSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROOT, REAL, SHOTS, Session, fixtures, upload, variant, stamp, worstOf } from "./fixtures.mjs";
+import { Session, fixtures, upload, variant, stamp } from "./fixtures.mjs";
 
 let fx, session;
 before(async () => {

@@ -8,6 +8,7 @@ import * as history from "./history.js";
 import { diagram, colour, scoreStyle } from "./diagram.js";
 import { trend } from "./trend.js";
 import { camera } from "./camera.js";
+import { explain } from "./explain.js";
 
 const $ = (id) => document.getElementById(id);
 const status = (text, kind = "") => {
@@ -18,25 +19,6 @@ const status = (text, kind = "") => {
 let detector = null;
 let current = null; // the last photo: { detection, bitmap, showAnyway }
 let check = { left: null, right: null }; // the check being put together: a HandResult per side
-
-// Readable messages for each kind of failure; the page keeps working after any of them.
-function explain(e) {
-  switch (e?.name) {
-    case "ImageError":
-      return `This photo could not be used: ${e.message}.`;
-    case "WeightsError":
-    case "SidecarError":
-      return `The model files on this page are damaged or do not match (${e.message}). Reload the page; if it persists, the page needs to be reinstalled.`;
-    case "NetworkError":
-      return `A model file could not be loaded (${e.message}). Check the connection once; afterwards the page works offline.`;
-    case "BackendError":
-      return `The computation failed (${e.message}).`;
-    case "UnsupportedError":
-      return `This browser is too old for this page: ${e.message}.`;
-    default:
-      return `Something went wrong: ${e?.message ?? e}`;
-  }
-}
 
 async function start() {
   if ("serviceWorker" in navigator) {

@@ -85,7 +85,8 @@ export async function readAll() {
 
 /**
  * Add the checks of an exported history file (its parsed JSON) that are not stored yet (same date
- * and weights). Everything is checked before anything is stored. Returns how many were added.
+ * and weights). Everything is checked before anything is stored, and all are stored in one
+ * transaction: all or nothing. Returns how many were added.
  */
 export async function importRecords(data) {
   if (!Array.isArray(data)) throw new Error("not a jointscope history file (expected a list of checks)");
@@ -93,6 +94,8 @@ export async function importRecords(data) {
   const records = data.map(parseRecord);
   const have = new Set((await all()).map((r) => `${r.date}|${r.weights ?? ""}`));
   const fresh = records.filter((r) => !have.has(`${r.date}|${r.weights}`));
-  for (const r of fresh) await add(r);
+  await tx("readwrite", (s) => {
+    for (const r of fresh) s.add(r);
+  });
   return fresh.length;
 }

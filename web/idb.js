@@ -1,5 +1,6 @@
 // IndexedDB in one place for the pages' stores: a database holding one object store, and
-// transactions that resolve when they commit (and reject, keeping nothing, when they abort).
+// transactions that resolve when they commit (and reject, keeping nothing, when they abort or
+// when the function filling them throws).
 
 /** The transaction runner of object store `name` in database `db` (created with `options`): tx(mode, f(store)). */
 export function objectStore(db, name, options) {
@@ -15,7 +16,15 @@ export function objectStore(db, name, options) {
     try {
       return await new Promise((resolve, reject) => {
         const t = handle.transaction(name, mode);
-        const out = f(t.objectStore(name));
+        let out;
+        try {
+          out = f(t.objectStore(name));
+        } catch (e) {
+          // Requests already made would otherwise commit: undo them all.
+          t.onabort = () => reject(e);
+          t.abort();
+          return;
+        }
         t.oncomplete = () => resolve(out?.result);
         t.onerror = () => reject(t.error);
         t.onabort = () => reject(t.error);

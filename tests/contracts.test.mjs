@@ -1,0 +1,48 @@
+// Contracts between Rust, the package and the page, checked without a browser: every error name
+// the Rust binding or the package can raise is in pkg/errors.js's ERROR_NAMES, which is exactly
+// index.d.ts's JointscopeErrorName, and the page explains each one.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { ERROR_NAMES } from "../pkg/errors.js";
+import { EXPLANATIONS, explain } from "../web/explain.js";
+
+const ROOT = join(import.meta.dirname, "..");
+const read = (path) => readFileSync(join(ROOT, path), "utf8");
+const sorted = (xs) => [...new Set(xs)].sort();
+
+test("every error name the Rust binding gives is listed", () => {
+  const binding = read("crates/wasm/src/binding.rs");
+  const names = sorted([...binding.matchAll(/"([A-Z][A-Za-z]*Error)"/g)].map((m) => m[1]));
+  assert.ok(names.length >= 6, `${names}`);
+  assert.deepEqual(names.filter((n) => !ERROR_NAMES.includes(n)), []);
+});
+
+test("every error name the package raises is listed, and every listed name is raised somewhere", () => {
+  const js = ["pkg/engine.js", "pkg/worker.js", "pkg/index.js"].map(read).join("\n");
+  const raised = [...js.matchAll(/(?:typedError|#die)\("([A-Z][A-Za-z]*Error)"/g)].map((m) => m[1]);
+  const fromRust = [...read("crates/wasm/src/binding.rs").matchAll(/"([A-Z][A-Za-z]*Error)"/g)].map((m) => m[1]);
+  assert.deepEqual(raised.filter((n) => !ERROR_NAMES.includes(n)), []);
+  assert.deepEqual(ERROR_NAMES.filter((n) => !raised.includes(n) && !fromRust.includes(n)), []);
+});
+
+test("the TypeScript error name type is exactly the list", () => {
+  const dts = read("pkg/index.d.ts");
+  const union = dts.match(/export type JointscopeErrorName =([^;]*);/)[1];
+  assert.deepEqual(sorted([...union.matchAll(/"([A-Za-z]+)"/g)].map((m) => m[1])), sorted(ERROR_NAMES));
+});
+
+test("the page explains every error name, and nothing else", () => {
+  assert.deepEqual(sorted(Object.keys(EXPLANATIONS)), sorted(ERROR_NAMES));
+  for (const name of ERROR_NAMES) {
+    const said = explain({ name, message: "the reason" });
+    assert.match(said, /the reason/, name);
+    assert.doesNotMatch(said, /^Something went wrong/, name);
+  }
+});
+
+test("the package's README names every error name", () => {
+  const readme = read("pkg/README.md");
+  assert.deepEqual(ERROR_NAMES.filter((n) => !readme.includes(`\`${n}\``)), []);
+});
