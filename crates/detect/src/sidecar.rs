@@ -29,6 +29,7 @@ training_data; they do not diagnose anything. Weights trained on the synthetic b
 /// prepares them the same way.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct InputSpec {
     pub global_size: usize,
     pub local_size: usize,
@@ -56,6 +57,7 @@ impl InputSpec {
 /// The weights file's size and checksum.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct WeightsInfo {
     pub file: String,
     pub bytes: usize,
@@ -66,6 +68,7 @@ pub struct WeightsInfo {
 /// bootstrap interval (`None`: none computed).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct MetricValue {
     pub name: String,
     pub value: Option<f64>,
@@ -75,6 +78,7 @@ pub struct MetricValue {
 /// The exported weights' evaluation on their run's own held-out test patients.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct TestMetrics {
     pub patients: usize,
     pub joints: usize,
@@ -85,6 +89,7 @@ pub struct TestMetrics {
 /// The export sidecar (`jointscope.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct Sidecar {
     pub format_version: u32,
     pub producer: String,

@@ -236,6 +236,16 @@ fn a_sidecar_whose_appearance_summary_has_the_wrong_dimension_is_refused() {
 }
 
 #[test]
+fn a_sidecar_with_a_misspelt_field_is_refused_by_name() {
+    // "threshhold" beside the real threshold: before, ignored without a word.
+    let (sidecar, _) = export(Arch::Local);
+    let mut v: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
+    v["input"]["threshhold"] = serde_json::json!(0.5);
+    let err = Sidecar::parse(&serde_json::to_vec(&v).unwrap()).unwrap_err();
+    assert!(err.to_string().contains("unknown field `threshhold`"), "{err}");
+}
+
+#[test]
 fn a_detection_marks_its_stages_in_order_and_finds_what_detect_finds() {
     // A sidecar with both feature summaries, so every stage runs; the appearance summary is fitted
     // on random 40-feature vectors (only its dimension matters here).

@@ -66,6 +66,7 @@ impl std::fmt::Display for Arch {
 /// Sizes and switches of a [`JointNet`]. Serialised into checkpoints and the export sidecar.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(target_family = "wasm", derive(tsify::Tsify))]
+#[serde(deny_unknown_fields)]
 pub struct ModelConfig {
     pub arch: Arch,
     /// How the encoders are built (absent in older files: plain).

@@ -35,6 +35,7 @@ impl crate::choice::Choice for LossKind {
 
 /// A loss and its settings.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LossConfig {
     pub kind: LossKind,
     /// Weight of positives for `bce`.

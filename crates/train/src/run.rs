@@ -214,4 +214,23 @@ mod tests {
         let read = read_history(&path).unwrap();
         assert_eq!(read, vec![EpochRecord { epoch: 3, train_loss: 0.25, valid_loss: 0.5, valid_auc: None, valid_pr_auc: None, seconds: 0.0 }]);
     }
+
+    #[test]
+    fn a_run_config_with_a_misspelt_setting_is_refused_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("run.json");
+        let config = crate::train::RunConfig {
+            manifest: "manifest.csv".into(),
+            manifest_sha256: None,
+            model: jointscope_model::ModelConfig::default(),
+            train: crate::train::TrainParams::default(),
+            split: jointscope_dataset::split::SplitSpec::default(),
+            backend: crate::backend::BackendChoice::default(),
+        };
+        let mut v = serde_json::to_value(&config).unwrap();
+        v["train"]["recipe"]["patinece"] = serde_json::json!(3);
+        std::fs::write(&path, serde_json::to_vec(&v).unwrap()).unwrap();
+        let e = format!("{:#}", read_json::<crate::train::RunConfig>(&path).unwrap_err());
+        assert!(e.contains("unknown field `patinece`"), "{e}");
+    }
 }

@@ -30,6 +30,7 @@ use std::time::Instant;
 
 /// Optimisation settings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct TrainParams {
     pub epochs: usize,
     /// Photos per step (each brings all its labelled joints).
@@ -76,6 +77,7 @@ pub struct TrainParams {
 /// validation ROC-AUC, all epochs, no warm-up, nothing frozen), so old runs read the same.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
+#[serde(deny_unknown_fields)]
 pub struct Recipe {
     /// The validation figure that keeps the best epoch (and that early stopping watches).
     pub select: Select,
@@ -189,6 +191,7 @@ pub const MIX_PROBABILITY: f32 = 0.5;
 
 /// Everything that defines a run, written to `run.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct RunConfig {
     pub manifest: PathBuf,
     /// The manifest's SHA-256 when the run started (filled in by [`train`]): a resumed run, or an
