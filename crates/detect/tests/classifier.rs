@@ -237,7 +237,7 @@ fn a_sidecar_whose_appearance_summary_has_the_wrong_dimension_is_refused() {
 
 #[test]
 fn a_sidecar_with_a_misspelt_field_is_refused_by_name() {
-    // "threshhold" beside the real threshold: before, ignored without a word.
+    // A misspelt field in the input block: before, ignored without a word.
     let (sidecar, _) = export(Arch::Local);
     let mut v: serde_json::Value = serde_json::from_slice(&sidecar).unwrap();
     v["input"]["threshhold"] = serde_json::json!(0.5);
