@@ -96,8 +96,8 @@ fn patient_split_never_leaks_and_is_stratified() {
     }
 }
 
-/// The disease sampler as it was before the realism knobs (commit 8f7ab54), kept here as the
-/// reference the default disease model must reproduce draw for draw.
+/// The disease sampler of the published benchmark (as written at commit 8f7ab54), kept here as
+/// the reference the default disease model must reproduce draw for draw.
 fn legacy_sample(rng: &mut ChaCha8Rng, prevalence: f32) -> [[f32; Joint::COUNT]; 2] {
     use rand::Rng;
     const JOINT_WEIGHT: [f32; Joint::COUNT] = [0.6, 1.6, 1.5, 0.9, 0.8, 1.3, 1.3, 0.8, 0.7, 0.6, 1.4];
@@ -122,7 +122,7 @@ fn legacy_sample(rng: &mut ChaCha8Rng, prevalence: f32) -> [[f32; Joint::COUNT];
 }
 
 #[test]
-fn the_default_disease_model_draws_exactly_as_before_the_knobs() {
+fn the_default_disease_model_draws_exactly_as_the_published_benchmarks_sampler() {
     use rand::Rng;
     let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(31), ChaCha8Rng::seed_from_u64(31));
     for _ in 0..500 {

@@ -52,8 +52,8 @@ pub enum Preset {
     /// Joints inflamed independently and uniformly, every joint's healthy look its own, nothing
     /// occult: the rest of the hand carries no information about a joint, so context cannot help.
     Control,
-    /// The generator as it was before the realism knobs (patient clustering, symmetry 0.6,
-    /// favoured joints, patient-level healthy look, every sign visible).
+    /// The benchmark's own settings (patient clustering, symmetry 0.6, favoured joints,
+    /// patient-level healthy look, every sign visible): seed 7 draws the published benchmark.
     Default,
     /// Burden-coupled (more inflamed joints come with more severe ones), more symmetric (0.8) and
     /// with 30 % of inflamed joints occult (10 % of their signs visible).

@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 /// Relative chance of each joint being inflamed in an active patient (index = `Joint::index`).
 pub(crate) const JOINT_WEIGHT: [f32; Joint::COUNT] = [0.6, 1.6, 1.5, 0.9, 0.8, 1.3, 1.3, 0.8, 0.7, 0.6, 1.4];
 
-/// How inflammation is spread over a patient's joints and how much of it the photo shows. Each
-/// field's default is the generator before these knobs existed (the `default` preset), so the
-/// default benchmark is drawn exactly as before.
+/// How inflammation is spread over a patient's joints and how much of it the photo shows. The
+/// defaults are the `default` preset, with which seed 7 draws the benchmark every published
+/// figure was measured on (tests/golden.rs pins its bytes).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default)]
 pub struct Disease {
@@ -62,7 +62,8 @@ pub fn sample_patient(rng: &mut impl Rng, prevalence: f32, d: &Disease) -> Patie
             return out;
         }
         let c = d.burden_coupling.clamp(0.0, 1.0);
-        // Drawn only when coupled, so the uncoupled generator draws exactly as it always did.
+        // Drawn only when coupled: an uncoupled patient takes no extra draw from `rng`, which keeps
+        // the default preset's stream (and so the seed-7 benchmark) unchanged.
         let burden: f32 = if c > 0.0 { rng.random() } else { 0.5 };
         let rate = 1.0 + c * (1.5 * burden - 0.75);
         let mean_w: f32 = JOINT_WEIGHT.iter().sum::<f32>() / Joint::COUNT as f32;
