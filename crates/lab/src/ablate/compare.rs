@@ -321,3 +321,45 @@ impl Factor {
         [a.has(r), b.has(r)]
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A run whose two test patients have one inflamed and one healthy joint each, scored
+    /// (p1 inflamed, p1 healthy, p2 inflamed, p2 healthy).
+    fn run(probs: [f32; 4]) -> Selected {
+        let joint = |patient: &str, label: bool, prob: f32| Scored { patient: patient.into(), image: format!("{patient}.jpg"), label, prob };
+        Selected {
+            thresholds: Thresholds { chosen: 0.5, f1_optimal: 0.5 },
+            predictions: vec![joint("p1", true, probs[0]), joint("p1", false, probs[1]), joint("p2", true, probs[2]), joint("p2", false, probs[3])],
+            hand_rule: None,
+        }
+    }
+
+    #[test]
+    fn a_paired_difference_is_each_seeds_difference_and_their_mean() {
+        // Seed 0: A ranks both inflamed joints first (PR-AUC 1); B ranks a healthy joint first,
+        // then inflamed, healthy, inflamed: precision 1/2 at each inflamed joint (PR-AUC 0.5).
+        // Seed 1: both rank perfectly. By hand: per seed 0.5 and 0, mean 0.25.
+        let (a, b) = ([run([0.9, 0.1, 0.8, 0.2]), run([0.9, 0.1, 0.8, 0.2])], [run([0.1, 0.9, 0.8, 0.2]), run([0.9, 0.1, 0.8, 0.2])]);
+        let d = paired(&a.iter().collect::<Vec<_>>(), &b.iter().collect::<Vec<_>>(), 0, &[Metric::PrAuc], 200, 3);
+        assert_eq!(d.per_seed, vec![0.5, 0.0]);
+        assert_eq!(d.mean, 0.25);
+        // Every resample's mean lies between the seeds' extremes (0 and 0.5 per seed, whatever
+        // patients are drawn, since B never beats A).
+        assert!(0.0 <= d.ci.0 && d.ci.0 <= d.ci.1 && d.ci.1 <= 0.5, "{:?}", d.ci);
+    }
+
+    #[test]
+    fn figures_at_the_chosen_threshold_are_counted_by_hand() {
+        // At 0.5: A flags both inflamed joints and nothing else (F1 1, sensitivity 1,
+        // specificity 1); B flags one healthy and one inflamed joint (TP 1, FP 1, FN 1: F1 0.5,
+        // sensitivity 0.5, specificity 0.5).
+        let names = [Metric::F1, Metric::Sensitivity, Metric::Specificity, Metric::RocAuc];
+        let (a, b) = (run([0.9, 0.1, 0.8, 0.2]), run([0.1, 0.9, 0.8, 0.2]));
+        assert_eq!(figures(&a.predictions.iter().collect::<Vec<_>>(), a.thresholds, &names), vec![1.0, 1.0, 1.0, 1.0]);
+        // B's ROC-AUC: of the 4 (inflamed, healthy) pairs only 0.8 over 0.2 is ordered right: 1/4.
+        assert_eq!(figures(&b.predictions.iter().collect::<Vec<_>>(), b.thresholds, &names), vec![0.5, 0.5, 0.5, 0.25]);
+    }
+}
