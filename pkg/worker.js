@@ -23,11 +23,9 @@ const ops = {
   async judge({ bytes, joints }) {
     return needEngine().judge(bytes, joints);
   },
-  async close() {
-    engine?.close();
-    engine = null;
-  },
 };
+// No close operation: the package closes a detector by terminating its worker, which frees
+// everything the worker holds.
 
 function needEngine() {
   if (!engine) {

@@ -1,6 +1,7 @@
 // Contracts between Rust, the package and the page, checked without a browser: every error name
 // the Rust binding or the package can raise is in pkg/errors.js's ERROR_NAMES, which is exactly
-// index.d.ts's JointscopeErrorName, and the page explains each one.
+// index.d.ts's JointscopeErrorName, and the page explains each one; the operations the package
+// asks of its worker are exactly those the worker has.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
@@ -45,4 +46,13 @@ test("the page explains every error name, and nothing else", () => {
 test("the package's README names every error name", () => {
   const readme = read("pkg/README.md");
   assert.deepEqual(ERROR_NAMES.filter((n) => !readme.includes(`\`${n}\``)), []);
+});
+
+test("the package asks its worker only for operations the worker has, and uses every one", () => {
+  const worker = read("pkg/worker.js");
+  const body = worker.slice(worker.indexOf("const ops = {"), worker.indexOf("\n};", worker.indexOf("const ops = {")));
+  const has = sorted([...body.matchAll(/^ {2}async (\w+)\(/gm)].map((m) => m[1]));
+  const asked = sorted([...read("pkg/index.js").matchAll(/client\.call\("(\w+)"/g)].map((m) => m[1]));
+  assert.ok(has.length >= 5, `${has}`);
+  assert.deepEqual(asked, has);
 });

@@ -44,7 +44,7 @@ test("the detector's worker answers a message it does not know with a ProtocolEr
   assert.equal(reply.id, 7);
   assert.equal(reply.ok, false);
   assert.equal(reply.error.name, "ProtocolError");
-  assert.match(reply.error.message, /no operation "detekt" \(it has create, detect, detectForVideo, memoryBytes, judge, close\)/);
+  assert.match(reply.error.message, /no operation "detekt" \(it has create, detect, detectForVideo, memoryBytes, judge\)/);
   await context.close();
 });
 
