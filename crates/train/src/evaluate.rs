@@ -343,29 +343,20 @@ fn write_outputs(dir: &Path, ds: &Dataset, preds: &[Prediction], eval: &Evaluati
     Ok(run::write_atomic(&dir.join("predictions.csv"), &bytes)?)
 }
 
-/// Written with 2 decimals (positions in pixels).
-fn two_decimals<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&format_args!("{v:.2}"))
-}
-
-/// Written with 7 decimals (probabilities: within 5e-8 of the computed value).
-fn seven_decimals<S: serde::Serializer>(v: &f32, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&format_args!("{v:.7}"))
-}
-
-/// One row of an evaluation's `predictions.csv`: a labelled joint, where it is, its truth (1 =
-/// inflamed), the calibrated probability and the verdict at the run's threshold.
+/// One row of an evaluation's `predictions.csv`: a labelled joint, where it is (2 decimals), its
+/// truth (1 = inflamed), the calibrated probability and the verdict at the run's threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct PredictionRow {
     pub image: String,
     pub patient_id: String,
     pub joint: String,
-    #[serde(serialize_with = "two_decimals")]
+    #[serde(serialize_with = "run::fixed::<2, _, _>")]
     pub x: f32,
-    #[serde(serialize_with = "two_decimals")]
+    #[serde(serialize_with = "run::fixed::<2, _, _>")]
     pub y: f32,
     pub label: u8,
-    #[serde(serialize_with = "seven_decimals")]
+    /// Written with 7 decimals: within 5e-8 of the computed value.
+    #[serde(serialize_with = "run::fixed::<7, _, _>")]
     pub probability: f32,
     pub inflamed: u8,
 }

@@ -59,33 +59,31 @@ pub struct EpochRecord {
 /// An [`EpochRecord`] as `history.csv` writes it: losses and AUCs to 6 decimals, seconds to 2, an
 /// absent AUC empty (the checkpoint keeps the full values).
 #[derive(Serialize)]
-struct HistoryRow<'a> {
+struct HistoryRow {
     epoch: usize,
-    #[serde(serialize_with = "six_decimals")]
-    train_loss: &'a f64,
-    #[serde(serialize_with = "six_decimals")]
-    valid_loss: &'a f64,
-    #[serde(serialize_with = "six_decimals_or_empty")]
-    valid_auc: &'a Option<f64>,
-    #[serde(serialize_with = "six_decimals_or_empty")]
-    valid_pr_auc: &'a Option<f64>,
-    #[serde(serialize_with = "two_decimals")]
-    seconds: &'a f64,
+    #[serde(serialize_with = "fixed::<6, _, _>")]
+    train_loss: f64,
+    #[serde(serialize_with = "fixed::<6, _, _>")]
+    valid_loss: f64,
+    #[serde(serialize_with = "fixed_or_empty::<6, _, _>")]
+    valid_auc: Option<f64>,
+    #[serde(serialize_with = "fixed_or_empty::<6, _, _>")]
+    valid_pr_auc: Option<f64>,
+    #[serde(serialize_with = "fixed::<2, _, _>")]
+    seconds: f64,
 }
 
-fn six_decimals<S: serde::Serializer>(v: &&f64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&format_args!("{v:.6}"))
+/// A number written with `D` decimals (the fixed precision the project's CSV files keep).
+pub fn fixed<const D: usize, T: std::fmt::Display, S: serde::Serializer>(v: &T, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(&format_args!("{:.*}", D, v))
 }
 
-fn six_decimals_or_empty<S: serde::Serializer>(v: &&Option<f64>, s: S) -> Result<S::Ok, S::Error> {
-    match **v {
-        Some(v) => s.collect_str(&format_args!("{v:.6}")),
+/// [`fixed`], or an empty cell for `None`.
+pub fn fixed_or_empty<const D: usize, T: std::fmt::Display, S: serde::Serializer>(v: &Option<T>, s: S) -> Result<S::Ok, S::Error> {
+    match v {
+        Some(v) => fixed::<D, T, S>(v, s),
         None => s.serialize_str(""),
     }
-}
-
-fn two_decimals<S: serde::Serializer>(v: &&f64, s: S) -> Result<S::Ok, S::Error> {
-    s.collect_str(&format_args!("{v:.2}"))
 }
 
 /// Paths inside a run directory.
@@ -170,11 +168,11 @@ pub fn write_history(path: &Path, history: &[EpochRecord]) -> anyhow::Result<()>
     for r in history {
         w.serialize(HistoryRow {
             epoch: r.epoch,
-            train_loss: &r.train_loss,
-            valid_loss: &r.valid_loss,
-            valid_auc: &r.valid_auc,
-            valid_pr_auc: &r.valid_pr_auc,
-            seconds: &r.seconds,
+            train_loss: r.train_loss,
+            valid_loss: r.valid_loss,
+            valid_auc: r.valid_auc,
+            valid_pr_auc: r.valid_pr_auc,
+            seconds: r.seconds,
         })?;
     }
     let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("writing {}: {e}", path.display()))?;
