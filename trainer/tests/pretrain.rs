@@ -164,35 +164,21 @@ fn encoder_outputs(dir: &std::path::Path) -> Vec<f32> {
     [out(&net.local), out(&net.global)].concat()
 }
 
+/// One epoch of masked pretraining from MediaPipe's weights on the demo's healthy hands into `pre`
+/// (64-pixel crops, as MediaPipe's encoder needs), with `extra` options; what it printed.
+fn pretrain_from_mediapipe(pre: &std::path::Path, extra: &[&str]) -> String {
+    let healthy = demo().out.join("data/healthy.csv");
+    let args = ["pretrain", "--manifest", healthy.to_str().unwrap(), "--out", pre.to_str().unwrap(), "--init", "mediapipe", "--objective", "masked"];
+    let small = ["--epochs", "1", "--batch", "4", "--global-size", "64", "--local-size", "64", "--width", "8", "--backend", "flex"];
+    ok(&jointscope(&[&args[..], &small, extra].concat()))
+}
+
 #[test]
 fn pretraining_from_mediapipes_network_fine_tunes_only_a_mediapipe_encoder() {
     let out = &demo().out;
     let dir = tempfile::tempdir().unwrap();
     let pre = dir.path().join("pretrain-mp");
-    let healthy = out.join("data/healthy.csv");
-    ok(&jointscope(&[
-        "pretrain",
-        "--manifest",
-        healthy.to_str().unwrap(),
-        "--out",
-        pre.to_str().unwrap(),
-        "--init",
-        "mediapipe",
-        "--objective",
-        "masked",
-        "--epochs",
-        "1",
-        "--batch",
-        "4",
-        "--global-size",
-        "64",
-        "--local-size",
-        "64",
-        "--width",
-        "8",
-        "--backend",
-        "flex",
-    ]));
+    pretrain_from_mediapipe(&pre, &[]);
     let meta = read_json(&pre.join("pretrain.json"));
     assert_eq!((meta["config"]["init_mediapipe"].as_bool(), meta["config"]["model"]["encoder"].as_str()), (Some(true), Some("mediapipe")), "{meta}");
     let m = out.join("data/manifest.csv");
@@ -233,32 +219,8 @@ fn probing_a_pretraining_from_mediapipe_compares_it_with_its_start() {
     let out = &demo().out;
     let dir = tempfile::tempdir().unwrap();
     let pre = dir.path().join("pretrain-mp");
-    let (healthy, m) = (out.join("data/healthy.csv"), out.join("data/manifest.csv"));
-    let printed = ok(&jointscope(&[
-        "pretrain",
-        "--manifest",
-        healthy.to_str().unwrap(),
-        "--out",
-        pre.to_str().unwrap(),
-        "--init",
-        "mediapipe",
-        "--objective",
-        "masked",
-        "--epochs",
-        "1",
-        "--batch",
-        "4",
-        "--global-size",
-        "64",
-        "--local-size",
-        "64",
-        "--width",
-        "8",
-        "--backend",
-        "flex",
-        "--probe",
-        m.to_str().unwrap(),
-    ]));
+    let m = out.join("data/manifest.csv");
+    let printed = pretrain_from_mediapipe(&pre, &["--probe", m.to_str().unwrap()]);
     let rows: Vec<&str> = printed.lines().filter(|l| l.starts_with("| ") && !l.starts_with("| encoder")).map(|l| l.split(" | ").next().unwrap()).collect();
     assert_eq!(rows, ["| random", "| MediaPipe's weights (the start)", "| pretrained"], "{printed}");
 }

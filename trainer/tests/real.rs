@@ -136,25 +136,8 @@ fn weights_trained_on_painted_photos_say_so() {
     let data = benchmark(dir.path(), &["default"]);
     let (run, export) = (dir.path().join("run"), dir.path().join("export"));
     let r = run.to_str().unwrap();
-    ok(&jointscope(&[
-        "train",
-        "--manifest",
-        data.join("manifest.csv").to_str().unwrap(),
-        "--run",
-        r,
-        "--global-size",
-        "32",
-        "--local-size",
-        "32",
-        "--width",
-        "8",
-        "--epochs",
-        "1",
-        "--backend",
-        "flex",
-        "--arch",
-        "local",
-    ]));
+    let m = data.join("manifest.csv");
+    ok(&jointscope(&[&["train", "--manifest", m.to_str().unwrap(), "--run", r][..], &TINY, &["--arch", "local"]].concat()));
     ok(&jointscope(&["evaluate", "--run", r]));
     ok(&jointscope(&["export", "--run", r, "--out", export.to_str().unwrap()]));
     assert_eq!(read_json(&export.join("jointscope.json"))["training_photos"], "simulated-signs");

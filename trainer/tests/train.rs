@@ -329,23 +329,7 @@ fn training_on_three_patients_warns_that_threshold_and_intervals_are_unreliable(
     let dir = tempfile::tempdir().unwrap();
     let three = ["p0001", "p0002", "p0003"];
     let m = relabelled(dir.path(), "three.csv", &|p| three.contains(&p), &|_, j, _| if j == "MCP2" { "1".into() } else { "0".into() });
-    let o = jointscope(&[
-        "train",
-        "--manifest",
-        m.to_str().unwrap(),
-        "--run",
-        dir.path().join("run").to_str().unwrap(),
-        "--global-size",
-        "32",
-        "--local-size",
-        "32",
-        "--width",
-        "8",
-        "--epochs",
-        "1",
-        "--backend",
-        "flex",
-    ]);
+    let o = train_tiny(&m, &dir.path().join("run"));
     let t = ok(&o);
     assert!(
         t.contains("warning: the validation split has 1 patient and 2 inflamed joints (fewer than 5 patients or 10 inflamed joints): the threshold"),
