@@ -54,9 +54,10 @@ function asError(e) {
 
 /**
  * Load the bundle of `backend` ("webgpu" or "cpu") and build a detector on it, warmed up.
- * `files`: { palm, landmark, sidecar, weights } as Uint8Array.
+ * `files`: { palm, landmark, sidecar, weights } as Uint8Array; `options`: detection settings
+ * ({ maxHands, minPalmScore, minPresence }, any subset) to start with.
  */
-export async function createEngine({ backend, files }) {
+export async function createEngine({ backend, files, options = {} }) {
   if (!(backend in BUNDLES)) throw typedError("InputError", `backend must be "webgpu" or "cpu", not ${JSON.stringify(backend)}`);
   if (!simdAvailable()) {
     throw typedError("UnsupportedError", "this browser cannot run WebAssembly SIMD; a browser from 2023 or later can (Chrome 91, Firefox 89, Safari 16.4)");
@@ -72,6 +73,7 @@ export async function createEngine({ backend, files }) {
   try {
     const { memory } = await mod.default();
     const detector = await mod.JointDetector.create(files.palm, files.landmark, files.sidecar, files.weights, backend);
+    detector.setOptions(options);
     return new Engine(detector, mod.limits(), { backend, files }, memory);
   } catch (e) {
     throw asError(e);
@@ -87,6 +89,18 @@ class Engine {
     this.limits = limits;
     this.sidecar = detector.sidecar;
     this.meaning = detector.meaning;
+    this.options = detector.options;
+  }
+
+  /**
+   * Change detection settings ({ maxHands, minPalmScore, minPresence }, any subset) from the next
+   * photo on; returns every setting now in force. Out-of-range or unknown settings: InputError.
+   */
+  setOptions(change) {
+    if (!this.detector) throw typedError("StateError", this.lost ?? "the detector is closed");
+    this.detector.setOptions(change);
+    this.options = this.detector.options;
+    return this.options;
   }
 
   /**
@@ -131,7 +145,7 @@ class Engine {
       const err = asError(e);
       if (err.name === "RuntimeError") {
         try {
-          this.detector = (await createEngine(this.recipe)).detector;
+          this.detector = (await createEngine({ ...this.recipe, options: this.options })).detector;
         } catch (r) {
           this.detector = null;
           this.lost = `the detector failed and could not be restarted (${asError(r).message}): start a new one`;

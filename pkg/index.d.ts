@@ -1,7 +1,7 @@
 // The result types are generated from the Rust structs the wasm returns (tsify, in the bundle's
 // own declarations); this file adds only the JavaScript API around them.
-import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand, HandRule, HandScore, HandVerdict, TrainingPhotos } from "./wasm/cpu/jointscope_wasm.js";
-export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand, HandRule, HandScore, HandVerdict, TrainingPhotos };
+import type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand, HandRule, HandScore, HandVerdict, TrainingPhotos, DetectionOptions } from "./wasm/cpu/jointscope_wasm.js";
+export type { Detection, HandResult, JointVerdict, JointAt, CropBox, Point, Sidecar, PhotoLimits, Hand, Joint, Quality, Check, Familiarity, FeatureModel, FrameCheck, FrameHand, HandRule, HandScore, HandVerdict, TrainingPhotos, DetectionOptions };
 
 /** Where a backend failed, what kind of input was bad, …: switch on `error.name`. */
 export type JointscopeErrorName =
@@ -11,7 +11,7 @@ export type JointscopeErrorName =
 export type Backend = "auto" | "webgpu" | "cpu";
 export type Bytes = ArrayBuffer | Uint8Array | Blob;
 
-export interface CreateOptions {
+export interface CreateOptions extends DetectionOptions {
   /** URL of jointscope.bpk (from `jointscope export`), or its bytes. */
   weights: string | URL | Bytes;
   /** URL or bytes of jointscope.json, or the parsed object; default: next to a weights URL. */
@@ -36,8 +36,8 @@ export interface RestartEvent extends Event {
   readonly detail: { readonly reason: string };
 }
 
-/** What `setOptions` changes, from the next `detect` on. */
-export interface DetectOptions {
+/** What `setOptions` changes: the detection settings (generated from Rust) and `mirrored`. */
+export interface DetectOptions extends DetectionOptions {
   /** The photos are mirror images (front-camera selfies): handedness is swapped back. */
   mirrored?: boolean;
 }
@@ -80,8 +80,14 @@ export declare class JointDetector extends EventTarget {
    * `timestamp`: milliseconds, increasing (e.g. `performance.now()`).
    */
   detectForVideo(source: Exclude<ImageSource, Blob>, timestamp: number): Promise<FrameCheck>;
-  /** Change per-photo options (`mirrored`) for the following detections; others keep their value. */
-  setOptions(options: DetectOptions): void;
+  /** Every option in force. */
+  readonly options: Required<DetectOptions>;
+  /**
+   * Change options (MediaPipe's `setOptions`); those left out keep their value. `mirrored` alone
+   * applies at once; with a detection setting, everything applies to the photos passed once the
+   * promise resolves. Out of range or unknown: rejects with an InputError, nothing changed.
+   */
+  setOptions(options: DetectOptions): Promise<void>;
   /** Judge joints at known positions (no landmark step) in an encoded photo. */
   judge(photo: Bytes | string | URL, joints: JointAt[]): Promise<JointVerdict[]>;
   /** Bytes of WebAssembly memory the detector holds now (its high-water mark: wasm memory never shrinks). */

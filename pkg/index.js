@@ -123,6 +123,7 @@ async function startInWorker(options, answerTimeoutMs) {
     const info = await client.call("create", options);
     return {
       ...info,
+      setOptions: (change) => client.call("setOptions", change),
       detect: (input, transfer) => client.call("detect", input, transfer, true),
       detectForVideo: (input, transfer) => client.call("detectForVideo", input, transfer, true),
       judge: (bytes, joints) => client.call("judge", { bytes, joints }, [], true),
@@ -181,7 +182,7 @@ export class JointDetector extends EventTarget {
     super();
     if (token !== JointDetector.#token) throw typedError("StateError", "use JointDetector.create()");
     this.#engine = engine;
-    this.#options = options;
+    this.#options = { ...options, ...engine.options };
     this.#start = start;
     /** "webgpu" or "cpu". */
     this.backend = engine.backend;
@@ -204,8 +205,9 @@ export class JointDetector extends EventTarget {
    * jointscope.json (default: next to a weights URL). options.models: folder URL of the MediaPipe
    * .tflite files (default: this package's models/). options.backend: "auto" | "webgpu" | "cpu".
    * options.worker: run in a Web Worker (default true). options.mirrored: the photos are mirror
-   * images (front-camera selfies); `setOptions` changes it later. options.answerTimeoutMs: how long
-   * a photo may go unanswered by the worker before it is taken for dead (default 120 000).
+   * images (front-camera selfies). options.maxHands, minPalmScore, minPresence: detection
+   * settings (see `setOptions`, which changes any of these later). options.answerTimeoutMs: how
+   * long a photo may go unanswered by the worker before it is taken for dead (default 120 000).
    */
   static async create(options = {}) {
     const { weights, backend = "auto", worker = typeof Worker !== "undefined", mirrored = false, answerTimeoutMs = ANSWER_TIMEOUT_MS } = options;
@@ -231,9 +233,13 @@ export class JointDetector extends EventTarget {
       bytesOf(models.landmark, "hand landmark model"),
     ]);
     const files = { weights: w, sidecar: s, palm, landmark };
-    // A GPU failure can take its worker down (a trap inside wasm): each try gets a fresh one.
-    const start = worker ? (b) => startInWorker({ backend: b, files }, answerTimeoutMs) : (b) => createEngine({ backend: b, files });
-    const { started, fallbackReason } = await startWithFallback(backend, start);
+    // A GPU failure can take its worker down (a trap inside wasm): each try gets a fresh one,
+    // started with the detection settings in force.
+    const start = worker
+      ? (b, settings) => startInWorker({ backend: b, files, options: settings }, answerTimeoutMs)
+      : (b, settings) => createEngine({ backend: b, files, options: settings });
+    const settings = detectionSettings(options);
+    const { started, fallbackReason } = await startWithFallback(backend, (b) => start(b, settings));
     return new JointDetector(JointDetector.#token, started, fallbackReason, { mirrored: Boolean(mirrored) }, start);
   }
 
@@ -260,7 +266,7 @@ export class JointDetector extends EventTarget {
 
   async #restart(cause) {
     const from = this.backend === "webgpu" ? "WebGPU" : "the CPU";
-    const fresh = await this.#start("cpu");
+    const fresh = await this.#start("cpu", detectionSettings(this.#options));
     if (!this.#engine) {
       fresh.close(); // closed while it started
       return;
@@ -273,12 +279,25 @@ export class JointDetector extends EventTarget {
     this.dispatchEvent(new CustomEvent("restart", { detail: { reason: this.fallbackReason } }));
   }
 
+  /** Every option in force: { mirrored, maxHands, minPalmScore, minPresence }. */
+  get options() {
+    return { ...this.#options };
+  }
+
   /**
-   * Change the options that apply per photo, from the next `detect` on: `{ mirrored }` (the
-   * photos are mirror images, as a front camera's are). Options left out keep their value.
+   * Change options (MediaPipe's `setOptions`); options left out keep their value. `mirrored`
+   * alone applies at once, to the photos passed after this call; with any detection setting
+   * (`maxHands`, `minPalmScore`, `minPresence`) everything applies to the photos passed once the
+   * promise resolves. A setting out of range or unknown rejects with an InputError and changes
+   * nothing.
    */
-  setOptions(options = {}) {
-    if (options.mirrored !== undefined) this.#options = { ...this.#options, mirrored: Boolean(options.mirrored) };
+  async setOptions(options = {}) {
+    const { mirrored, ...change } = options ?? {};
+    if (Object.keys(change).length) {
+      const now = await this.#run((engine) => engine.setOptions(change));
+      this.#options = { ...this.#options, ...now };
+    }
+    if (mirrored !== undefined) this.#options = { ...this.#options, mirrored: Boolean(mirrored) };
   }
 
   /**
@@ -341,6 +360,11 @@ export class JointDetector extends EventTarget {
     this.#engine?.close();
     this.#engine = null;
   }
+}
+
+/** The detection settings among a detector's options (the rest apply per photo in this file). */
+function detectionSettings({ maxHands, minPalmScore, minPresence }) {
+  return Object.fromEntries(Object.entries({ maxHands, minPalmScore, minPresence }).filter(([, v]) => v !== undefined));
 }
 
 export { webgpuAvailable, simdAvailable };

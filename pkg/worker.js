@@ -9,7 +9,10 @@ const ops = {
   async create(options) {
     engine?.close();
     engine = await createEngine(options);
-    return { backend: engine.backend, sidecar: engine.sidecar, limits: engine.limits, meaning: engine.meaning };
+    return { backend: engine.backend, sidecar: engine.sidecar, limits: engine.limits, meaning: engine.meaning, options: engine.options };
+  },
+  async setOptions(change) {
+    return needEngine().setOptions(change);
   },
   async detect(input) {
     return needEngine().detect(input);

@@ -44,7 +44,64 @@ test("the detector's worker answers a message it does not know with a ProtocolEr
   assert.equal(reply.id, 7);
   assert.equal(reply.ok, false);
   assert.equal(reply.error.name, "ProtocolError");
-  assert.match(reply.error.message, /no operation "detekt" \(it has create, detect, detectForVideo, memoryBytes, judge\)/);
+  assert.match(reply.error.message, /no operation "detekt" \(it has create, setOptions, detect, detectForVideo, memoryBytes, judge\)/);
+  await context.close();
+});
+
+// In the page: the test photo drawn twice side by side (two hands), given with a detector made by
+// `create` (extra create options merged in) to `run(d, canvas)`, whose answer is returned.
+async function twoHands(page, createOptions, run) {
+  await page.evaluate((bytes) => (globalThis.testPhoto = new Uint8Array(bytes)), [...readFileSync(fx.handPhoto)]);
+  // One expression, so that `run` is evaluated by the test driver, not by an eval the page's CSP forbids.
+  return page.evaluate(`(async () => {
+    const { JointDetector } = await import("/pkg/index.js");
+    const d = await JointDetector.create({ weights: "/weights/jointscope.bpk", models: "/pkg/models/", backend: "cpu", ...${JSON.stringify(createOptions)} });
+    const bitmap = await createImageBitmap(new Blob([globalThis.testPhoto]));
+    const canvas = new OffscreenCanvas(bitmap.width * 2, bitmap.height);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0);
+    canvas.getContext("2d").drawImage(bitmap, bitmap.width, 0);
+    try {
+      return await (${run.toString()})(d, canvas);
+    } finally {
+      d.close();
+    }
+  })()`);
+}
+
+test("setOptions({ maxHands }) changes how many hands the worker's detector finds from the next photo", async () => {
+  const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
+  const r = await twoHands(page, {}, async (d, canvas) => {
+    const before = (await d.detect(canvas)).hands.length;
+    await d.setOptions({ maxHands: 1 });
+    return { before, after: (await d.detect(canvas)).hands.length, options: d.options };
+  });
+  assert.deepEqual(r, { before: 2, after: 1, options: { mirrored: false, maxHands: 1, minPalmScore: 0.5, minPresence: 0.5 } });
+  await context.close();
+});
+
+test("a detector created with maxHands 1 on the main thread finds one hand of two", async () => {
+  const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
+  const r = await twoHands(page, { maxHands: 1, worker: false }, async (d, canvas) => ({ hands: (await d.detect(canvas)).hands.length, maxHands: d.options.maxHands }));
+  assert.deepEqual(r, { hands: 1, maxHands: 1 });
+  await context.close();
+});
+
+test("setOptions refuses a setting out of range or unknown with an InputError naming it, and changes nothing", async () => {
+  const { page, context } = await session.openPage(`${session.origin}/?backend=cpu`);
+  const r = await twoHands(page, {}, async (d, canvas) => {
+    const refused = [];
+    for (const change of [{ maxHands: 0 }, { minPalmScore: 1.5 }, { numHands: 1 }, { maxHands: 1, minPresence: -1, mirrored: true }]) {
+      refused.push(await d.setOptions(change).then(() => "accepted", (e) => `${e.name}: ${e.message}`));
+    }
+    return { refused, options: d.options, hands: (await d.detect(canvas)).hands.length };
+  });
+  assert.equal(r.refused.length, 4, JSON.stringify(r));
+  for (const [said, name] of r.refused.map((said, i) => [said, ["max_hands", "min_palm_score", "numHands", "min_presence"][i]])) {
+    assert.match(said, /^InputError: /, JSON.stringify(r));
+    assert.ok(said.includes(name), said);
+  }
+  assert.deepEqual(r.options, { mirrored: false, maxHands: 2, minPalmScore: 0.5, minPresence: 0.5 });
+  assert.equal(r.hands, 2);
   await context.close();
 });
 
@@ -122,6 +179,8 @@ export async function use(d: JointDetector, blob: Blob, video: HTMLVideoElement)
   const v = await d.judge(blob, [{ joint: "MCP2", x: 1, y: 2 }]);
   const f: FrameCheck = await d.detectForVideo(video, performance.now());
   const memory: number = await d.memoryBytes();
+  await d.setOptions({ maxHands: 1, minPalmScore: 0.4, minPresence: 0.6, mirrored: true });
+  const maxHands: number = d.options.maxHands;
   const meaning: string = d.meaning + r.meaning;
   let restarted = "";
   d.addEventListener("restart", (e) => { restarted = e.detail.reason; });
@@ -129,7 +188,7 @@ export async function use(d: JointDetector, blob: Blob, video: HTMLVideoElement)
   const verdict: HandVerdict | undefined = r.hands[0]?.verdict;
   const photos: TrainingPhotos | undefined = sidecar.training_photos;
   if (rule && verdict && photos && verdict.flagged !== verdict.score >= rule.threshold) throw new Error(photos);
-  return r.hands.length + v.length + detection.width + sidecar.threshold + limits.maxPixels + f.hands.length + frame.timestampMs + meaning.length + d.restarts + restarted.length + memory;
+  return r.hands.length + v.length + detection.width + sidecar.threshold + limits.maxPixels + f.hands.length + frame.timestampMs + meaning.length + d.restarts + restarted.length + memory + maxHands;
 }
 `,
   );

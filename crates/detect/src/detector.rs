@@ -124,6 +124,11 @@ impl Detector {
         &self.classifier
     }
 
+    /// The hand landmarker, whose [`options`](HandLandmarker::options) can be changed between photos.
+    pub fn landmarker(&self) -> &HandLandmarker {
+        &self.landmarker
+    }
+
     /// Find the hands in `img` and judge each one's joints.
     pub async fn detect(&self, img: &RgbImage) -> Result<Detection, DetectError> {
         self.detect_marked(img, &mut |_| {}).await
@@ -132,7 +137,7 @@ impl Detector {
     /// [`detect`](Self::detect), calling `mark` with each stage's name as it ends, so a caller
     /// can time them: [`STAGES`] in that order, the last four once per hand found.
     pub async fn detect_marked(&self, img: &RgbImage, mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
-        self.detect_marked_as(img, self.landmarker.options.mirrored, mark).await
+        self.detect_marked_as(img, self.landmarker.options().mirrored, mark).await
     }
 
     /// [`detect_marked`](Self::detect_marked) with `mirrored` ([`Options::mirrored`]) for this
@@ -198,7 +203,7 @@ impl Detector {
     /// [`detect_encoded`](Self::detect_encoded), marking `"decode"` once the photo is decoded and
     /// then the stages of [`detect_marked`](Self::detect_marked).
     pub async fn detect_encoded_marked(&self, bytes: &[u8], mark: &mut dyn FnMut(&'static str)) -> Result<Detection, DetectError> {
-        self.detect_encoded_marked_as(bytes, self.landmarker.options.mirrored, mark).await
+        self.detect_encoded_marked_as(bytes, self.landmarker.options().mirrored, mark).await
     }
 
     /// [`detect_encoded_marked`](Self::detect_encoded_marked) with `mirrored` for this photo alone.
@@ -210,7 +215,7 @@ impl Detector {
 
     /// Detect in raw RGBA pixels (a canvas's `ImageData`), `width × height × 4` bytes.
     pub async fn detect_rgba(&self, rgba: &[u8], width: u32, height: u32) -> Result<Detection, DetectError> {
-        self.detect_rgba_as(rgba, width, height, self.landmarker.options.mirrored).await
+        self.detect_rgba_as(rgba, width, height, self.landmarker.options().mirrored).await
     }
 
     /// [`detect_rgba`](Self::detect_rgba) with `mirrored` for this photo alone.

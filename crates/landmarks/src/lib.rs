@@ -21,7 +21,7 @@ pub mod pipeline;
 pub mod roi;
 pub mod tflite;
 
-pub use pipeline::{Complexity, DetectedHand, HandLandmarker, LANDMARK_INPUT, LandmarkOutput, Options};
+pub use pipeline::{Complexity, DetectedHand, HandLandmarker, LANDMARK_INPUT, LandmarkOutput, MAX_HANDS, Options};
 pub use roi::Roi;
 
 /// Pairs of the 21 hand landmarks joined along the fingers and across the palm's knuckles.
@@ -63,6 +63,9 @@ pub enum LandmarkError {
     /// The burn backend failed (device lost, out of memory).
     #[error("backend: {0}")]
     Backend(String),
+    /// A detection option is out of its range ([`Options::check`]).
+    #[error("detection options: {0}")]
+    Options(String),
 }
 
 impl LandmarkError {

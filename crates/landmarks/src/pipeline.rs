@@ -9,6 +9,7 @@ use image::RgbImage;
 use jointscope_data::preprocess::Sampling;
 use jointscope_data::{Hand as Side, Joint, Point};
 use serde::{Deserialize, Serialize};
+use std::sync::RwLock;
 
 use crate::LandmarkError;
 use crate::graph::Graph;
@@ -21,7 +22,7 @@ pub const LANDMARK_INPUT: usize = 224;
 
 /// Settings of the pipeline. The defaults are what Google's hand pipeline does with a still image
 /// (`static_image_mode`): the landmark model runs once per palm, on the ROI the palm detection gives.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Options {
     /// At most this many hands: the best this many palm detections get the landmark model.
     pub max_hands: usize,
@@ -43,6 +44,26 @@ pub struct Options {
 impl Default for Options {
     fn default() -> Self {
         Self { max_hands: 2, min_palm_score: 0.5, min_presence: 0.5, refine: false, dedupe: false, mirrored: false }
+    }
+}
+
+/// The most hands [`Options::max_hands`] may ask for: each is one more landmark-model input in a
+/// photo's batch, and a photo of one patient's hands holds two.
+pub const MAX_HANDS: usize = 8;
+
+impl Options {
+    /// Refuses settings the pipeline cannot honour: `max_hands` outside 1..=[`MAX_HANDS`], a score
+    /// threshold outside 0..=1 (or not a number). The message names the setting.
+    pub fn check(&self) -> Result<(), LandmarkError> {
+        if !(1..=MAX_HANDS).contains(&self.max_hands) {
+            return Err(LandmarkError::Options(format!("max_hands must be 1 to {MAX_HANDS}, got {}", self.max_hands)));
+        }
+        for (name, value) in [("min_palm_score", self.min_palm_score), ("min_presence", self.min_presence)] {
+            if !(0.0..=1.0).contains(&value) {
+                return Err(LandmarkError::Options(format!("{name} must be 0 to 1, got {value}")));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -121,8 +142,9 @@ pub struct HandLandmarker {
     landmark: Graph,
     anchors: Vec<(f32, f32)>,
     device: Device,
-    /// Pipeline settings.
-    pub options: Options,
+    /// Pipeline settings: read once at the start of each photo or frame, so a change made while
+    /// one is in flight applies from the next.
+    options: RwLock<Options>,
 }
 
 fn to_input(planar: Vec<f32>, batch: usize, size: usize, device: &Device) -> Tensor<4> {
@@ -142,7 +164,21 @@ impl HandLandmarker {
         if landmark.input_hwc() != [LANDMARK_INPUT, LANDMARK_INPUT, 3] {
             return Err(LandmarkError::Model(format!("hand landmark model: input {:?}, expected 224×224×3", landmark.input_hwc())));
         }
-        Ok(Self { palm, landmark, anchors: palm::anchors(), device: device.clone(), options })
+        options.check()?;
+        Ok(Self { palm, landmark, anchors: palm::anchors(), device: device.clone(), options: RwLock::new(options) })
+    }
+
+    /// The pipeline settings now in force.
+    pub fn options(&self) -> Options {
+        *self.options.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Replaces the pipeline settings from the next photo or frame on; settings that fail
+    /// [`Options::check`] are refused and the old ones kept.
+    pub fn set_options(&self, options: Options) -> Result<(), LandmarkError> {
+        options.check()?;
+        *self.options.write().unwrap_or_else(|poisoned| poisoned.into_inner()) = options;
+        Ok(())
     }
 
     /// Loads the models of `complexity` from a folder made by `scripts/fetch-models.sh`.
@@ -211,11 +247,15 @@ impl HandLandmarker {
 
     /// Palm detections in photo pixels (bbox and keypoints), best first.
     pub async fn detect_palms(&self, img: &RgbImage) -> Result<Vec<PalmDetection>, LandmarkError> {
+        self.palms_above(img, self.options().min_palm_score).await
+    }
+
+    async fn palms_above(&self, img: &RgbImage, min_score: f32) -> Result<Vec<PalmDetection>, LandmarkError> {
         let frame = roi::letterbox(img.width(), img.height());
         let input = to_input(roi::sample(img, &frame, palm::INPUT_SIZE), 1, palm::INPUT_SIZE, &self.device);
         let (boxes, scores) = self.run_palm(input).await?.remove(0);
         let to_px = |(u, v): (f32, f32)| frame.to_photo(u, v);
-        Ok(palm::decode(&boxes, &scores, &self.anchors, self.options.min_palm_score)
+        Ok(palm::decode(&boxes, &scores, &self.anchors, min_score)
             .into_iter()
             .map(|d| {
                 let (x0, y0) = to_px((d.bbox.0, d.bbox.1));
@@ -272,20 +312,25 @@ impl HandLandmarker {
     /// [`detect`](Self::detect), calling `mark` with each stage's name as it ends — `"palm"`,
     /// `"landmarks"`, then `"refine"` when the second landmark pass ran — so a caller can time them.
     pub async fn detect_marked(&self, img: &RgbImage, mark: &mut dyn FnMut(&'static str)) -> Result<Vec<DetectedHand>, LandmarkError> {
-        self.detect_marked_as(img, self.options.mirrored, mark).await
+        self.detect_marked_as(img, self.options().mirrored, mark).await
     }
 
     /// [`detect_marked`](Self::detect_marked) with [`Options::mirrored`] given for this photo
     /// alone (a page whose user ticks "mirrored" after the landmarker was made).
     pub async fn detect_marked_as(&self, img: &RgbImage, mirrored: bool, mark: &mut dyn FnMut(&'static str)) -> Result<Vec<DetectedHand>, LandmarkError> {
+        self.detect_with(img, Options { mirrored, ..self.options() }, mark).await
+    }
+
+    /// One photo under one snapshot of the settings.
+    async fn detect_with(&self, img: &RgbImage, options: Options, mark: &mut dyn FnMut(&'static str)) -> Result<Vec<DetectedHand>, LandmarkError> {
         if img.width() == 0 || img.height() == 0 {
             return Err(LandmarkError::Input("the image is empty".into()));
         }
-        let palms = self.detect_palms(img).await?;
+        let palms = self.palms_above(img, options.min_palm_score).await?;
         mark("palm");
         // MediaPipe's ClipDetectionVectorSizeCalculator: the best `max_hands` palms (more when
         // duplicates are to be removed after the landmarks).
-        let keep = self.options.max_hands.max(1) * if self.options.dedupe { 2 } else { 1 };
+        let keep = options.max_hands.max(1) * if options.dedupe { 2 } else { 1 };
         let palms: Vec<_> = palms.into_iter().take(keep).collect();
         let rois: Vec<Roi> = palms.iter().map(Self::palm_roi).collect();
         let first = self.landmarks_in(img, &rois).await?;
@@ -294,21 +339,21 @@ impl HandLandmarker {
             .iter()
             .zip(&rois)
             .zip(&palms)
-            .filter(|((out, _), _)| out.presence >= self.options.min_presence)
-            .map(|((out, roi), palm)| Self::to_hand(out, *roi, palm.score, false, mirrored))
+            .filter(|((out, _), _)| out.presence >= options.min_presence)
+            .map(|((out, roi), palm)| Self::to_hand(out, *roi, palm.score, false, options.mirrored))
             .collect();
-        if self.options.refine && !hands.is_empty() {
-            let second = self.follow(img, &hands, mirrored).await?;
+        if options.refine && !hands.is_empty() {
+            let second = self.follow(img, &hands, options.mirrored).await?;
             for (hand, again) in hands.iter_mut().zip(second) {
                 // The landmark-derived ROI is tighter and upright; keep it when the model is at least
                 // as sure a hand is there.
-                if let Some(again) = again.filter(|a| a.presence >= self.options.min_presence && a.presence >= hand.presence - 0.05) {
+                if let Some(again) = again.filter(|a| a.presence >= options.min_presence && a.presence >= hand.presence - 0.05) {
                     *hand = again;
                 }
             }
             mark("refine");
         }
-        if !self.options.dedupe {
+        if !options.dedupe {
             return Ok(hands);
         }
         // One hand per region: overlapping results (two palms on one hand) keep the most confident.
@@ -319,7 +364,7 @@ impl HandLandmarker {
                 kept.push(h);
             }
         }
-        kept.truncate(self.options.max_hands);
+        kept.truncate(options.max_hands);
         Ok(kept)
     }
 
@@ -334,12 +379,13 @@ impl HandLandmarker {
         if img.width() == 0 || img.height() == 0 {
             return Err(LandmarkError::Input("the image is empty".into()));
         }
+        let options = Options { mirrored, ..self.options() };
         let followed = self.follow(img, previous, mirrored).await?;
-        let hands: Vec<DetectedHand> = followed.into_iter().flatten().filter(|h| h.presence >= self.options.min_presence).collect();
+        let hands: Vec<DetectedHand> = followed.into_iter().flatten().filter(|h| h.presence >= options.min_presence).collect();
         if !hands.is_empty() {
             return Ok((hands, true));
         }
-        Ok((self.detect_marked_as(img, mirrored, &mut |_| {}).await?, false))
+        Ok((self.detect_with(img, options, &mut |_| {}).await?, false))
     }
 
     /// One batched landmark pass on the region each of `hands`' landmarks give ([`Roi::from_landmarks`],

@@ -128,6 +128,53 @@ fn a_photo_said_to_be_mirrored_gets_the_other_handedness_and_the_same_landmarks(
     assert_eq!(selfies.detect_blocking(&img).unwrap()[0].handedness, Hand::Left);
 }
 
+/// Two real backs of hands side by side (a woman's right, a man's right).
+fn two_hands() -> image::RgbImage {
+    let a = jointscope_data::image_io::load_rgb(&jointscope_test_support::real_hand("11k_f_d.jpg")).unwrap();
+    let b = jointscope_data::image_io::load_rgb(&jointscope_test_support::real_hand("11k_m_d.jpg")).unwrap();
+    let mut both = image::RgbImage::new(a.width() + b.width(), a.height().max(b.height()));
+    image::imageops::replace(&mut both, &a, 0, 0);
+    image::imageops::replace(&mut both, &b, i64::from(a.width()), 0);
+    both
+}
+
+#[test]
+fn changed_options_apply_from_the_next_photo() {
+    let m = marker(&Device::flex());
+    let img = two_hands();
+    let both = m.detect_blocking(&img).unwrap();
+    assert_eq!(both.len(), 2, "the default finds both hands");
+    m.set_options(Options { max_hands: 1, ..m.options() }).unwrap();
+    let one = m.detect_blocking(&img).unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0].landmarks, both[0].landmarks, "the best palm's hand is kept");
+    // A presence threshold above the lower hand's drops it.
+    let presences: Vec<f32> = both.iter().map(|h| h.presence).collect();
+    eprintln!("presences {presences:?}, palm scores {:?}", both.iter().map(|h| h.palm_score).collect::<Vec<_>>());
+    let between = (presences[0].min(presences[1]) + presences[0].max(presences[1])) / 2.0;
+    m.set_options(Options { max_hands: 2, min_presence: between, ..m.options() }).unwrap();
+    assert_eq!(m.detect_blocking(&img).unwrap().len(), 1);
+}
+
+#[test]
+fn options_out_of_range_are_refused_by_name_and_change_nothing() {
+    let m = marker(&Device::flex());
+    let before = m.options();
+    for (bad, name) in [
+        (Options { max_hands: 0, ..before }, "max_hands"),
+        (Options { max_hands: jointscope_landmarks::MAX_HANDS + 1, ..before }, "max_hands"),
+        (Options { min_palm_score: -0.1, ..before }, "min_palm_score"),
+        (Options { min_palm_score: f32::NAN, ..before }, "min_palm_score"),
+        (Options { min_presence: 1.5, ..before }, "min_presence"),
+    ] {
+        let err = m.set_options(bad).unwrap_err();
+        assert!(matches!(&err, LandmarkError::Options(msg) if msg.contains(name)), "{bad:?}: {err}");
+        assert_eq!(m.options(), before);
+    }
+    let made = HandLandmarker::from_dir(&models_dir(), Complexity::Full, &Device::flex(), Options { max_hands: 0, ..Options::default() });
+    assert!(matches!(made, Err(LandmarkError::Options(_))), "{made:?}");
+}
+
 #[test]
 fn a_convolution_bias_of_the_wrong_length_is_refused() {
     use jointscope_landmarks::tflite::OpKind;

@@ -21,6 +21,41 @@ pub struct JointAt {
     pub y: f32,
 }
 
+/// The detection settings a page may change (`setOptions`), by MediaPipe's names for what they do;
+/// a setting left out keeps its value. Whether a photo is mirrored is said with each photo.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, tsify::Tsify)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DetectionOptions {
+    /// At most this many hands per photo (1 to 8; default 2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub max_hands: Option<usize>,
+    /// Palm detections scoring below this (0 to 1; default 0.5) are not looked at.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub min_palm_score: Option<f32>,
+    /// Hands the landmark model is less sure than this are there (0 to 1; default 0.5) are dropped,
+    /// and a followed hand below it is lost in video mode.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[tsify(optional)]
+    pub min_presence: Option<f32>,
+}
+
+impl DetectionOptions {
+    fn of(o: &Options) -> Self {
+        DetectionOptions { max_hands: Some(o.max_hands), min_palm_score: Some(o.min_palm_score), min_presence: Some(o.min_presence) }
+    }
+
+    fn applied_to(&self, o: Options) -> Options {
+        Options {
+            max_hands: self.max_hands.unwrap_or(o.max_hands),
+            min_palm_score: self.min_palm_score.unwrap_or(o.min_palm_score),
+            min_presence: self.min_presence.unwrap_or(o.min_presence),
+            ..o
+        }
+    }
+}
+
 /// A Rust value as a plain JavaScript object (`null` for `None`, arrays for tuples and vectors).
 fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(|e| backend_error(e.to_string()))
@@ -80,8 +115,8 @@ fn js_error(e: &DetectError) -> JsValue {
         DetectError::Weights(_) => "WeightsError",
         DetectError::Landmarks(LandmarkError::Input(_)) | DetectError::Image(_) => "ImageError",
         DetectError::Landmarks(LandmarkError::Backend(_)) | DetectError::Backend(_) => "BackendError",
-        DetectError::Landmarks(_) => "ModelError",
-        DetectError::Input(_) => "InputError",
+        DetectError::Landmarks(LandmarkError::Options(_)) | DetectError::Input(_) => "InputError",
+        DetectError::Landmarks(LandmarkError::Model(_) | LandmarkError::Missing(_)) => "ModelError",
     };
     let err = js_sys::Error::new(&e.to_string());
     err.set_name(name);
@@ -168,6 +203,26 @@ impl JointDetector {
     #[wasm_bindgen(getter)]
     pub fn meaning(&self) -> String {
         jointscope_detect::flag_meaning(self.inner.classifier().sidecar())
+    }
+
+    /// The detection settings in force (every field given).
+    #[wasm_bindgen(getter, unchecked_return_type = "DetectionOptions")]
+    pub fn options(&self) -> Result<JsValue, JsValue> {
+        to_js(&DetectionOptions::of(&self.inner.landmarker().options()))
+    }
+
+    /// Change detection settings from the next photo or frame on (MediaPipe's `setOptions`): the
+    /// fields given replace the ones in force, the others keep theirs. An unknown field or a value
+    /// out of range is an `InputError` and changes nothing.
+    #[wasm_bindgen(js_name = setOptions)]
+    pub fn set_options(&self, #[wasm_bindgen(unchecked_param_type = "DetectionOptions")] options: JsValue) -> Result<(), JsValue> {
+        let refuse = |e: String| js_error(&DetectError::Input(format!("options: {e}")));
+        // Through a JSON value: serde-wasm-bindgen reads only a struct's own fields, so an unknown
+        // one would pass unseen.
+        let value: serde_json::Value = serde_wasm_bindgen::from_value(options).map_err(|e| refuse(e.to_string()))?;
+        let change: DetectionOptions = serde_json::from_value(value).map_err(|e| refuse(e.to_string()))?;
+        let marker = self.inner.landmarker();
+        marker.set_options(change.applied_to(marker.options())).map_err(|e| js_error(&e.into()))
     }
 
     /// The weights' sidecar (threshold, training data, notice).
