@@ -1,7 +1,17 @@
+// @ts-check
 // One detector on one wasm bundle, on exactly the backend it is given. Used inside the Web Worker
 // (worker.js) and, with `worker: false`, on the main thread; index.js chooses the backend and
 // falls back, for both.
 
+/** @typedef {typeof import("./wasm/cpu/jointscope_wasm.js")} Bundle */
+/** @typedef {import("./wasm/cpu/jointscope_wasm.js").JointDetector} WasmDetector */
+/**
+ * What this file uses of a bundle, which both bundles' generated declarations have.
+ * @typedef {{ default: () => Promise<{ memory: WebAssembly.Memory }>, JointDetector: { create: Bundle["JointDetector"]["create"] }, limits: Bundle["limits"] }} Loaded
+ */
+/** @typedef {import("./protocol.js").Operations} Operations */
+
+/** @type {Record<import("./protocol.js").EngineBackend, () => Promise<Loaded>>} */
 const BUNDLES = {
   webgpu: () => import("./wasm/webgpu/jointscope_wasm.js"),
   cpu: () => import("./wasm/cpu/jointscope_wasm.js"),
@@ -13,8 +23,11 @@ const BUNDLES = {
  */
 export async function webgpuAvailable() {
   try {
-    const adapter = globalThis.navigator?.gpu && (await navigator.gpu.requestAdapter());
-    return Boolean(adapter) && !(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter);
+    // (TypeScript's DOM library has no WebGPU types: the little used here, declared.)
+    /** @type {{ requestAdapter(): Promise<{ isFallbackAdapter?: boolean, info?: { isFallbackAdapter?: boolean } } | null> } | undefined} */
+    const gpu = /** @type {any} */ (globalThis.navigator)?.gpu;
+    const adapter = gpu && (await gpu.requestAdapter());
+    return adapter ? !(adapter.info?.isFallbackAdapter ?? adapter.isFallbackAdapter) : false;
   } catch {
     return false;
   }
@@ -33,7 +46,11 @@ export function simdAvailable() {
   }
 }
 
-/** An Error with a `name` the caller can switch on. */
+/**
+ * An Error with a `name` the caller can switch on.
+ * @param {import("./index.js").JointscopeErrorName | "Error"} name
+ * @param {string} message
+ */
 export function typedError(name, message) {
   const e = new Error(message);
   e.name = name;
@@ -48,6 +65,10 @@ export function typedError(name, message) {
  */
 export const RETRYABLE = new Set(["BackendError", "RuntimeError", "CompileError", "LinkError", "WorkerError"]);
 
+/**
+ * @param {unknown} e
+ * @returns {Error}
+ */
 function asError(e) {
   return e instanceof Error ? e : typedError("Error", String(e));
 }
@@ -56,6 +77,8 @@ function asError(e) {
  * Load the bundle of `backend` ("webgpu" or "cpu") and build a detector on it, warmed up.
  * `files`: { palm, landmark, sidecar, weights } as Uint8Array; `options`: detection settings
  * ({ maxHands, minPalmScore, minPresence }, any subset) to start with.
+ * @param {Operations["create"]["args"]} recipe
+ * @returns {Promise<Engine>}
  */
 export async function createEngine({ backend, files, options = {} }) {
   if (!(backend in BUNDLES)) throw typedError("InputError", `backend must be "webgpu" or "cpu", not ${JSON.stringify(backend)}`);
@@ -80,21 +103,35 @@ export async function createEngine({ backend, files, options = {} }) {
   }
 }
 
-class Engine {
+export class Engine {
+  /** Why the detector is gone, when a rebuild failed. @type {string | undefined} */
+  lost;
+
+  /**
+   * @param {WasmDetector} detector
+   * @param {import("./protocol.js").EngineInfo["limits"]} limits
+   * @param {Operations["create"]["args"]} recipe
+   * @param {WebAssembly.Memory} memory
+   */
   constructor(detector, limits, recipe, memory) {
+    /** @type {WasmDetector | null} */
     this.detector = detector;
     this.memory = memory;
+    /** @type {import("./protocol.js").EngineBackend} */
     this.backend = recipe.backend;
     this.recipe = recipe;
     this.limits = limits;
     this.sidecar = detector.sidecar;
     this.meaning = detector.meaning;
+    /** @type {import("./wasm/cpu/jointscope_wasm.js").DetectionOptions} */
     this.options = detector.options;
   }
 
   /**
    * Change detection settings ({ maxHands, minPalmScore, minPresence }, any subset) from the next
    * photo on; returns every setting now in force. Out-of-range or unknown settings: InputError.
+   * @param {Operations["setOptions"]["args"]} change
+   * @returns {Operations["setOptions"]["value"]}
    */
   setOptions(change) {
     if (!this.detector) throw typedError("StateError", this.lost ?? "the detector is closed");
@@ -106,41 +143,54 @@ class Engine {
   /**
    * input: { bytes } (an encoded PNG/JPEG) or { rgba, width, height }, and `mirrored` (a selfie).
    * Resolves to a Detection.
+   * @param {Operations["detect"]["args"]} input
+   * @returns {Promise<Operations["detect"]["value"]>}
    */
   detect(input) {
     const mirrored = Boolean(input.mirrored);
-    return this.#guard(() =>
-      input.bytes
-        ? this.detector.detectEncoded(input.bytes, mirrored)
-        : this.detector.detectRgba(input.rgba, input.width, input.height, mirrored),
+    return this.#guard((detector) =>
+      "bytes" in input ? detector.detectEncoded(input.bytes, mirrored) : detector.detectRgba(input.rgba, input.width, input.height, mirrored),
     );
   }
 
   /**
    * Video mode: input { rgba, width, height, timestamp, mirrored }, one frame of a stream, its hand
    * followed from the previous frame's. Resolves to a FrameCheck (landmarks and capture check only).
+   * @param {Operations["detectForVideo"]["args"]} input
+   * @returns {Promise<Operations["detectForVideo"]["value"]>}
    */
   detectForVideo(input) {
-    return this.#guard(() => this.detector.detectForVideo(input.rgba, input.width, input.height, input.timestamp, Boolean(input.mirrored)));
+    return this.#guard((detector) => detector.detectForVideo(input.rgba, input.width, input.height, input.timestamp, Boolean(input.mirrored)));
   }
 
   /** Bytes of WebAssembly memory the bundle holds now (its high-water mark: wasm memory never shrinks). */
+  /** @returns {number} */
   memoryBytes() {
     return this.memory.buffer.byteLength;
   }
 
-  /** Judge given joint positions in an encoded photo. joints: [{ joint, x, y }]. */
+  /**
+   * Judge given joint positions in an encoded photo. joints: [{ joint, x, y }].
+   * @param {Uint8Array} bytes
+   * @param {Operations["judge"]["args"]["joints"]} joints
+   * @returns {Promise<Operations["judge"]["value"]>}
+   */
   judge(bytes, joints) {
-    return this.#guard(() => this.detector.judgeEncoded(bytes, joints));
+    return this.#guard((detector) => detector.judgeEncoded(bytes, joints));
   }
 
   // A trap inside wasm (which our Rust never means to raise) leaves the instance unusable:
   // rebuild it so the next photo works, and report a readable error for this one. Where the
   // rebuild fails too, this call says so and every later call is refused with the reason.
+  /**
+   * @template T
+   * @param {(detector: WasmDetector) => Promise<T>} call
+   * @returns {Promise<T>}
+   */
   async #guard(call) {
     if (!this.detector) throw typedError("StateError", this.lost ?? "the detector is closed");
     try {
-      return await call();
+      return await call(this.detector);
     } catch (e) {
       const err = asError(e);
       if (err.name === "RuntimeError") {
@@ -158,7 +208,7 @@ class Engine {
   }
 
   close() {
-    this.detector?.free?.();
+    this.detector?.free();
     this.detector = null;
   }
 }

@@ -1,3 +1,5 @@
+// @ts-check: tests/contracts.test.mjs checks this file (with strictNullChecks) against protocol.d.ts,
+// the messages to the worker, and engine.js and worker.js (strict) against the binding's declarations.
 // jointscope: per-joint inflammation detection in hand photos, in the browser. Nothing leaves
 // the page: the photo, the weights and the models are processed by WebAssembly on this device.
 import { createEngine, typedError, webgpuAvailable, simdAvailable, RETRYABLE } from "./engine.js";
@@ -59,6 +61,7 @@ async function toInput(source, limits) {
   }
   const canvas = new OffscreenCanvas(width, height);
   const ctx = canvas.getContext("2d", { willReadFrequently: true });
+  if (!ctx) throw typedError("UnsupportedError", "this browser cannot draw the image to read its pixels (no 2D OffscreenCanvas)");
   ctx.drawImage(source, 0, 0);
   const data = ctx.getImageData(0, 0, width, height);
   return { rgba: new Uint8Array(data.data.buffer), width, height, owned: true };
@@ -76,12 +79,13 @@ class WorkerClient {
     this.next = 0;
     this.answerTimeoutMs = answerTimeoutMs;
     this.dead = null;
-    this.worker.onmessage = ({ data: { id, ok, value, error } }) => {
-      const p = this.pending.get(id);
-      this.pending.delete(id);
+    /** @param {MessageEvent<import("./protocol.js").Reply>} event */
+    this.worker.onmessage = ({ data: reply }) => {
+      const p = this.pending.get(reply.id);
+      this.pending.delete(reply.id);
       clearTimeout(p?.timer);
-      if (ok) p?.resolve(value);
-      else p?.reject(typedError(error.name, error.message));
+      if (reply.ok) p?.resolve(reply.value);
+      else p?.reject(typedError(/** @type {import("./index.js").JointscopeErrorName} */ (reply.error.name), reply.error.message));
     };
     this.worker.onerror = (e) => this.#die("WorkerError", e.message || "the detector worker failed");
     this.worker.onmessageerror = () => this.#die("WorkerError", "the detector worker sent a message that could not be read");
@@ -98,7 +102,15 @@ class WorkerClient {
     this.pending.clear();
   }
 
-  /** Send `op`; a photo's call (`watched`) that gets no answer within the answer timeout kills the worker. */
+  /**
+   * Send `op`; a photo's call (`watched`) that gets no answer within the answer timeout kills the worker.
+   * @template {import("./protocol.js").Operation} K
+   * @param {K} op
+   * @param {import("./protocol.js").Operations[K]["args"]} [args]
+   * @param {Transferable[]} [transfer]
+   * @param {boolean} [watched]
+   * @returns {Promise<import("./protocol.js").Operations[K]["value"]>}
+   */
   call(op, args, transfer = [], watched = false) {
     if (this.dead) return Promise.reject(this.dead);
     const id = this.next++;
@@ -176,6 +188,7 @@ export class JointDetector extends EventTarget {
   #engine;
   #options;
   #start;
+  /** @type {Promise<void> | null} */
   #restarting = null;
 
   constructor(token, engine, fallbackReason, options, start) {
@@ -332,7 +345,8 @@ export class JointDetector extends EventTarget {
     const { mirrored } = this.#options;
     return this.#run(async (engine) => {
       const { owned, ...input } = await toInput(source, this.limits);
-      return engine.detectForVideo({ ...input, mirrored, timestamp }, owned ? [input.rgba.buffer] : []);
+      // (A Blob, the one source toInput gives bytes for, was refused above.)
+      return engine.detectForVideo({ ...input, mirrored, timestamp }, owned ? [/** @type {Uint8Array} */ (input.rgba).buffer] : []);
     });
   }
 
@@ -362,7 +376,10 @@ export class JointDetector extends EventTarget {
   }
 }
 
-/** The detection settings among a detector's options (the rest apply per photo in this file). */
+/**
+ * The detection settings among a detector's options (the rest apply per photo in this file).
+ * @param {import("./protocol.js").Operations["setOptions"]["args"]} options
+ */
 function detectionSettings({ maxHands, minPalmScore, minPresence }) {
   return Object.fromEntries(Object.entries({ maxHands, minPalmScore, minPresence }).filter(([, v]) => v !== undefined));
 }

@@ -1,10 +1,13 @@
-// The detector in a Web Worker, so the page stays responsive. Messages: { id, op, args } with op
-// one of `ops` below → { id, ok: true, value } or { id, ok: false, error: { name, message } }; an
-// op the worker does not have is answered with a ProtocolError naming it.
+// @ts-check
+// The detector in a Web Worker, so the page stays responsive. Messages (protocol.d.ts): a Request
+// { id, op, args } with op one of `ops` below → a Reply { id, ok: true, value } or { id, ok: false,
+// error: { name, message } }; an op the worker does not have is answered with a ProtocolError naming it.
 import { createEngine, typedError } from "./engine.js";
 
+/** @type {import("./engine.js").Engine | null} */
 let engine = null;
 
+/** @type {import("./protocol.js").Handlers} */
 const ops = {
   async create(options) {
     engine?.close();
@@ -39,15 +42,22 @@ function needEngine() {
   return engine;
 }
 
+/** @param {MessageEvent<import("./protocol.js").Request>} event */
 self.onmessage = async ({ data }) => {
   const { id, op, args } = data ?? {};
   try {
     if (typeof op !== "string" || !Object.hasOwn(ops, op)) {
       throw typedError("ProtocolError", `the detector worker has no operation ${JSON.stringify(op)} (it has ${Object.keys(ops).join(", ")})`);
     }
-    const value = await ops[op](args);
-    self.postMessage({ id, ok: true, value });
+    const value = await /** @type {(args: unknown) => Promise<unknown>} */ (ops[op])(args);
+    reply({ id, ok: true, value: /** @type {import("./protocol.js").Answer} */ (value) });
   } catch (e) {
-    self.postMessage({ id, ok: false, error: { name: e?.name ?? "Error", message: e?.message ?? String(e) } });
+    const err = /** @type {{ name?: string, message?: string } | null | undefined} */ (e);
+    reply({ id, ok: false, error: { name: err?.name ?? "Error", message: err?.message ?? String(e) } });
   }
 };
+
+/** @param {import("./protocol.js").Reply} message */
+function reply(message) {
+  self.postMessage(message);
+}

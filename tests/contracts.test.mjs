@@ -1,10 +1,13 @@
 // Contracts between Rust, the package and the page, checked without a browser: every error name
 // the Rust binding or the package can raise is in pkg/errors.js's ERROR_NAMES, which is exactly
 // index.d.ts's JointscopeErrorName, and the page explains each one; the operations the package
-// asks of its worker are exactly those the worker has.
+// asks of its worker are exactly those the worker has; the package's JavaScript type-checks against
+// the worker protocol (pkg/protocol.d.ts) and the declarations generated from the Rust binding
+// (the built bundles' jointscope_wasm.d.ts: scripts/build-web.sh, which the test command runs first).
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { ERROR_NAMES } from "../pkg/errors.js";
 import { EXPLANATIONS, explain } from "../web/explain.js";
@@ -55,4 +58,26 @@ test("the package asks its worker only for operations the worker has, and uses e
   const asked = sorted([...read("pkg/index.js").matchAll(/client\.call\("(\w+)"/g)].map((m) => m[1]));
   assert.ok(has.length >= 5, `${has}`);
   assert.deepEqual(asked, has);
+});
+
+function tsc(file, ...strictness) {
+  for (const bundle of ["cpu", "webgpu"]) {
+    const dts = join(ROOT, "pkg", "wasm", bundle, "jointscope_wasm.d.ts");
+    assert.ok(existsSync(dts), `${dts} is missing: build the bundles first (bash scripts/build-web.sh)`);
+  }
+  const compiler = join(ROOT, "tests", "node_modules", "typescript", "bin", "tsc");
+  const flags = ["--noEmit", "--allowJs", "--checkJs", ...strictness, "--target", "es2022", "--module", "nodenext", "--moduleResolution", "nodenext", "--lib", "esnext,dom", "--skipLibCheck"];
+  try {
+    execFileSync(process.execPath, [compiler, ...flags, join(ROOT, "pkg", file)], { encoding: "utf8" });
+  } catch (e) {
+    assert.fail(`tsc on pkg/${file}: ${e.stdout}${e.stderr}`);
+  }
+}
+
+test("the worker and the engine type-check (strict) against the protocol and the binding's generated declarations", () => {
+  tsc("worker.js", "--strict");
+});
+
+test("the package's calls to its worker type-check against the protocol", () => {
+  tsc("index.js", "--strictNullChecks");
 });
