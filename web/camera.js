@@ -3,14 +3,15 @@
 // frame to frame, landmarks and capture check only), and the shutter is enabled while it passes.
 // The checks per second and the frames followed without palm detection are kept in
 // `document.body.dataset.gate` for tests.
+import { $ } from "./dom.js";
 
 /**
  * The camera of a page holding the shared camera markup: `#camera` (shown while open), `#video`,
  * `#gate` (the check's line, a live region), `#camera-shoot` (the shutter), `#camera-stop`, and
- * `#mirrored` (the view is a mirror image); `detector()` the page's JointDetector.
+ * `#mirrored` (the view is a mirror image); `detector()` the page's JointDetector, `busy()` whether
+ * the page is judging a photo (the check waits meanwhile).
  */
-export function camera(detector) {
-  const $ = (id) => document.getElementById(id);
+export function camera(detector, busy) {
   const [view, video, gate, shoot] = ["camera", "video", "gate", "camera-shoot"].map($);
   const mirrored = () => $("mirrored").checked;
   let stream = null;
@@ -32,7 +33,7 @@ export function camera(detector) {
     const tick = async () => {
       if (!stream) return;
       request = requestAnimationFrame(tick);
-      if (running || !video.videoWidth || document.body.dataset.busy) return;
+      if (running || !video.videoWidth || busy()) return;
       running = true;
       try {
         detector().setOptions({ mirrored: mirrored() });

@@ -6,18 +6,14 @@ import { JointDetector, JOINTS } from "./pkg/index.js";
 import { diagram } from "./diagram.js";
 import { camera } from "./camera.js";
 import * as store from "./collection.js";
+import { $, status } from "./dom.js";
 
-const $ = (id) => document.getElementById(id);
 const SIDES = ["left", "right"];
-const status = (text, kind = "") => {
-  $("status").textContent = text;
-  $("status").className = kind;
-};
 
-let detector = null;
+/** The page's state: the detector once started, the hand the camera is photographing, whether a photo is being looked at. */
+const page = { detector: null, shooting: null, busy: false };
 /** The visit being put together: each hand's photo record (or null) and the examination. */
 const form = { hands: { left: null, right: null }, joints: store.blankJoints() };
-let shooting = null; // the hand the camera is photographing
 
 const WORDS = { yes: "swollen", no: "not swollen", "not evaluable": "not evaluable", "not examined": "not examined" };
 /** The diagram drawn with the swelling findings: swollen red, not swollen blue, the rest grey. */
@@ -33,8 +29,9 @@ async function start() {
   await showStorage();
   const params = new URLSearchParams(location.search);
   try {
-    detector = await JointDetector.create({ weights: "weights/jointscope.bpk", models: "pkg/models/", backend: params.get("backend") ?? "auto", worker: params.get("worker") !== "0" });
+    const detector = await JointDetector.create({ weights: "weights/jointscope.bpk", models: "pkg/models/", backend: params.get("backend") ?? "auto", worker: params.get("worker") !== "0" });
     $("backend").textContent = detector.backend === "webgpu" ? "WebGPU (your graphics chip)" : "the CPU (WebAssembly)";
+    page.detector = detector;
     document.body.dataset.ready = detector.backend;
     status("Ready. Enter the visit, photograph both hands, then mark the joints.");
   } catch (e) {
@@ -69,13 +66,13 @@ async function imageType(blob) {
 
 /** A photo for one hand: checked and located by the detector, kept in the form whether or not it passes. */
 async function addPhoto(side, blob, mirrored) {
-  if (!detector) return;
+  if (!page.detector) return;
   const state = $(`${side}-state`);
   state.textContent = "Looking at the photo…";
-  document.body.dataset.busy = "1";
+  setBusy(true);
   try {
-    detector.setOptions({ mirrored });
-    const d = await detector.detect(blob);
+    page.detector.setOptions({ mirrored });
+    const d = await page.detector.detect(blob);
     const type = await imageType(blob);
     const hand = d.hands.find((h) => h.handedness === side) ?? d.hands[0] ?? null;
     form.hands[side] = {
@@ -93,8 +90,15 @@ async function addPhoto(side, blob, mirrored) {
   } catch (e) {
     state.textContent = `This photo cannot be used: ${e.message}.`;
   } finally {
-    delete document.body.dataset.busy;
+    setBusy(false);
   }
+}
+
+/** Mark a photo as being looked at, or done (`data-busy` while it is, for tests). */
+function setBusy(busy) {
+  page.busy = busy;
+  if (busy) document.body.dataset.busy = "1";
+  else delete document.body.dataset.busy;
 }
 
 function photoState(side, hand) {
@@ -285,12 +289,12 @@ async function importCollection(file) {
   await showCollection();
 }
 
-const cam = camera(() => detector);
+const cam = camera(() => page.detector, () => page.busy);
 
 for (const side of SIDES) {
   document.querySelector(`[data-camera="${side}"]`).onclick = async () => {
-    if (!detector) return;
-    shooting = side;
+    if (!page.detector) return;
+    page.shooting = side;
     try {
       await cam.start();
       $("gate").textContent = `Fit the ${side} hand in the frame.`;
@@ -307,7 +311,7 @@ for (const side of SIDES) {
 $("camera-shoot").onclick = async () => {
   // Kept as the hand is (a mirror-image view flipped back), so the trainer reads it like any photo.
   const photo = await cam.photo("image/jpeg", $("mirrored").checked);
-  if (photo && shooting) await addPhoto(shooting, photo, false);
+  if (photo && page.shooting) await addPhoto(page.shooting, photo, false);
 };
 $("save").onclick = saveVisit;
 $("clear").onclick = () => {

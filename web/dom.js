@@ -1,0 +1,13 @@
+// The DOM helpers the pages' modules share.
+
+/** The element of this id. */
+export const $ = (id) => document.getElementById(id);
+
+/** Say `text` on the page's status line (a live region); `kind`: "", "warn" or "error". */
+export function status(text, kind = "") {
+  $("status").textContent = text;
+  $("status").className = kind;
+}
+
+/** A paragraph holding `text`. */
+export const paragraph = (text) => Object.assign(document.createElement("p"), { textContent: text });
