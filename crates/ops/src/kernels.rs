@@ -113,22 +113,22 @@ fn col2im(s: &ConvShape, col: &[f32], dx: &mut [f32]) {
     }
 }
 
-/// `dst (m×n) = [dst +] lhs (m×k) · rhs (k×n)`, each matrix given by its row and column strides.
-#[allow(clippy::too_many_arguments)]
-fn matmul(
-    m: usize,
-    n: usize,
-    k: usize,
-    dst: &mut [f32],
-    dst_rs: usize,
-    accumulate: bool,
-    lhs: &[f32],
-    lhs_rs: usize,
-    lhs_cs: usize,
-    rhs: &[f32],
-    rhs_rs: usize,
-    rhs_cs: usize,
-) {
+/// A matrix inside a slice: element (i, j) at `data[i * row_stride + j * col_stride]`.
+#[derive(Clone, Copy)]
+struct View<'a> {
+    data: &'a [f32],
+    row_stride: usize,
+    col_stride: usize,
+}
+
+impl<'a> View<'a> {
+    fn new(data: &'a [f32], row_stride: usize, col_stride: usize) -> Self {
+        View { data, row_stride, col_stride }
+    }
+}
+
+/// `dst (m×n) = [dst +] lhs (m×k) · rhs (k×n)`, `dst`'s rows `dst_rs` apart and its columns adjacent.
+fn matmul((m, n, k): (usize, usize, usize), dst: &mut [f32], dst_rs: usize, accumulate: bool, lhs: View, rhs: View) {
     debug_assert!(dst.len() >= (m - 1) * dst_rs + n);
     // SAFETY: the strides describe matrices inside the slices (checked by the callers' shapes);
     // dst does not alias lhs or rhs.
@@ -141,12 +141,12 @@ fn matmul(
             1,
             dst_rs as isize,
             accumulate,
-            lhs.as_ptr(),
-            lhs_cs as isize,
-            lhs_rs as isize,
-            rhs.as_ptr(),
-            rhs_cs as isize,
-            rhs_rs as isize,
+            lhs.data.as_ptr(),
+            lhs.col_stride as isize,
+            lhs.row_stride as isize,
+            rhs.data.as_ptr(),
+            rhs.col_stride as isize,
+            rhs.row_stride as isize,
             1.0,
             1.0,
             false,
@@ -171,7 +171,7 @@ pub fn conv_weight_bias_grad(s: &ConvShape, x: &[f32], dy: &[f32]) -> (Vec<f32>,
             for n in c * CHUNK..((c + 1) * CHUNK).min(s.batch) {
                 im2col(s, &x[n * s.image()..(n + 1) * s.image()], &mut col);
                 let g = &dy[n * co * l..(n + 1) * co * l];
-                matmul(co, kk, l, &mut dw, kk, n > c * CHUNK, g, l, 1, &col, 1, l);
+                matmul((co, kk, l), &mut dw, kk, n > c * CHUNK, View::new(g, l, 1), View::new(&col, 1, l));
                 for (b, row) in db.iter_mut().zip(g.chunks_exact(l)) {
                     *b += row.iter().sum::<f32>();
                 }
@@ -197,7 +197,7 @@ pub fn conv_input_grad(s: &ConvShape, w: &[f32], dy: &[f32]) -> Vec<f32> {
     dx.par_chunks_mut(s.image()).enumerate().for_each_init(
         || vec![0.0f32; kk * l],
         |col, (n, dxn)| {
-            matmul(kk, l, co, col, l, false, w, 1, kk, &dy[n * co * l..(n + 1) * co * l], l, 1);
+            matmul((kk, l, co), col, l, false, View::new(w, 1, kk), View::new(&dy[n * co * l..(n + 1) * co * l], l, 1));
             col2im(s, col, dxn);
         },
     );

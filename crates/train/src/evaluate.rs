@@ -198,7 +198,7 @@ pub fn evaluate(run_dir: &Path, cohort: &Cohort, positions: &Positions, resample
     let weights = std::fs::read(run.model()).with_context(|| format!("reading {}", run.model().display()))?;
     let model_sha256 = jointscope_detect::sidecar::sha256(&weights);
     let model = meta.model.load(weights, &selected.device).with_context(|| format!("loading {}", run.model().display()))?;
-    let mut preds = predict(&model, &meta.model, &ds, &photos, &selected.device, 16, meta.temperature)?;
+    let mut preds = predict(&model, &meta.model, &ds, &photos, &selected.device, meta.temperature)?;
     preds.extend(missed_predictions(&ds, &missed));
     if preds.is_empty() {
         anyhow::bail!("the {set} set has no labelled joints to evaluate");

@@ -19,34 +19,27 @@ pub struct Prediction {
     pub pooled: Vec<f32>,
 }
 
-/// Run the model over the labelled joints of `photos`, `batch` photos at a time; probabilities use
-/// `temperature`.
-pub fn predict(
-    model: &JointNet,
-    config: &ModelConfig,
-    ds: &Dataset,
-    photos: &[usize],
-    device: &Device,
-    batch: usize,
-    temperature: f32,
-) -> anyhow::Result<Vec<Prediction>> {
-    predict_of(model, config, ds, photos, device, batch, temperature, Which::Labelled)
+/// Photos per forward pass when predicting: results do not depend on it, memory does.
+const PREDICT_BATCH: usize = 16;
+
+/// Run the model over the labelled joints of `photos`, [`PREDICT_BATCH`] photos at a time;
+/// probabilities use `temperature`.
+pub fn predict(model: &JointNet, config: &ModelConfig, ds: &Dataset, photos: &[usize], device: &Device, temperature: f32) -> anyhow::Result<Vec<Prediction>> {
+    predict_of(model, config, ds, photos, device, temperature, Which::Labelled)
 }
 
 /// [`predict`] for either kind of joint.
-#[allow(clippy::too_many_arguments)]
 pub fn predict_of(
     model: &JointNet,
     config: &ModelConfig,
     ds: &Dataset,
     photos: &[usize],
     device: &Device,
-    batch: usize,
     temperature: f32,
     which: Which,
 ) -> anyhow::Result<Vec<Prediction>> {
     let mut out = Vec::new();
-    for chunk in photos.chunks(batch.max(1)) {
+    for chunk in photos.chunks(PREDICT_BATCH) {
         let (data, targets, who) = ds.batch_of(chunk, config, None, which);
         if who.is_empty() {
             continue;
@@ -104,8 +97,8 @@ pub fn familiarity(
     device: &Device,
 ) -> anyhow::Result<Option<jointscope_detect::FeatureModel>> {
     let features = |photos: &[usize]| -> anyhow::Result<Vec<Prediction>> {
-        let mut all = predict_of(model, config, ds, photos, device, 16, 1.0, Which::Labelled)?;
-        all.extend(predict_of(model, config, ds, photos, device, 16, 1.0, Which::Unlabelled)?);
+        let mut all = predict_of(model, config, ds, photos, device, 1.0, Which::Labelled)?;
+        all.extend(predict_of(model, config, ds, photos, device, 1.0, Which::Unlabelled)?);
         Ok(all)
     };
     let rows = |p: Vec<Prediction>| p.into_iter().map(|p| (p.photo, p.joint.index(), p.pooled)).collect();
@@ -143,7 +136,7 @@ pub fn retake_difference(
     let pass = |seed: u64| -> anyhow::Result<Vec<f32>> {
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
         let mut out = Vec::new();
-        for chunk in photos.chunks(16) {
+        for chunk in photos.chunks(PREDICT_BATCH) {
             let (data, _, who) = ds.batch(chunk, config, Some(&mut rng));
             if who.is_empty() {
                 continue;
@@ -177,7 +170,7 @@ pub fn appearance(
     let features = |photos: &[usize]| -> anyhow::Result<Vec<(usize, usize, Vec<f32>)>> {
         let mut out = Vec::new();
         for which in [Which::Labelled, Which::Unlabelled] {
-            for chunk in photos.chunks(16) {
+            for chunk in photos.chunks(PREDICT_BATCH) {
                 let (data, _, who) = ds.batch_of(chunk, config, None, which);
                 if who.is_empty() {
                     continue;
