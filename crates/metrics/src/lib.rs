@@ -242,8 +242,49 @@ impl Estimate {
     }
 }
 
-/// The metrics of a [`Report`], in table order.
-pub const METRICS: [&str; 7] = ["F1", "G-mean", "sensitivity", "specificity", "precision", "ROC-AUC", "PR-AUC"];
+/// The metrics of a [`Report`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Measure {
+    F1,
+    GMean,
+    Sensitivity,
+    Specificity,
+    Precision,
+    RocAuc,
+    PrAuc,
+}
+
+impl Measure {
+    /// Every measure, in table order.
+    pub const ALL: [Measure; 7] =
+        [Measure::F1, Measure::GMean, Measure::Sensitivity, Measure::Specificity, Measure::Precision, Measure::RocAuc, Measure::PrAuc];
+
+    /// The name in tables and files (`metrics.csv`, the export's sidecar).
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::F1 => "F1",
+            Measure::GMean => "G-mean",
+            Measure::Sensitivity => "sensitivity",
+            Measure::Specificity => "specificity",
+            Measure::Precision => "precision",
+            Measure::RocAuc => "ROC-AUC",
+            Measure::PrAuc => "PR-AUC",
+        }
+    }
+
+    /// Its value on `scores` and `labels`, whose confusion at the threshold is `c`.
+    fn point(self, c: &Confusion, scores: &[f32], labels: &[bool]) -> Option<f64> {
+        match self {
+            Measure::F1 => c.f1(),
+            Measure::GMean => c.g_mean(),
+            Measure::Sensitivity => c.sensitivity(),
+            Measure::Specificity => c.specificity(),
+            Measure::Precision => c.precision(),
+            Measure::RocAuc => roc_auc(scores, labels),
+            Measure::PrAuc => pr_auc(scores, labels),
+        }
+    }
+}
 
 /// Every reported metric at one threshold.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -264,21 +305,23 @@ pub struct Report {
 }
 
 impl Report {
-    /// Named rows (metric, estimate) in the order of [`METRICS`].
+    /// Named rows (metric, estimate) in the order of [`Measure::ALL`].
     pub fn rows(&self) -> Vec<(&'static str, Estimate)> {
-        let all = [self.f1, self.g_mean, self.sensitivity, self.specificity, self.precision, self.roc_auc, self.pr_auc];
-        METRICS.into_iter().zip(all).collect()
+        Measure::ALL.into_iter().map(|m| (m.name(), self.get(m))).collect()
     }
 
-    /// One metric by its name in [`METRICS`].
-    pub fn get(&self, name: &str) -> Option<Estimate> {
-        self.rows().into_iter().find(|(n, _)| *n == name).map(|(_, e)| e)
+    /// One metric's estimate.
+    pub fn get(&self, measure: Measure) -> Estimate {
+        match measure {
+            Measure::F1 => self.f1,
+            Measure::GMean => self.g_mean,
+            Measure::Sensitivity => self.sensitivity,
+            Measure::Specificity => self.specificity,
+            Measure::Precision => self.precision,
+            Measure::RocAuc => self.roc_auc,
+            Measure::PrAuc => self.pr_auc,
+        }
     }
-}
-
-fn point_metrics(scores: &[f32], labels: &[bool], t: f32) -> [Option<f64>; 7] {
-    let c = Confusion::at(scores, labels, t);
-    [c.f1(), c.g_mean(), c.sensitivity(), c.specificity(), c.precision(), roc_auc(scores, labels), pr_auc(scores, labels)]
 }
 
 /// Evaluate at `threshold`, with 95 % percentile intervals from `resamples` bootstrap draws of
@@ -286,10 +329,10 @@ fn point_metrics(scores: &[f32], labels: &[bool], t: f32) -> [Option<f64>; 7] {
 pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f32, resamples: usize, seed: u64) -> Report {
     assert_eq!(scores.len(), labels.len());
     assert_eq!(scores.len(), clusters.len());
-    let point = point_metrics(scores, labels, threshold);
     let groups = stats::groups(clusters);
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
-    let mut draws: Vec<Vec<f64>> = (0..7).map(|_| Vec::with_capacity(resamples)).collect();
+    // One list of resampled values per measure, in the order of Measure::ALL.
+    let mut draws: [Vec<f64>; 7] = std::array::from_fn(|_| Vec::with_capacity(resamples));
     let (mut s, mut l) = (Vec::new(), Vec::new());
     for _ in 0..resamples {
         s.clear();
@@ -300,29 +343,33 @@ pub fn report(scores: &[f32], labels: &[bool], clusters: &[String], threshold: f
                 l.push(labels[i]);
             }
         }
-        for (k, v) in point_metrics(&s, &l, threshold).into_iter().enumerate() {
-            if let Some(v) = v {
-                draws[k].push(v);
-            }
+        let c = Confusion::at(&s, &l, threshold);
+        for (m, d) in Measure::ALL.into_iter().zip(&mut draws) {
+            d.extend(m.point(&c, &s, &l));
         }
     }
-    let est = |k: usize| -> Estimate {
-        let value = point[k];
-        let ci = value.and_then(|_| stats::interval95(draws[k].clone()));
-        Estimate { value, ci }
-    };
+    let confusion = Confusion::at(scores, labels, threshold);
+    let estimates: Vec<(Measure, Estimate)> = Measure::ALL
+        .into_iter()
+        .zip(draws)
+        .map(|(m, d)| {
+            let value = m.point(&confusion, scores, labels);
+            (m, Estimate { value, ci: value.and_then(|_| stats::interval95(d)) })
+        })
+        .collect();
+    let e = |m: Measure| estimates.iter().find(|(k, _)| *k == m).map(|(_, e)| *e).expect("every measure is estimated");
     Report {
         threshold,
         n: scores.len(),
         positives: labels.iter().filter(|y| **y).count(),
-        confusion: Confusion::at(scores, labels, threshold),
-        f1: est(0),
-        g_mean: est(1),
-        sensitivity: est(2),
-        specificity: est(3),
-        precision: est(4),
-        roc_auc: est(5),
-        pr_auc: est(6),
+        confusion,
+        f1: e(Measure::F1),
+        g_mean: e(Measure::GMean),
+        sensitivity: e(Measure::Sensitivity),
+        specificity: e(Measure::Specificity),
+        precision: e(Measure::Precision),
+        roc_auc: e(Measure::RocAuc),
+        pr_auc: e(Measure::PrAuc),
         resamples,
     }
 }
@@ -340,6 +387,21 @@ mod tests {
             l.extend(std::iter::repeat_n(label, n));
         }
         (s, l)
+    }
+
+    #[test]
+    fn each_named_row_carries_its_own_figure() {
+        // TP 3, FP 1, TN 4, FN 2, by hand: sensitivity 3/5, specificity 4/5, precision 3/4,
+        // F1 2·0.75·0.6/1.35 = 2/3, G-mean √0.48; ROC-AUC (12 wins + 11 ties / 2) / 25 = 0.7.
+        let (s, l) = from_confusion(3, 1, 4, 2);
+        let r = report(&s, &l, &vec!["p".to_string(); s.len()], 0.5, 0, 0);
+        let want = [("F1", 2.0 / 3.0), ("G-mean", 0.48f64.sqrt()), ("sensitivity", 0.6), ("specificity", 0.8), ("precision", 0.75), ("ROC-AUC", 0.7)];
+        let rows = r.rows();
+        for (name, value) in want {
+            let got = rows.iter().find(|(n, _)| *n == name).unwrap_or_else(|| panic!("no row {name}")).1.value.unwrap();
+            assert!((got - value).abs() < 1e-12, "{name}: {got} vs {value}");
+        }
+        assert_eq!(rows.iter().map(|(n, _)| *n).collect::<Vec<_>>(), Measure::ALL.map(Measure::name));
     }
 
     #[test]
@@ -370,10 +432,10 @@ mod tests {
         assert_eq!((c.sensitivity(), c.g_mean(), c.specificity()), (None, None, Some(10.0 / 12.0)));
         let clusters: Vec<String> = (0..12).map(|i| format!("p{i}")).collect();
         let r = report(&s, &l, &clusters, 0.5, 100, 0);
-        for name in ["sensitivity", "G-mean", "ROC-AUC", "PR-AUC"] {
-            assert_eq!(r.get(name).unwrap(), Estimate { value: None, ci: None }, "{name}");
+        for m in [Measure::Sensitivity, Measure::GMean, Measure::RocAuc, Measure::PrAuc] {
+            assert_eq!(r.get(m), Estimate { value: None, ci: None }, "{m:?}");
         }
-        assert_eq!(r.get("sensitivity").unwrap().display(3), "undefined");
+        assert_eq!(r.get(Measure::Sensitivity).display(3), "undefined");
         // Only positives: specificity undefined.
         let (s, l) = from_confusion(3, 0, 0, 1);
         assert_eq!(Confusion::at(&s, &l, 0.5).specificity(), None);

@@ -13,7 +13,7 @@ use anyhow::Context;
 use jointscope_data::{Joint, Point, preprocess};
 use jointscope_dataset::split::Part;
 use jointscope_landmarks::{Complexity, HandLandmarker, Options};
-use jointscope_metrics::{Confusion, Report, ece, report, roc_auc};
+use jointscope_metrics::{Confusion, Measure, Report, ece, report, roc_auc};
 use jointscope_model::probability;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write as _;
@@ -403,11 +403,11 @@ pub fn table(eval: &Evaluation, threshold: f32) -> String {
             },
             h.rule.threshold
         );
-        for name in ["ROC-AUC", "PR-AUC", "sensitivity", "specificity"] {
-            let e = h.report.get(name);
-            let value = e.and_then(|e| e.value).map_or("undefined".to_string(), |v| format!("{v:.3}"));
-            let ci = e.and_then(|e| e.ci).map_or(String::new(), |(lo, hi)| format!("[{lo:.3}, {hi:.3}]"));
-            let _ = writeln!(s, "  {name:<12} {value:>9}   {ci}");
+        for m in [Measure::RocAuc, Measure::PrAuc, Measure::Sensitivity, Measure::Specificity] {
+            let e = h.report.get(m);
+            let value = e.value.map_or("undefined".to_string(), |v| format!("{v:.3}"));
+            let ci = e.ci.map_or(String::new(), |(lo, hi)| format!("[{lo:.3}, {hi:.3}]"));
+            let _ = writeln!(s, "  {:<12} {value:>9}   {ci}", m.name());
         }
     }
     s
