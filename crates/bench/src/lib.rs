@@ -167,6 +167,40 @@ pub struct StepProfile {
     pub norm_backward_ms: f64,
 }
 
+/// A drawn photo and its joints' positions.
+type ProfilePhoto = (RgbImage, Vec<(jointscope_data::Joint, jointscope_data::Point)>);
+
+/// `images` healthy right hands drawn from `rng`, with their joints where the drawing put them.
+fn profile_photos(images: usize, rng: &mut ChaCha8Rng) -> Vec<ProfilePhoto> {
+    (0..images)
+        .map(|_| {
+            let traits = PatientTraits::sample(rng);
+            let r = render_hand(&HandSpec::healthy(Hand::Right, View::Dorsal, traits), 320, 1.0, rng);
+            let joints = jointscope_data::Joint::ALL.iter().map(|&j| (j, r.landmarks[j.landmark()])).collect();
+            (r.image, joints)
+        })
+        .collect()
+}
+
+/// One training batch of `photos`, cropped as training crops (the whole-hand view jittered from
+/// `rng`, each photo's joint crops from a stream seeded by its index).
+fn profile_batch(photos: &[ProfilePhoto], config: &ModelConfig, rng: &mut ChaCha8Rng) -> BatchData {
+    let mut data = BatchData::default();
+    for (i, (img, joints)) in photos.iter().enumerate() {
+        let scale = jointscope_data::geometry::hand_scale(joints, img.width(), img.height());
+        let g = jointscope_train::dataset::jitter(rng, jointscope_train::dataset::TRAIN_GLOBAL_JITTER);
+        let (global, local) =
+            jointscope_data::preprocess::photo_views(img, joints, scale, joints.iter().map(|j| j.1), (config.global_size, config.local_size), &g, || {
+                jointscope_train::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), jointscope_train::dataset::TRAIN_LOCAL_JITTER)
+            });
+        data.global.extend(global);
+        data.local.extend(local);
+        data.joint.extend(joints.iter().map(|(j, _)| j.index() as i64));
+        data.image.extend(std::iter::repeat_n(i as i64, joints.len()));
+    }
+    data
+}
+
 /// A training step taken apart (each part timed on its own; flex runs every op eagerly, so a part
 /// is done when the next one starts), after `warmup` untimed steps.
 pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, images: usize, warmup: usize, steps: usize) -> anyhow::Result<StepProfile> {
@@ -176,14 +210,7 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
     let mut optim = AdamWConfig::new().init();
     // Real drawn photos, cropped the way training crops them (with the augmentation's jitter).
     let mut rng = ChaCha8Rng::seed_from_u64(29);
-    let photos: Vec<(RgbImage, Vec<(jointscope_data::Joint, jointscope_data::Point)>)> = (0..images)
-        .map(|_| {
-            let traits = PatientTraits::sample(&mut rng);
-            let r = render_hand(&HandSpec::healthy(Hand::Right, View::Dorsal, traits), 320, 1.0, &mut rng);
-            let joints = jointscope_data::Joint::ALL.iter().map(|&j| (j, r.landmarks[j.landmark()])).collect();
-            (r.image, joints)
-        })
-        .collect();
+    let photos = profile_photos(images, &mut rng);
     let mut parts: [Vec<f64>; 10] = Default::default();
     let time = |parts: &mut [Vec<f64>; 10], k: usize, timed: bool, start: Instant| {
         if timed {
@@ -193,19 +220,7 @@ pub fn train_profile(device: &Device, backend: &str, config: &ModelConfig, image
     for step in 0..warmup + steps {
         let timed = step >= warmup;
         let t = Instant::now();
-        let mut data = BatchData::default();
-        for (i, (img, joints)) in photos.iter().enumerate() {
-            let scale = jointscope_data::geometry::hand_scale(joints, img.width(), img.height());
-            let g = jointscope_train::dataset::jitter(&mut rng, jointscope_train::dataset::TRAIN_GLOBAL_JITTER);
-            let (global, local) =
-                jointscope_data::preprocess::photo_views(img, joints, scale, joints.iter().map(|j| j.1), (config.global_size, config.local_size), &g, || {
-                    jointscope_train::dataset::jitter(&mut ChaCha8Rng::seed_from_u64(i as u64), jointscope_train::dataset::TRAIN_LOCAL_JITTER)
-                });
-            data.global.extend(global);
-            data.local.extend(local);
-            data.joint.extend(joints.iter().map(|(j, _)| j.index() as i64));
-            data.image.extend(std::iter::repeat_n(i as i64, joints.len()));
-        }
+        let data = profile_batch(&photos, config, &mut rng);
         let n = data.joints();
         let targets: Vec<f32> = (0..n).map(|k| f32::from(u8::from(k % 10 == 0))).collect();
         time(&mut parts, 0, timed, t);

@@ -1,11 +1,14 @@
-//! One epoch: training steps on batches prepared a step ahead, then the validation figures.
-use super::{MIX_PROBABILITY, Optimisers, RunConfig, Trainer};
+//! The epochs: training steps on batches prepared a step ahead, validation, the best weights kept and a checkpoint after each.
+use super::{CheckpointState, MIX_PROBABILITY, Optimisers, RunConfig, Select, Trainer};
 use crate::augment;
+use crate::choice::Choice as _;
 use crate::dataset::Dataset;
 use crate::predict::{mean_bce, predict, scores_labels};
+use crate::run;
 use crate::run::EpochRecord;
 use crate::schedule::cosine_lr;
 use anyhow::bail;
+use burn::module::Module;
 use burn::tensor::{Tensor, TensorData};
 use jointscope_metrics::{pr_auc, roc_auc};
 use jointscope_model::JointNet;
@@ -38,11 +41,46 @@ fn prepare(ds: &Dataset, chunk: &[usize], config: &RunConfig, rng: &mut ChaCha8R
     Some(Prepared { data, targets, keep })
 }
 
+impl Trainer<'_> {
+    /// The epochs from `state.epoch` on: each trained, validated and checkpointed, the best
+    /// weights by validation kept as the run's model, until the last epoch or early stopping.
+    pub(super) fn epochs(&self, mut model: JointNet, optim: &mut Optimisers, state: &mut CheckpointState) -> anyhow::Result<()> {
+        let (run, p, progress) = (self.run, &self.config.train, self.progress);
+        for epoch in state.epoch..p.epochs {
+            let start = Instant::now();
+            let (trained, train_loss) = train_epoch(self, model, optim, epoch)?;
+            model = trained;
+            let valid_model = model.valid();
+            let rec = validate_epoch(self, &valid_model, epoch, train_loss, start)?;
+            let figure = match p.recipe.select {
+                Select::RocAuc => rec.valid_auc,
+                Select::PrAuc => rec.valid_pr_auc,
+            };
+            let score = figure.unwrap_or(0.0) - 1e-3 * rec.valid_loss;
+            if state.best.is_none_or(|(_, b)| score > b) {
+                state.best = Some((rec.epoch, score));
+                run::write_atomic(&run.model(), &run::model_bytes(&valid_model)?)?;
+            }
+            state.history.push(rec);
+            state.epoch = epoch + 1;
+            run::write_history(&run.history(), &state.history)?;
+            run.save_checkpoint(state.epoch, &valid_model, &state, &optim.to_files()?)?;
+            if let (Some(patience), Some((best, _))) = (p.recipe.patience, state.best)
+                && state.epoch >= best + patience
+            {
+                progress.note(&format!("stopping early: no better validation {} in {patience} epochs (best epoch {best})", p.recipe.select.name()));
+                break;
+            }
+        }
+        Ok(())
+    }
+}
+
 /// One pass over the training photos; returns the updated model and the mean loss per joint.
 /// Batches are built one step ahead on a second thread (decoding, cropping and augmenting on the
 /// CPU while the device runs the step), from the same seeded stream in the same order, so the
 /// results are those of building them in line.
-pub(super) fn train_epoch(trainer: &Trainer, mut model: JointNet, optim: &mut Optimisers, epoch: usize) -> anyhow::Result<(JointNet, f64)> {
+fn train_epoch(trainer: &Trainer, mut model: JointNet, optim: &mut Optimisers, epoch: usize) -> anyhow::Result<(JointNet, f64)> {
     let Trainer { config, ds, train_ids, prior, counts, progress, .. } = *trainer;
     let device = &trainer.ad;
     let p = &config.train;
@@ -93,7 +131,7 @@ pub(super) fn train_epoch(trainer: &Trainer, mut model: JointNet, optim: &mut Op
 
 /// One epoch's validation figures (`epoch`: 0-based; `train_loss`: its training loss; `start`:
 /// when it began), reported as a note.
-pub(super) fn validate_epoch(trainer: &Trainer, model: &JointNet, epoch: usize, train_loss: f64, start: Instant) -> anyhow::Result<EpochRecord> {
+fn validate_epoch(trainer: &Trainer, model: &JointNet, epoch: usize, train_loss: f64, start: Instant) -> anyhow::Result<EpochRecord> {
     let Trainer { config, ds, valid_ids, progress, .. } = *trainer;
     let device = &trainer.selected.device;
     let preds = predict(model, &config.model, ds, valid_ids, device, 1.0)?;

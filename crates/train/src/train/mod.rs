@@ -16,7 +16,6 @@ pub use data::{MEANINGFUL_PATIENTS, MEANINGFUL_POSITIVES, check_split, load_data
 pub use optim::Optimisers;
 
 use crate::backend;
-use crate::choice::Choice as _;
 use crate::dataset::Dataset;
 use crate::progress::Progress;
 use crate::run::{self, RunDir};
@@ -26,7 +25,6 @@ use burn::tensor::Device;
 use jointscope_dataset::split::Part;
 use start::{initial_model, open_run};
 use std::path::Path;
-use std::time::Instant;
 
 /// What an epoch and the run's end read: the run, its settings, its data and where it runs.
 struct Trainer<'a> {
@@ -90,7 +88,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, models: &P
         models,
         progress,
     };
-    let (mut model, mut state) = initial_model(&run, &config, resume, (prior, counts), models, &trainer.ad, progress)?;
+    let (model, mut state) = initial_model(&run, &config, resume, (prior, counts), models, &trainer.ad, progress)?;
     let mut optim = Optimisers::new(p);
     if let (true, Some((_, dir))) = (resume, run.latest_checkpoint()) {
         optim = optim.load(&dir)?;
@@ -106,32 +104,7 @@ pub fn train(run_dir: &Path, config: Option<RunConfig>, resume: bool, models: &P
         100.0 * s.prevalence
     ));
 
-    for epoch in state.epoch..p.epochs {
-        let start = Instant::now();
-        let (trained, train_loss) = epoch::train_epoch(&trainer, model, &mut optim, epoch)?;
-        model = trained;
-        let valid_model = model.valid();
-        let rec = epoch::validate_epoch(&trainer, &valid_model, epoch, train_loss, start)?;
-        let figure = match p.recipe.select {
-            Select::RocAuc => rec.valid_auc,
-            Select::PrAuc => rec.valid_pr_auc,
-        };
-        let score = figure.unwrap_or(0.0) - 1e-3 * rec.valid_loss;
-        if state.best.is_none_or(|(_, b)| score > b) {
-            state.best = Some((rec.epoch, score));
-            run::write_atomic(&run.model(), &run::model_bytes(&valid_model)?)?;
-        }
-        state.history.push(rec);
-        state.epoch = epoch + 1;
-        run::write_history(&run.history(), &state.history)?;
-        run.save_checkpoint(state.epoch, &valid_model, &state, &optim.to_files()?)?;
-        if let (Some(patience), Some((best, _))) = (p.recipe.patience, state.best)
-            && state.epoch >= best + patience
-        {
-            progress.note(&format!("stopping early: no better validation {} in {patience} epochs (best epoch {best})", p.recipe.select.name()));
-            break;
-        }
-    }
+    trainer.epochs(model, &mut optim, &mut state)?;
     let meta = trainer.finish(&state, pseudo, photos)?;
     run::write_json(&run.model_meta(), &meta)?;
     crate::plots::training_curves(&run.plots().join("training.png"), &state.history)?;
