@@ -13,17 +13,30 @@ fn fonts() {
     });
 }
 
-type Series<'a> = (&'a str, Vec<(f64, f64)>, RGBColor);
+/// What drawing on a PNG can fail with (plotters' errors, boxed).
+type Drawn = Result<(), Box<dyn std::error::Error>>;
 
-fn line_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), yr: (f64, f64), series: &[Series<'_>]) -> anyhow::Result<()> {
+/// A `size` PNG at `path` (its folder made), white, drawn by `draw`; a failure names the file.
+fn png(path: &Path, size: (u32, u32), draw: impl FnOnce(&DrawingArea<BitMapBackend<'_>, plotters::coord::Shift>) -> Drawn) -> anyhow::Result<()> {
     fonts();
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::new(path, (640, 480)).into_drawing_area();
+    let drawn = || -> Drawn {
+        let root = BitMapBackend::new(path, size).into_drawing_area();
         root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
+        draw(&root)?;
+        root.present()?;
+        Ok(())
+    };
+    drawn().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+}
+
+type Series<'a> = (&'a str, Vec<(f64, f64)>, RGBColor);
+
+fn line_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), yr: (f64, f64), series: &[Series<'_>]) -> anyhow::Result<()> {
+    png(path, (640, 480), |root| {
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 22))
             .margin(12)
             .x_label_area_size(40)
@@ -38,10 +51,8 @@ fn line_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), yr: (f
                 .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 18, y)], c.stroke_width(2)));
         }
         chart.configure_series_labels().background_style(WHITE.mix(0.85)).border_style(BLACK).label_font(("sans-serif", 14)).draw()?;
-        root.present()?;
         Ok(())
-    };
-    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+    })
 }
 
 /// One line of [`interval_chart`]: its name and points `(x, mean, low, high)`.
@@ -53,15 +64,9 @@ pub struct IntervalSeries {
 /// Lines of means with a vertical bar for each point's interval (y from 0 to 1), and a grey line
 /// at `chance` where given.
 pub fn interval_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64), series: &[IntervalSeries], chance: Option<f64>) -> anyhow::Result<()> {
-    fonts();
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    }
     let palette = [RGBColor(31, 119, 180), RGBColor(214, 39, 40), RGBColor(44, 160, 44), RGBColor(148, 103, 189), RGBColor(255, 127, 14)];
-    let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::new(path, (640, 480)).into_drawing_area();
-        root.fill(&WHITE)?;
-        let mut chart = ChartBuilder::on(&root)
+    png(path, (640, 480), |root| {
+        let mut chart = ChartBuilder::on(root)
             .caption(title, ("sans-serif", 20))
             .margin(12)
             .x_label_area_size(40)
@@ -93,10 +98,8 @@ pub fn interval_chart(path: &Path, title: &str, x: &str, y: &str, xr: (f64, f64)
             .border_style(BLACK)
             .label_font(("sans-serif", 14))
             .draw()?;
-        root.present()?;
         Ok(())
-    };
-    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+    })
 }
 
 /// One tile of [`cam_grid`]: an RGB crop (interleaved, `side²`), its activation map (`8×8`) and a
@@ -111,20 +114,14 @@ pub struct CamTile {
 /// A grid of joint crops with their class-activation maps laid over them: red where the model
 /// saw evidence of inflammation (σ(activation) → 1), blue where it saw evidence against.
 pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<()> {
-    fonts();
     if tiles.is_empty() {
         return Ok(());
-    }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
     let side = tiles[0].side as u32;
     let cols = 6u32.min(tiles.len() as u32);
     let rows = (tiles.len() as u32).div_ceil(cols);
     let (cell_w, cell_h, top) = (side + 12, side + 44, 36u32);
-    let draw = || -> Result<(), Box<dyn std::error::Error>> {
-        let root = BitMapBackend::new(path, (cols * cell_w + 12, rows * cell_h + top)).into_drawing_area();
-        root.fill(&WHITE)?;
+    png(path, (cols * cell_w + 12, rows * cell_h + top), |root| {
         root.draw(&Text::new(title.to_string(), (12, 8), ("sans-serif", 18)))?;
         for (k, t) in tiles.iter().enumerate() {
             let (cx, cy) = ((k as u32 % cols) * cell_w + 12, (k as u32 / cols) * cell_h + top);
@@ -143,10 +140,8 @@ pub fn cam_grid(path: &Path, title: &str, tiles: &[CamTile]) -> anyhow::Result<(
                 root.draw(&Text::new(line.to_string(), (cx as i32, (cy + side + 4 + 16 * k as u32) as i32), ("sans-serif", 13)))?;
             }
         }
-        root.present()?;
         Ok(())
-    };
-    draw().map_err(|e| anyhow::anyhow!("drawing {}: {e}", path.display()))
+    })
 }
 
 /// Training and validation loss, and validation ROC-AUC, per epoch.
