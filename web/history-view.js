@@ -2,8 +2,8 @@
 import { trend } from "./trend.js";
 import { $ } from "./dom.js";
 import { stored, remove } from "./records.js";
+import { state } from "./state.js";
 
-const thumbnails = []; // object URLs of the history list's thumbnails
 /** Draw the kept checks: a list with thumbnails and delete buttons, and their trend. */
 export async function showHistory() {
   const kept = await stored();
@@ -17,7 +17,7 @@ export async function showHistory() {
   }
   const { records: all, unreadable } = kept;
   // The list is drawn afresh each time: free the previous drawing's thumbnails.
-  for (const u of thumbnails.splice(0)) URL.revokeObjectURL(u);
+  for (const u of state.thumbnails.splice(0)) URL.revokeObjectURL(u);
   note.hidden = unreadable === 0;
   if (unreadable) note.textContent = `${unreadable} stored check${unreadable === 1 ? " is" : "s are"} damaged and could not be read: not shown.`;
   ul.replaceChildren();
@@ -27,7 +27,7 @@ export async function showHistory() {
     if (r.thumbnail) {
       const img = document.createElement("img");
       img.src = URL.createObjectURL(new Blob([r.thumbnail], { type: "image/jpeg" }));
-      thumbnails.push(img.src);
+      state.thumbnails.push(img.src);
       img.alt = "";
       li.appendChild(img);
     }

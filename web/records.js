@@ -7,7 +7,7 @@ import { state } from "./state.js";
 const tabs = "BroadcastChannel" in globalThis ? new BroadcastChannel("jointscope-history") : null;
 
 /** Tell the page's other tabs that the kept checks changed. */
-export const changed = () => tabs?.postMessage("changed");
+const changed = () => tabs?.postMessage("changed");
 
 /** Call `then` whenever another tab of this page keeps, deletes or imports checks. */
 export function onChangedElsewhere(then) {
@@ -26,6 +26,7 @@ export async function clearAll() {
   changed();
 }
 
+/** A 96-pixel JPEG of the photo, kept with its check. */
 async function thumbnail(bitmap) {
   const s = 96 / Math.max(bitmap.width, bitmap.height);
   const c = new OffscreenCanvas(Math.round(bitmap.width * s), Math.round(bitmap.height * s));

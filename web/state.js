@@ -12,6 +12,8 @@ export const state = {
   busy: false,
   /** A new version of the page took over: reload once the open check is kept or dropped. */
   updatePending: false,
+  /** Object URLs of the kept checks' thumbnails as last drawn (revoked at the next drawing). */
+  thumbnails: [],
 };
 
 /** Make `next` the current photo, freeing the previous photo's pixels at once (not at the next GC). */
