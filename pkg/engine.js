@@ -134,9 +134,9 @@ export class Engine {
    * @returns {Operations["setOptions"]["value"]}
    */
   setOptions(change) {
-    if (!this.detector) throw typedError("StateError", this.lost ?? "the detector is closed");
-    this.detector.setOptions(change);
-    this.options = this.detector.options;
+    const detector = this.#live();
+    detector.setOptions(change);
+    this.options = detector.options;
     return this.options;
   }
 
@@ -163,8 +163,10 @@ export class Engine {
     return this.#guard((detector) => detector.detectForVideo(input.rgba, input.width, input.height, input.timestamp, Boolean(input.mirrored)));
   }
 
-  /** Bytes of WebAssembly memory the bundle holds now (its high-water mark: wasm memory never shrinks). */
-  /** @returns {number} */
+  /**
+   * Bytes of WebAssembly memory the bundle holds now (its high-water mark: wasm memory never shrinks).
+   * @returns {number}
+   */
   memoryBytes() {
     return this.memory.buffer.byteLength;
   }
@@ -188,9 +190,8 @@ export class Engine {
    * @returns {Promise<T>}
    */
   async #guard(call) {
-    if (!this.detector) throw typedError("StateError", this.lost ?? "the detector is closed");
     try {
-      return await call(this.detector);
+      return await call(this.#live());
     } catch (e) {
       const err = asError(e);
       if (err.name === "RuntimeError") {
@@ -205,6 +206,12 @@ export class Engine {
       }
       throw err;
     }
+  }
+
+  /** The detector, or a StateError saying why there is none (closed, or lost in a failed rebuild). */
+  #live() {
+    if (!this.detector) throw typedError("StateError", this.lost ?? "the detector is closed");
+    return this.detector;
   }
 
   close() {

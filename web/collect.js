@@ -6,7 +6,7 @@ import { JointDetector, JOINTS } from "./pkg/index.js";
 import { diagram } from "./diagram.js";
 import { camera } from "./camera.js";
 import * as store from "./collection.js";
-import { $, status } from "./dom.js";
+import { $, status, showBusy } from "./dom.js";
 
 const SIDES = ["left", "right"];
 
@@ -94,11 +94,10 @@ async function addPhoto(side, blob, mirrored) {
   }
 }
 
-/** Mark a photo as being looked at, or done (`data-busy` while it is, for tests). */
+/** Mark a photo as being looked at, or done. */
 function setBusy(busy) {
   page.busy = busy;
-  if (busy) document.body.dataset.busy = "1";
-  else delete document.body.dataset.busy;
+  showBusy(busy);
 }
 
 function photoState(side, hand) {

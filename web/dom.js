@@ -9,5 +9,11 @@ export function status(text, kind = "") {
   $("status").className = kind;
 }
 
+/** Mirror whether a photo is being judged in `data-busy` (read by tests, never by the page). */
+export function showBusy(busy) {
+  if (busy) document.body.dataset.busy = "1";
+  else delete document.body.dataset.busy;
+}
+
 /** A paragraph holding `text`. */
 export const paragraph = (text) => Object.assign(document.createElement("p"), { textContent: text });

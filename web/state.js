@@ -1,5 +1,6 @@
 // The patient page's one state object: every module reads and writes the page's state here, and
 // holds none of its own. `document.body.dataset` mirrors parts of it for tests; nothing reads it back.
+import { showBusy } from "./dom.js";
 
 export const state = {
   /** The JointDetector once it started; null before, or where it could not start. */
@@ -22,11 +23,10 @@ export function replaceCurrent(next) {
   state.current = next;
 }
 
-/** Mark a photo as being judged, or done (`data-busy` while it is). */
+/** Mark a photo as being judged, or done. */
 export function setBusy(busy) {
   state.busy = busy;
-  if (busy) document.body.dataset.busy = "1";
-  else delete document.body.dataset.busy;
+  showBusy(busy);
 }
 
 /** Whether reloading now would lose something: a check under way or a photo being judged. */

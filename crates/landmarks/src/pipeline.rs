@@ -329,8 +329,8 @@ impl HandLandmarker {
         let palms = self.palms_above(img, options.min_palm_score).await?;
         mark("palm");
         // MediaPipe's ClipDetectionVectorSizeCalculator: the best `max_hands` palms (more when
-        // duplicates are to be removed after the landmarks).
-        let keep = options.max_hands.max(1) * if options.dedupe { 2 } else { 1 };
+        // duplicates are to be removed after the landmarks); `max_hands` is at least 1 (Options::check).
+        let keep = options.max_hands * if options.dedupe { 2 } else { 1 };
         let palms: Vec<_> = palms.into_iter().take(keep).collect();
         let rois: Vec<Roi> = palms.iter().map(Self::palm_roi).collect();
         let first = self.landmarks_in(img, &rois).await?;
